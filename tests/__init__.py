@@ -1,0 +1,1 @@
+"""Tests. This file makes pytest put the project root on sys.path so ``tools`` imports."""

@@ -1,0 +1,199 @@
+"""The data tools agents may call, bound to the authenticated customer.
+
+Each tool is a pydantic argument model (what the model sees and fills) plus a function that
+receives a `ToolContext` built from the runtime context. No argument model has a customer
+field: the customer id comes from the authenticated request, never from the model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tools import accounts, knowledge, refunds
+from tools.db import Database
+from tools.errors import InvalidPlan
+
+__all__ = ["AGENT_TOOLS", "AgentTool", "ToolContext", "ToolResult", "run_tool", "tool_schemas"]
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """Who a tool acts for. Built by the graph from the runtime context, never by the model."""
+
+    db: Database
+    customer_id: str
+    thread_id: str
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """A tool's answer: JSON for the model, and the same data for the graph."""
+
+    name: str
+    ok: bool
+    data: dict[str, Any]
+
+    @property
+    def content(self) -> str:
+        return json.dumps(self.data, default=str)
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LookupChargeArgs(_Args):
+    order_id: str = Field(description="The order or charge id, like ord_101.", max_length=64)
+
+
+class FindChargesArgs(_Args):
+    amount: float | None = Field(default=None, ge=0, description="Amount in dollars, e.g. 49.99.")
+    date: str | None = Field(default=None, description="Charge date as YYYY-MM-DD.", max_length=10)
+
+
+class ListInvoicesArgs(_Args):
+    status: Literal["open", "paid"] | None = Field(default=None, description="Only invoices in this state.")
+
+
+class ChangePlanArgs(_Args):
+    new_plan: Literal["free", "pro", "enterprise"] = Field(description="The plan to move to.")
+
+
+class ProcessRefundArgs(_Args):
+    order_id: str = Field(description="The order or charge id to refund, like ord_102.", max_length=64)
+    reason: str = Field(description="Why the customer wants the refund.", max_length=1000)
+    amount: float | None = Field(
+        default=None, gt=0, description="Only for a partial refund the customer asked for; else omit."
+    )
+
+
+class SearchFAQArgs(_Args):
+    query: str = Field(description="What to look up in the help center.", max_length=500)
+
+
+def _lookup_charge(ctx: ToolContext, args: LookupChargeArgs) -> dict[str, Any]:
+    charge = accounts.get_charge(ctx.db, ctx.customer_id, args.order_id)
+    if charge is None:
+        return {"status": "not_found", "order_id": args.order_id}
+    return {"status": "found", "charge": charge.model_dump(mode="json")}
+
+
+def _find_charges(ctx: ToolContext, args: FindChargesArgs) -> dict[str, Any]:
+    on = date.fromisoformat(args.date) if args.date else None
+    found = accounts.find_charges(ctx.db, ctx.customer_id, amount=args.amount, on=on)
+    return {"charges": [c.model_dump(mode="json") for c in found]}
+
+
+def _list_invoices(ctx: ToolContext, args: ListInvoicesArgs) -> dict[str, Any]:
+    found = accounts.list_invoices(ctx.db, ctx.customer_id, status=args.status)
+    return {"invoices": [i.model_dump(mode="json") for i in found]}
+
+
+def _change_plan(ctx: ToolContext, args: ChangePlanArgs) -> dict[str, Any]:
+    try:
+        change = accounts.change_plan(
+            ctx.db, ctx.customer_id, args.new_plan, thread_id=ctx.thread_id, actor="billing_agent"
+        )
+    except InvalidPlan as exc:
+        return {"status": "rejected", "reason": str(exc)}
+    return {"status": "changed", **change}
+
+
+def _process_refund(ctx: ToolContext, args: ProcessRefundArgs) -> dict[str, Any]:
+    outcome = refunds.request_refund(
+        ctx.db,
+        ctx.customer_id,
+        args.order_id,
+        reason=args.reason,
+        thread_id=ctx.thread_id,
+        requested_amount=args.amount,
+    )
+    return outcome.model_dump(mode="json")
+
+
+def _search_faq(ctx: ToolContext, args: SearchFAQArgs) -> dict[str, Any]:
+    found = knowledge.search_articles(ctx.db, args.query, limit=3)
+    return {"articles": [a.model_dump(mode="json") for a in found]}
+
+
+@dataclass(frozen=True)
+class AgentTool:
+    """A data tool: its schema for the model and the code that runs it."""
+
+    name: str
+    description: str
+    args_model: type[_Args]
+    fn: Callable[[ToolContext, Any], dict[str, Any]]
+    changes_account: bool = False  # the account summary in the state must be reloaded after it
+
+    def schema(self) -> dict[str, Any]:
+        return convert_to_openai_tool(
+            # The schema's own title is the class name; the tool's name must win.
+            {**self.args_model.model_json_schema(), "title": self.name, "description": self.description}
+        )
+
+
+AGENT_TOOLS: dict[str, AgentTool] = {
+    t.name: t
+    for t in (
+        AgentTool(
+            "lookup_charge",
+            "Look up one of the customer's charges by order id.",
+            LookupChargeArgs,
+            _lookup_charge,
+        ),
+        AgentTool(
+            "find_charges",
+            "Find the customer's charges by amount and/or date.",
+            FindChargesArgs,
+            _find_charges,
+        ),
+        AgentTool("list_invoices", "List the customer's invoices.", ListInvoicesArgs, _list_invoices),
+        AgentTool(
+            "change_plan",
+            "Move the customer to another plan. Only after they confirmed.",
+            ChangePlanArgs,
+            _change_plan,
+            changes_account=True,
+        ),
+        AgentTool(
+            "process_refund",
+            "Ask for a refund of one charge; the refund policy decides the outcome.",
+            ProcessRefundArgs,
+            _process_refund,
+            changes_account=True,
+        ),
+        AgentTool("search_faq", "Search the help center articles.", SearchFAQArgs, _search_faq),
+    )
+}
+
+
+def tool_schemas(names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """OpenAI-format schemas for the named data tools."""
+    return [AGENT_TOOLS[n].schema() for n in names]
+
+
+def run_tool(name: str, args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    """Validate the model's arguments and run the tool for the context's customer.
+
+    Bad arguments come back as an error result the model can read, not as an exception.
+    """
+    tool = AGENT_TOOLS.get(name)
+    if tool is None:
+        return ToolResult(name, False, {"error": f"unknown tool {name!r}"})
+    try:
+        parsed = tool.args_model.model_validate(args)
+    except ValidationError as exc:
+        errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        return ToolResult(name, False, {"error": "invalid arguments", "details": errors})
+    try:
+        return ToolResult(name, True, tool.fn(ctx, parsed))
+    except ValueError as exc:  # e.g. a malformed date the schema could not rule out
+        return ToolResult(name, False, {"error": str(exc)})
