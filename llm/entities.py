@@ -1,0 +1,503 @@
+"""Pure, deterministic entity extraction from customer messages.
+
+Everything here is regular expressions and small lexicons: amounts, dates, order ids, plan names,
+sentiment, priority, billing issue type and whether a message is a "yes".
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+from typing import Literal
+
+from graph.handoffs import Priority, Sentiment
+
+__all__ = [
+    "PLANS",
+    "BillingIssue",
+    "billing_issue_type",
+    "detect_priority",
+    "detect_sentiment",
+    "extract_amounts",
+    "extract_dates",
+    "extract_order_ids",
+    "extract_plan",
+    "is_affirmative",
+    "is_negative",
+    "mentioned_month",
+    "mentioned_period",
+    "month_range",
+]
+
+BillingIssue = Literal["charge_dispute", "invoice_question", "payment_method", "plan_change"]
+PLANS: tuple[str, ...] = ("free", "pro", "enterprise")
+
+# --------------------------------------------------------------------------- amounts
+
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_AMOUNT_RE = re.compile(
+    rf"(?:(?:US)?\$|€|£)\s?(?P<a>{_NUMBER})"  # $49.99, US$20, €5
+    rf"|\b(?:usd|eur|gbp)\s?(?P<b>{_NUMBER})\b"  # USD 20
+    rf"|\b(?P<c>{_NUMBER})\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds?)\b"  # 49.99 dollars, 20 USD
+    # A bare number with cents ("charged 49.99") is almost always money; whole numbers are not.
+    r"|(?<![\w./-])(?P<d>\d{1,3}(?:,\d{3})*\.\d{2}|\d+\.\d{2})(?![\w/-]|\.\d)",
+    re.IGNORECASE,
+)
+
+
+def extract_amounts(text: str) -> list[float]:
+    """Money amounts in the order they appear.
+
+    Recognises "$49.99", "US$20", "49.99 dollars", "20 bucks", "$1,200", "USD 20", "20 USD", "€5" and
+    bare numbers with exactly two decimals ("49.99"). Plain integers without a currency are ignored
+    because they are usually counts, days or parts of ids.
+
+    Args:
+        text: A customer message.
+
+    Returns:
+        The amounts as floats, duplicates kept.
+    """
+    amounts: list[float] = []
+    for match in _AMOUNT_RE.finditer(text):
+        raw = next(group for group in match.group("a", "b", "c", "d") if group)
+        amounts.append(float(raw.replace(",", "")))
+    return amounts
+
+
+# --------------------------------------------------------------------------- order ids
+
+_ORDER_RE = re.compile(r"\bord_\d+\b", re.IGNORECASE)
+
+
+def extract_order_ids(text: str) -> list[str]:
+    """Order ids such as "ord_101", lowercased, unique, in order of appearance."""
+    seen: dict[str, None] = {}
+    for match in _ORDER_RE.finditer(text):
+        seen.setdefault(match.group(0).lower(), None)
+    return list(seen)
+
+
+# --------------------------------------------------------------------------- dates
+
+_MONTHS: dict[str, int] = {}
+for _number, _name in enumerate(calendar.month_name):
+    if _name:
+        _MONTHS[_name.lower()] = _number
+        _MONTHS[_name[:3].lower()] = _number
+_MONTHS["sept"] = 9
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
+_YEAR = r"(?:,?\s+(?P<year>\d{4}))?"
+
+_ISO_RE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b")
+_MONTH_DAY_RE = re.compile(rf"\b(?P<mon>{_MONTH_NAMES})\.?\s+(?:the\s+)?{_DAY}\b{_YEAR}", re.IGNORECASE)
+_DAY_MONTH_RE = re.compile(rf"\b(?:the\s+)?{_DAY}\s+(?:of\s+)?(?P<mon>{_MONTH_NAMES})\b\.?{_YEAR}", re.IGNORECASE)
+_SLASH_RE = re.compile(r"(?<![\d/])(?P<month>\d{1,2})/(?P<day>\d{1,2})(?:/(?P<year>\d{2}|\d{4}))?(?![\d/])")
+_WEEKDAYS = [name.lower() for name in calendar.day_name]
+_RELATIVE_RE = re.compile(
+    r"\b(?P<word>today|yesterday|day before yesterday|last month|this month"
+    rf"|(?:last|this|on)\s+(?:{'|'.join(_WEEKDAYS)}))\b",
+    re.IGNORECASE,
+)
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _infer_year(month: int, day: int, today: date) -> date | None:
+    """A day without a year means its latest occurrence not after today (customers talk about the past)."""
+    this_year = _safe_date(today.year, month, day)
+    if this_year is not None and this_year <= today:
+        return this_year
+    return _safe_date(today.year - 1, month, day)
+
+
+def _with_year(month: int, day: int, year: str | None, today: date) -> date | None:
+    if year is None:
+        return _infer_year(month, day, today)
+    full = int(year)
+    if full < 100:
+        full += 2000
+    return _safe_date(full, month, day)
+
+
+def _first_of_previous_month(today: date) -> date:
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def _relative(word: str, today: date) -> date | None:
+    word = " ".join(word.lower().split())
+    if word == "today":
+        return today
+    if word == "yesterday":
+        return today - timedelta(days=1)
+    if word == "day before yesterday":
+        return today - timedelta(days=2)
+    if word == "last month":
+        return _first_of_previous_month(today)
+    if word == "this month":
+        return today.replace(day=1)
+    qualifier, weekday = word.split()
+    target = _WEEKDAYS.index(weekday)
+    back = (today.weekday() - target) % 7
+    if qualifier == "last" and back == 0:
+        back = 7  # "last Monday" said on a Monday means a week ago
+    return today - timedelta(days=back)
+
+
+def extract_dates(text: str, today: date) -> list[date]:
+    """Calendar dates mentioned in a message, in order of appearance, without duplicates.
+
+    Understood forms: ISO "2026-03-01"; "March 1st", "Mar 1", "March 1, 2026"; "1 March", "the 1st of
+    March"; US-style "03/01" and "03/01/2026" (month first); "today", "yesterday", "last Monday"/"on
+    Monday" (the latest such day, a week ago if today is Monday for "last"). "this month" and "last
+    month" are returned as the *first day* of that month; use `mentioned_period` when the whole
+    period matters ("last week" is only a period, so it is not returned here). A date without a year
+    is the latest such date not after `today`, because customers ask about charges that already
+    happened.
+
+    Args:
+        text: A customer message.
+        today: The reference date (the account's "today").
+
+    Returns:
+        The dates found.
+    """
+    found: list[tuple[int, date]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(start: int, end: int, value: date | None) -> None:
+        if value is None or any(start < e and s < end for s, e in taken):
+            return
+        taken.append((start, end))
+        found.append((start, value))
+
+    for match in _ISO_RE.finditer(text):
+        add(match.start(), match.end(), _safe_date(*(int(match.group(k)) for k in ("year", "month", "day"))))
+    for pattern in (_MONTH_DAY_RE, _DAY_MONTH_RE):
+        for match in pattern.finditer(text):
+            month = _MONTHS[match.group("mon").lower()]
+            add(
+                match.start(),
+                match.end(),
+                _with_year(month, int(match.group("day")), match.group("year"), today),
+            )
+    for match in _SLASH_RE.finditer(text):
+        add(
+            match.start(),
+            match.end(),
+            _with_year(int(match.group("month")), int(match.group("day")), match.group("year"), today),
+        )
+    for match in _RELATIVE_RE.finditer(text):
+        add(match.start(), match.end(), _relative(match.group("word"), today))
+    unique: dict[date, None] = {}
+    for _, value in sorted(found, key=lambda item: item[0]):
+        unique.setdefault(value, None)
+    return list(unique)
+
+
+def mentioned_month(text: str) -> Literal["this_month", "last_month"] | None:
+    """Whether the message talks about "this month" or "last month" (also "previous month")."""
+    lowered = text.lower()
+    if re.search(r"\b(?:last|previous|past)\s+month\b|\blast month'?s\b", lowered):
+        return "last_month"
+    if re.search(r"\b(?:this|current)\s+month\b|\bthis month'?s\b", lowered):
+        return "this_month"
+    return None
+
+
+def month_range(which: Literal["this_month", "last_month"], today: date) -> tuple[date, date]:
+    """First and last day (inclusive) of this month or last month relative to `today`."""
+    first = today.replace(day=1) if which == "this_month" else _first_of_previous_month(today)
+    last_day = calendar.monthrange(first.year, first.month)[1]
+    return first, first.replace(day=last_day)
+
+
+def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
+    """The span of days a message refers to with "this/last month" or "this/last week", inclusive.
+
+    Months are calendar months. "This week" runs from Monday to today. "Last week" is read loosely
+    as the 14 days before today, because customers say it of anything from a few days to two weeks
+    ago.
+
+    Args:
+        text: A customer message.
+        today: The reference date.
+
+    Returns:
+        (first day, last day), or None when no such period is mentioned.
+    """
+    month = mentioned_month(text)
+    if month:
+        return month_range(month, today)
+    lowered = text.lower()
+    if re.search(r"\b(?:last|past|previous)\s+week\b", lowered):
+        return today - timedelta(days=14), today - timedelta(days=1)
+    if re.search(r"\bthis\s+week\b", lowered):
+        return today - timedelta(days=today.weekday()), today
+    return None
+
+
+# --------------------------------------------------------------------------- plans
+
+_PLAN_RE = re.compile(r"\b(free|pro|enterprise)\b(?![-\s]?rat)", re.IGNORECASE)
+_TARGET_RE = re.compile(
+    r"\b(?:to|onto|into|for|with)\s+(?:the\s+|a\s+|an\s+)?(free|pro|enterprise)\b(?![-\s]?rat)", re.IGNORECASE
+)
+_CURRENT_RE = re.compile(
+    r"\b(?:from|on|currently|have|having|using|leave|leaving|off)\s+(?:the\s+|a\s+|an\s+|my\s+)?"
+    r"(free|pro|enterprise)\b",
+    re.IGNORECASE,
+)
+
+
+def extract_plan(text: str) -> str | None:
+    """The plan the customer wants (free, pro or enterprise), if they name one.
+
+    The plan after "to"/"onto"/"into" wins ("upgrade from Pro to Enterprise" -> "enterprise"). Plans
+    named as the current one ("from Pro", "I'm on Pro") are skipped; otherwise the last plan named is
+    returned. "Free" only counts next to plan words ("free plan", "free tier", "to free") so that
+    "feel free" or "free of charge" do not switch anyone's plan.
+
+    Args:
+        text: A customer (or agent) message.
+
+    Returns:
+        "free", "pro", "enterprise" or None.
+    """
+    lowered = text.lower()
+    targets = [m.group(1) for m in _TARGET_RE.finditer(lowered) if _plan_word_ok(lowered, m.start(1))]
+    if targets:
+        return targets[0]
+    current = {m.start(1) for m in _CURRENT_RE.finditer(lowered)}
+    candidates = [
+        m.group(1)
+        for m in _PLAN_RE.finditer(lowered)
+        if m.start(1) not in current and _plan_word_ok(lowered, m.start(1))
+    ]
+    return candidates[-1] if candidates else None
+
+
+def _plan_word_ok(lowered: str, start: int) -> bool:
+    if not lowered.startswith("free", start):
+        return True
+    before = lowered[max(0, start - 12) : start]
+    after = lowered[start + 4 : start + 20]
+    return bool(
+        re.match(r"\s*(?:plan|tier|version|account)\b", after) or re.search(r"\b(?:to|onto)\s+(?:the\s+)?$", before)
+    )
+
+
+# --------------------------------------------------------------------------- sentiment and priority
+
+_ANGRY = re.compile(
+    r"\b(?:furious|livid|outrag\w*|ridiculous|unacceptable|disgust\w*|scam\w*|fraud\w*|rip[\s-]?off|thie[fv]\w*"
+    r"|steal\w*|stole|worst|terrible|horrible|awful|pathetic|useless|incompetent|hate|angry|pissed|wtf|damn"
+    r"|lawyer\w*|attorney|sue|suing|lawsuit|legal action|never again|joke of a)\b"
+)
+_FRUSTRATED = re.compile(
+    r"\b(?:frustrat\w*|annoy\w*|disappoint\w*|upset|unhappy|not happy|confus\w*|fed up|sick of|tired of"
+    r"|still (?:not|no|haven'?t|waiting|broken)|again|yet again|(?:second|third|fourth) time|waiting|ignored"
+    r"|no (?:one|response|reply)|nobody|ugh|seriously|come on|not ok|not okay|problem|issue|wrong|mistake"
+    r"|unexpected|don'?t recogni[sz]e|charged twice|double[\s-]?charged|chargeback)\b"
+)
+_POSITIVE = re.compile(
+    r"\b(?:thanks?|thank you|thx|great|love|awesome|appreciate\w*|perfect|excellent|amazing|happy|glad"
+    r"|wonderful|fantastic|brilliant|helpful|cheers)\b"
+)
+# Acronyms customers type in capitals without shouting.
+_ACRONYMS = frozenset(
+    {"SSO", "API", "USD", "EUR", "GBP", "CSV", "PDF", "VAT", "SAML", "FAQ", "ASAP", "URL", "ID", "OK"}
+)
+
+_URGENT = re.compile(
+    r"\b(?:urgent\w*|asap|immediately|right now|right away|emergency|critical|today|at once"
+    r"|as soon as possible|can'?t (?:work|access|log ?in)|locked out|blocked|outage"
+    r"|production (?:is )?down)\b"
+)
+_LEGAL = re.compile(
+    r"\b(?:lawyer\w*|attorney|sue|suing|lawsuit|legal action|court|chargeback|report you|fraud"
+    r"|dispute (?:it |this )?with my bank)\b"
+)
+_RELAXED = re.compile(r"\b(?:no rush|whenever|no hurry|just curious|when you get a chance|not urgent)\b")
+
+
+def _shouting(text: str) -> bool:
+    words = re.findall(r"\b[A-Z]{3,}\b", text)
+    return sum(word not in _ACRONYMS for word in words) >= 2
+
+
+def detect_sentiment(text: str) -> Sentiment:
+    """How the customer feels, from a small lexicon plus punctuation and capitals.
+
+    Angry words (e.g. "unacceptable", "scam", "lawyer") give ANGRY; frustration words ("still",
+    "again", "disappointed") give FRUSTRATED; thanks and praise give POSITIVE when nothing negative
+    is said. Shouting (two or more all-caps words that are not acronyms) or "!!" raise a negative
+    feeling one step, and turn a neutral message frustrated.
+
+    Args:
+        text: A customer message.
+
+    Returns:
+        The sentiment.
+    """
+    lowered = text.lower()
+    angry = len(_ANGRY.findall(lowered))
+    frustrated = len(_FRUSTRATED.findall(lowered))
+    emphatic = _shouting(text) or "!!" in text or "?!" in text
+    if angry:
+        return Sentiment.ANGRY
+    if frustrated:
+        return Sentiment.ANGRY if emphatic and frustrated >= 2 else Sentiment.FRUSTRATED
+    if emphatic:
+        return Sentiment.FRUSTRATED
+    if _POSITIVE.search(lowered):
+        return Sentiment.POSITIVE
+    return Sentiment.NEUTRAL
+
+
+_SENTIMENT_BASE = {
+    Sentiment.POSITIVE: 0,
+    Sentiment.NEUTRAL: 1,
+    Sentiment.FRUSTRATED: 2,
+    Sentiment.ANGRY: 3,
+}
+
+
+def detect_priority(text: str, sentiment: Sentiment | str | None = None) -> Priority:
+    """How urgent the message is.
+
+    A score starts from the sentiment (positive 0, neutral 1, frustrated 2, angry 3), adds 1 for
+    urgency words ("urgent", "immediately", "asap", "locked out"), adds 2 for legal or bank-dispute
+    threats ("lawyer", "chargeback", "fraud") and subtracts 1 for "no rush". 0 or less is LOW, 1
+    MEDIUM, 2-3 HIGH, 4 or more CRITICAL.
+
+    Args:
+        text: A customer message.
+        sentiment: The message's sentiment; detected from `text` when omitted.
+
+    Returns:
+        The priority.
+    """
+    feeling = Sentiment(sentiment) if sentiment is not None else detect_sentiment(text)
+    lowered = text.lower()
+    score = _SENTIMENT_BASE[feeling]
+    if _URGENT.search(lowered):
+        score += 1
+    if _LEGAL.search(lowered):
+        score += 2
+    if _RELAXED.search(lowered):
+        score -= 1
+    if score <= 0:
+        return Priority.LOW
+    if score == 1:
+        return Priority.MEDIUM
+    if score <= 3:
+        return Priority.HIGH
+    return Priority.CRITICAL
+
+
+# --------------------------------------------------------------------------- billing issue type
+
+_PLAN_CHANGE = re.compile(
+    r"\b(?:upgrad\w*|downgrad\w*|plan|plans|tier|seats?|licen[cs]es?|subscription|cancel\w*|renew\w*|annual"
+    r"|yearly|monthly billing|pricing|price|cost)\b|\b(?:free|pro|enterprise)\b"
+)
+_PLAN_VERB = re.compile(
+    r"\b(?:upgrad\w*|downgrad\w*|switch\w*|change|changing|move|moving|cancel\w*|add|remove|go to|bump|drop"
+    r"|how much|price|cost|difference|compare|more|extra|additional|fewer)\b"
+)
+_INVOICE = re.compile(r"\b(?:invoice\w*|receipt\w*|vat|tax|bill|bills|billing history|past due|overdue)\b")
+_PAYMENT_METHOD = re.compile(
+    r"\b(?:card on file|payment method\w*|credit card|debit card|cards?|visa|mastercard|amex|paypal"
+    r"|bank account|bank transfer)\b"
+)
+# A card that expired or was declined is a payment-method problem even though a payment is mentioned.
+_CARD_TROUBLE = re.compile(r"\b(?:expir\w*|declined|bounced|failed|rejected|didn'?t go through)\b")
+_DISPUTE = re.compile(
+    r"\b(?:charge|charges|charged|billed|fee|fees|payment|transaction|took|debited|recogni[sz]e|unknown|explain"
+    r"|what is this|what's this|why (?:was|did|is|am|have)|twice|double|duplicate|overcharg\w*|more than)\b"
+)
+
+
+def billing_issue_type(text: str) -> BillingIssue:
+    """Classify a billing message into the four kinds the billing specialist handles.
+
+    A named plan change ("upgrade", "switch to Pro", "add seats") is `plan_change`; a question about
+    a specific charge or amount is `charge_dispute`; invoices, receipts and VAT are
+    `invoice_question`; the card on file is `payment_method`. Ties fall back to `charge_dispute`,
+    the most common reason to contact billing.
+
+    Args:
+        text: A customer message.
+
+    Returns:
+        The issue type.
+    """
+    lowered = text.lower()
+    has_amount = bool(extract_amounts(text))
+    plan = bool(_PLAN_CHANGE.search(lowered)) and (bool(_PLAN_VERB.search(lowered)) or extract_plan(text) is not None)
+    dispute = len(_DISPUTE.findall(lowered)) + (1 if has_amount else 0)
+    invoice = len(_INVOICE.findall(lowered))
+    payment = len(_PAYMENT_METHOD.findall(lowered)) + 2 * len(_CARD_TROUBLE.findall(lowered))
+    if plan and not (has_amount and dispute >= 2):
+        return "plan_change"
+    if invoice and invoice >= dispute - 1:
+        return "invoice_question"
+    wants_update = re.search(r"\b(?:update|change|replace|swap|new|add)\b", lowered)
+    if payment and (payment > dispute or (not has_amount and wants_update)):
+        return "payment_method"
+    if dispute:
+        return "charge_dispute"
+    if invoice:
+        return "invoice_question"
+    if payment:
+        return "payment_method"
+    return "charge_dispute"
+
+
+# --------------------------------------------------------------------------- yes / no
+
+_NEGATIVE = re.compile(
+    r"\b(?:no|nope|nah|don'?t|do not|not|never|cancel|stop|wait|hold on|hold off|changed my mind|rather not"
+    r"|negative)\b"
+)
+_AFFIRMATIVE = re.compile(
+    r"^(?:yes|yeah|yep|yup|ya|yes please|sure|sure thing|go ahead|go for it|confirm|confirmed|i confirm"
+    r"|do it|please do|lets do it|let's do it|sounds good|absolutely|definitely|correct|that'?s right"
+    r"|that'?s correct|agreed|affirmative|proceed|please proceed|of course|y)\b"
+)
+
+
+def is_negative(text: str) -> bool:
+    """Whether a short reply declines ("no", "don't", "wait", "cancel that")."""
+    return bool(_NEGATIVE.search(text.lower()))
+
+
+def is_affirmative(text: str) -> bool:
+    """Whether the message agrees to what was just proposed.
+
+    True for replies that start with a yes-phrase ("yes", "yes please", "sure", "go ahead",
+    "confirm", "do it", "sounds good") or that are short and contain one, as long as nothing
+    declines ("no", "don't", "wait", "cancel").
+
+    Args:
+        text: A customer message.
+
+    Returns:
+        True when the customer says yes.
+    """
+    lowered = re.sub(r"[^\w\s']", " ", text.lower()).strip()
+    lowered = re.sub(r"^(?:oh|well|um+|hmm+|hi|hey|ok so)\s+", "", lowered)
+    if not lowered or is_negative(lowered):
+        return False
+    if _AFFIRMATIVE.match(lowered):
+        return True
+    words = lowered.split()
+    return len(words) <= 6 and any(_AFFIRMATIVE.match(" ".join(words[i:])) for i in range(len(words)))
