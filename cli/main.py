@@ -1,0 +1,257 @@
+"""`support`: talk to the desk, decide approvals, inspect threads, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from cli.logs import configure_logging
+from service.errors import InvalidRequest
+from service.settings import Settings
+
+__all__ = ["main"]
+
+logger = logging.getLogger("support.cli")
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def _desk(settings: Settings) -> Any:
+    from service.desk import SupportDesk  # imported here so `support --help` stays instant
+
+    return SupportDesk(settings)
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    with _desk(settings) as desk:
+        result = desk.ask(args.message, customer_id=args.customer, thread_id=args.thread)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"{result['final_agent']}: {result['response']}")
+    if result["pending_approval"]:
+        print(f"(waiting for a manager: approval {result['pending_approval']['approval_id']})")
+    route = " → ".join(result["routed_to"])
+    print(f"(thread {result['thread_id']} · route {route} · {result['model_calls']} model calls)")
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    with _desk(settings) as desk:
+        thread = args.thread
+        print(f"Chatting as {args.customer}. Type 'quit' to leave.")
+        while True:
+            try:
+                line = input("you> ")
+            except (EOFError, KeyboardInterrupt):
+                print()
+                break
+            if not sys.stdin.isatty():  # piped input is not echoed; keep the transcript readable
+                print(line)
+            if line.strip().lower() in {"quit", "exit", ":q"}:
+                break
+            if not line.strip():
+                continue
+            try:
+                result = desk.ask(line, customer_id=args.customer, thread_id=thread)
+            except InvalidRequest as exc:
+                print(f"error: {exc}")
+                if thread is None or "thread" not in str(exc):
+                    continue
+                return 2
+            thread = result["thread_id"]
+            print(f"{result['final_agent']}> {result['response']}")
+        if thread:
+            print(f"Thread {thread}: continue later with --thread {thread}")
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    with _desk(settings) as desk:
+        transcript = desk.history(args.thread)
+    if args.json:
+        _print_json({"thread_id": args.thread, "messages": transcript})
+        return 0
+    for item in transcript:
+        who = "Customer" if item["role"] == "customer" else item["agent"] or "Agent"
+        print(f"{who}: {item['text']}")
+    return 0
+
+
+def _approval_row(a: dict[str, Any]) -> str:
+    return (
+        f"{a['approval_id']}  {a['status']:<8}  {a['customer_id']} {a['customer_name']:<14} {a['order_id']:<8} "
+        f"${a['amount']:>9,.2f}  {a['rule']:<20} {a['reason'][:40]}"
+    )
+
+
+def _cmd_approvals(args: argparse.Namespace, settings: Settings) -> int:
+    with _desk(settings) as desk:
+        if args.action == "list":
+            found = [a.model_dump(mode="json") for a in desk.approvals(status=None if args.all else "pending")]
+            if args.json:
+                _print_json(found)
+            elif not found:
+                print("No approvals waiting." if not args.all else "No approvals yet.")
+            else:
+                for a in found:
+                    print(_approval_row(a))
+            return 0
+        approve = args.action == "approve"
+        outcome = desk.decide(args.approval_id, approve=approve, by=args.by, note=args.note if approve else args.reason)
+    if args.json:
+        _print_json(outcome)
+        return 0
+    a = outcome["approval"]
+    print(f"{a['approval_id']} {a['status']} by {a['decided_by']}.")
+    if outcome["customer_reply"]:
+        print(f"Customer was told: {outcome['customer_reply']}")
+    return 0
+
+
+def _cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
+    import shutil
+
+    from tools.db import Database
+
+    for name in ("checkpoints.db", "checkpoints.db-wal", "checkpoints.db-shm"):
+        (settings.data_dir / name).unlink(missing_ok=True)
+    demo = settings.data_dir / "demo"
+    if demo.exists():
+        shutil.rmtree(demo)
+    with _desk(settings) as desk:
+        Database.reset(desk.db)
+    print(f"Reset the support data in {settings.data_dir}")
+    return 0
+
+
+def _cmd_customers(args: argparse.Namespace, settings: Settings) -> int:
+    from tools.accounts import list_customers
+
+    with _desk(settings) as desk:
+        found = list_customers(desk.db)
+    if args.json:
+        _print_json(found)
+    else:
+        for c in found:
+            print(f"{c['id']}  {c['name']:<16} {c['plan']}")
+    return 0
+
+
+def _cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
+    print(mermaid_diagram())
+    return 0
+
+
+def mermaid_diagram() -> str:
+    """The graph as Mermaid, drawn from the code (nothing is opened or called to draw it)."""
+    from graph.builder import build_graph
+    from llm.factory import make_chat_model
+    from nodes.deps import Deps
+    from tools.clock import SystemClock
+    from tools.db import Database
+
+    deps = Deps(db=Database(Path("unused.db"), SystemClock()), model_for=make_chat_model)
+    return str(build_graph(deps).get_graph().draw_mermaid()).strip()
+
+
+def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.demo import run_demo
+
+    return run_demo(settings, as_json=args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="support",
+        description="Acme Support Desk: a triage agent hands each customer to billing, refund or FAQ.",
+        epilog="Data lives in $SUPPORT_DATA_DIR (default ./.support). Runs offline unless a model is configured.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the demo conversations in a fresh data directory")
+    demo.add_argument("--json", action="store_true", help="print the results as JSON")
+    demo.set_defaults(func=_cmd_demo)
+
+    ask = sub.add_parser("ask", help="send one message and print the reply")
+    ask.add_argument("--customer", required=True, help="customer id, e.g. cust_001")
+    ask.add_argument("--thread", help="continue this thread (printed after each reply)")
+    ask.add_argument("--json", action="store_true", help="print the full result as JSON")
+    ask.add_argument("message", help="the customer's message")
+    ask.set_defaults(func=_cmd_ask)
+
+    chat = sub.add_parser("chat", help="an interactive multi-turn conversation")
+    chat.add_argument("--customer", required=True, help="customer id, e.g. cust_001")
+    chat.add_argument("--thread", help="continue this thread")
+    chat.set_defaults(func=_cmd_chat)
+
+    approvals = sub.add_parser("approvals", help="list, approve or reject refunds waiting for a manager")
+    asub = approvals.add_subparsers(dest="action", required=True, metavar="ACTION")
+    alist = asub.add_parser("list", help="refunds waiting for a decision")
+    alist.add_argument("--all", action="store_true", help="include decided approvals")
+    alist.add_argument("--json", action="store_true", help="print as JSON")
+    approve = asub.add_parser("approve", help="approve a refund and resume the customer's conversation")
+    approve.add_argument("approval_id")
+    approve.add_argument("--by", required=True, help="the manager's name")
+    approve.add_argument("--note", help="an optional note")
+    approve.add_argument("--json", action="store_true", help="print as JSON")
+    reject = asub.add_parser("reject", help="reject a refund and tell the customer why")
+    reject.add_argument("approval_id")
+    reject.add_argument("--by", required=True, help="the manager's name")
+    reject.add_argument("--reason", required=True, help="why (the customer sees it)")
+    reject.add_argument("--json", action="store_true", help="print as JSON")
+    approvals.set_defaults(func=_cmd_approvals)
+
+    history = sub.add_parser("history", help="show a thread's conversation")
+    history.add_argument("thread")
+    history.add_argument("--json", action="store_true", help="print as JSON")
+    history.set_defaults(func=_cmd_history)
+
+    customers = sub.add_parser("customers", help="list the customers in the database")
+    customers.add_argument("--json", action="store_true", help="print as JSON")
+    customers.set_defaults(func=_cmd_customers)
+
+    graph = sub.add_parser("graph", help="print the graph as a Mermaid diagram")
+    graph.set_defaults(func=_cmd_graph)
+
+    reset = sub.add_parser("reset", help="delete all support data and recreate the seed data")
+    reset.set_defaults(func=_cmd_reset)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"support: error: {exc}", file=sys.stderr)
+        return 2
+    quiet = getattr(args, "json", False) or args.command in (
+        "approvals",
+        "history",
+        "customers",
+        "reset",
+        "graph",
+    )
+    configure_logging(settings.data_dir, show_handoffs=None if quiet else sys.stdout)
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return func(args, settings)
+    except InvalidRequest as exc:
+        print(f"support: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # an operator gets one line, the log gets the traceback
+        logger.exception("command failed")
+        print(f"support: error: {exc} (details in {settings.data_dir / 'support.log'})", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Graph state: a narrow input (just messages) and the full internal state.
+
+Per-turn fields (path, handoff records, model calls) are reset by the intake node at the
+start of every customer message; thread-long fields (account, active agent) persist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+from langgraph.managed import RemainingSteps
+
+__all__ = [
+    "AGENT_NAMES",
+    "AgentKey",
+    "InputState",
+    "NextStep",
+    "OutputState",
+    "State",
+]
+
+AgentKey = Literal["triage", "billing", "refund", "faq"]
+NextStep = Literal["triage", "billing", "refund", "faq", "tools", "approval", "escalation", "fallback", "end"]
+
+# The names customers and logs see for each node that speaks.
+AGENT_NAMES: dict[str, str] = {
+    "triage": "TriageAgent",
+    "billing": "BillingAgent",
+    "refund": "RefundAgent",
+    "faq": "FAQAgent",
+    "escalation": "EscalationAgent",
+    "fallback": "FallbackAgent",
+}
+
+
+class InputState(TypedDict):
+    """What a caller sends: the customer's new message."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+class OutputState(TypedDict, total=False):
+    """What a caller gets back."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    routed_to: list[str]
+    routing_metadata: list[dict[str, Any]]
+    pending_approval: dict[str, Any] | None
+    model_calls: int
+
+
+class State(InputState, total=False):
+    """Everything the nodes share."""
+
+    # Thread-long.
+    account: dict[str, Any] | None  # AccountSummary as JSON, loaded once per thread
+    active_agent: AgentKey  # who owns the conversation; a follow-up goes straight to them
+    handoff: dict[str, Any] | None  # the latest handoff record, shown to the receiving specialist
+
+    # Per turn.
+    next: NextStep  # set by every node, read by the routers
+    routed_to: list[str]  # the agents this message passed through, in order
+    routing_metadata: list[dict[str, Any]]  # the validated handoff records of this message
+    turn_start: int  # index in messages of this turn's customer message
+    scratch_start: int  # index from which the active agent's own tool exchange starts
+    model_calls: int
+    pending_approval: dict[str, Any] | None
+    error: str | None
+
+    remaining_steps: RemainingSteps

@@ -1,0 +1,1 @@
+"""The graph's nodes: the four agents, the tool runner, approval, escalation and fallback."""

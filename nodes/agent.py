@@ -1,0 +1,191 @@
+"""The machinery every agent shares: build its input, call its model, act on the answer.
+
+An agent node makes exactly one model call. Text ends the turn; a transfer tool call is
+validated against its pydantic record and routes to the next agent; data tool calls go to the
+tools node, which runs them for the authenticated customer and comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
+from pydantic import ValidationError
+
+from graph.context import Context
+from graph.handoffs import HANDOFF_TOOLS
+from graph.state import AGENT_NAMES, State
+from nodes.conversation import compact_history
+from nodes.deps import Deps
+from nodes.handoff_log import log_handoff
+from nodes.prompts import build_system_prompt
+from tools.agent_tools import ToolResult, tool_schemas
+
+__all__ = ["AgentSpec", "Conclusion", "make_agent_node", "turn_messages"]
+
+logger = logging.getLogger("support.agent")
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """A reply composed by code from tool results, ending the agent's turn without a model call."""
+
+    reply: str
+    next: str = "end"
+    updates: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """One agent: its prompt, tools and transfers.
+
+    Attributes:
+        key: Node name and prompt key ("billing").
+        data_tools: Names of the data tools it may call (see `tools.agent_tools`).
+        handoffs: Names of the transfers it may make (see `graph.handoffs.HANDOFF_TOOLS`).
+        knowledge: Optional retrieval run before the model call; returns articles as JSON.
+        conclude: Optional hook over the results of its tool calls; a `Conclusion` ends the turn
+            with a reply written by code (policy outcomes are stated by code, not paraphrased).
+    """
+
+    key: str
+    data_tools: tuple[str, ...]
+    handoffs: tuple[str, ...]
+    knowledge: Callable[[Deps, str], list[dict[str, Any]]] | None = None
+    conclude: Callable[[list[ToolResult]], Conclusion | None] | None = None
+
+    @property
+    def name(self) -> str:
+        return AGENT_NAMES[self.key]
+
+    def tool_schemas(self) -> list[dict[str, Any]]:
+        transfers = [_handoff_schema(n) for n in self.handoffs]
+        return tool_schemas(self.data_tools) + transfers
+
+
+def _handoff_schema(name: str) -> dict[str, Any]:
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    tool = HANDOFF_TOOLS[name]
+    return convert_to_openai_tool(
+        {**tool.args_model.model_json_schema(), "title": tool.name, "description": tool.description}
+    )
+
+
+def turn_messages(state: State) -> tuple[HumanMessage, list[AnyMessage]]:
+    """This turn's customer message and the active agent's own exchange since it took over."""
+    messages = state["messages"]
+    human = messages[state.get("turn_start", len(messages) - 1)]
+    if not isinstance(human, HumanMessage):  # defensive: a malformed thread still gets an answer
+        human = HumanMessage(content=str(human.content))
+    return human, list(messages[state.get("scratch_start", len(messages)) :])
+
+
+def _model_input(spec: AgentSpec, deps: Deps, state: State) -> list[AnyMessage]:
+    human, scratch = turn_messages(state)
+    knowledge = None
+    if spec.knowledge is not None:
+        query: str = human.text
+        handoff = state.get("handoff") or {}
+        question = handoff.get("record", {}).get("specific_question")
+        if question and question not in query:
+            query = f"{question} {query}"
+        knowledge = spec.knowledge(deps, query)
+    system = build_system_prompt(
+        spec.key,
+        spec.handoffs,
+        account=state.get("account"),
+        handoff=state.get("handoff"),
+        history=compact_history(state["messages"], state.get("turn_start", len(state["messages"]) - 1)),
+        knowledge=knowledge,
+    )
+    return [SystemMessage(content=system), human, *scratch]
+
+
+def _had_invalid_handoff(scratch: list[AnyMessage]) -> bool:
+    return any(isinstance(m, ToolMessage) and m.status == "error" for m in scratch)
+
+
+def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., dict[str, Any]]:
+    """Build the node function for one agent."""
+
+    def agent_node(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
+        calls = state.get("model_calls", 0) + 1
+        try:
+            model = deps.model_for(spec.key).bind_tools(spec.tool_schemas())
+            reply = model.invoke(_model_input(spec, deps, state), config)
+        except Exception as exc:  # a provider or programming error must not reach the customer
+            logger.exception("model call failed for %s", spec.name)
+            return {
+                "next": "fallback",
+                "error": f"{spec.name} model call failed: {exc}",
+                "model_calls": calls,
+            }
+        if not isinstance(reply, AIMessage):
+            reply = AIMessage(content=str(getattr(reply, "content", reply)))
+        ai = reply.model_copy(update={"name": spec.name})
+        if not ai.tool_calls:
+            return {"messages": [ai], "next": "end", "model_calls": calls}
+
+        transfers = [tc for tc in ai.tool_calls if tc["name"] in spec.handoffs]
+        if transfers:
+            return _handoff(spec, state, ai, transfers[0], calls)
+        return {"messages": [ai], "next": "tools", "model_calls": calls}
+
+    agent_node.__name__ = f"{spec.key}_agent"
+    return agent_node
+
+
+def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int) -> dict[str, Any]:
+    tool = HANDOFF_TOOLS[call["name"]]
+    _, scratch = turn_messages(state)
+    try:
+        record = tool.args_model.model_validate(call["args"])
+    except ValidationError as exc:
+        # Every tool call gets its tool message; the model sees the error once and may retry.
+        answers = [_tool_message(tc, f"Invalid arguments: {exc.errors()}", error=True) for tc in ai.tool_calls]
+        if _had_invalid_handoff(scratch):
+            return {
+                "messages": [ai, *answers],
+                "next": "fallback",
+                "error": f"{spec.name} made an invalid {tool.name} twice",
+                "model_calls": calls,
+            }
+        return {"messages": [ai, *answers], "next": spec.key, "model_calls": calls}
+
+    target_name = AGENT_NAMES[tool.target]
+    entry = {
+        "from": spec.name,
+        "to": target_name,
+        "tool": tool.name,
+        "record": record.model_dump(mode="json"),
+    }
+    log_handoff(entry)
+    answers = [
+        _tool_message(tc, f"Transferred to {target_name}." if tc is call else "Not run: the customer was transferred.")
+        for tc in ai.tool_calls
+    ]
+    new_messages: list[AnyMessage] = [ai, *answers]
+    update: dict[str, Any] = {
+        "messages": new_messages,
+        "next": tool.target,
+        "handoff": entry,
+        "routed_to": [*state.get("routed_to", []), target_name],
+        "routing_metadata": [*state.get("routing_metadata", []), entry],
+        "scratch_start": len(state["messages"]) + len(new_messages),
+        "model_calls": calls,
+    }
+    if tool.target in ("triage", "billing", "refund", "faq"):
+        update["active_agent"] = tool.target
+    return update
+
+
+def _tool_message(call: Any, content: str, *, error: bool = False) -> ToolMessage:
+    return ToolMessage(
+        content=content, tool_call_id=call["id"], name=call["name"], status="error" if error else "success"
+    )

@@ -1,0 +1,92 @@
+"""Manager approval: pause the thread with everything a manager needs, then apply the decision.
+
+On resume LangGraph runs this node again from the top, so nothing before `interrupt()` may
+have side effects: the pending approval row was written by the refund tool, idempotently.
+The decision itself is applied by `decide_approval`, which is atomic and replay-safe, so a
+crash or a second resume never pays twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+from pydantic import BaseModel, Field, ValidationError
+
+from graph.context import Context
+from graph.state import AGENT_NAMES, State
+from nodes import replies
+from nodes.deps import Deps
+from tools.accounts import get_account_summary
+from tools.errors import ApprovalAlreadyDecided
+from tools.refunds import decide_approval
+
+__all__ = ["Decision", "approval_request", "make_approval_node", "parse_decision"]
+
+
+class Decision(BaseModel):
+    """What a manager answers to an approval interrupt."""
+
+    decision: Literal["approve", "reject"]
+    by: str = Field(min_length=1, max_length=100)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+def approval_request(approval: dict[str, Any]) -> dict[str, Any]:
+    """The interrupt payload: the approval itself plus the common human-interrupt shape."""
+    return {
+        "type": "refund_approval",
+        "approval": approval,
+        "action_request": {
+            "action": "refund",
+            "args": {
+                "approval_id": approval["approval_id"],
+                "order_id": approval["order_id"],
+                "amount": approval["amount"],
+            },
+        },
+        "config": {"allow_accept": True, "allow_respond": True, "allow_edit": False, "allow_ignore": False},
+        "description": (
+            f"Refund {approval['order_id']} for ${approval['amount']:,.2f} to {approval.get('customer_name')} "
+            f"({approval['customer_id']}). Rule: {approval['rule']}: {approval['explanation']} "
+            f"Customer's reason: {approval['reason']}"
+        ),
+    }
+
+
+def parse_decision(answer: Any) -> Decision | None:
+    """Accept `{"decision", "by", "note"}`; anything else is not a decision."""
+    if isinstance(answer, Decision):
+        return answer
+    try:
+        return Decision.model_validate(answer)
+    except ValidationError:
+        return None
+
+
+def make_approval_node(deps: Deps) -> Callable[..., dict[str, Any]]:
+    def approval(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        pending = state.get("pending_approval")
+        if not pending:
+            return {"next": "end"}
+        # Values are matched to interrupt() calls by order, so an unusable answer simply asks again.
+        while (decision := parse_decision(interrupt(approval_request(pending)))) is None:
+            pass
+        try:
+            decided = decide_approval(
+                deps.db,
+                pending["approval_id"],
+                approve=decision.decision == "approve",
+                by=decision.by,
+                note=decision.note,
+            )
+        except ApprovalAlreadyDecided as exc:  # someone else decided first: report what stands
+            decided = exc.approval
+        account = get_account_summary(deps.db, runtime.context.customer_id).model_dump(mode="json")
+        reply = AIMessage(content=replies.approval_outcome(decided.model_dump(mode="json")), name=AGENT_NAMES["refund"])
+        return {"messages": [reply], "pending_approval": None, "account": account, "next": "end"}
+
+    return approval

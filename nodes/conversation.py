@@ -1,0 +1,45 @@
+"""What a specialist sees of the conversation: a bounded summary, not the raw transcript.
+
+Earlier turns are compacted to the last few customer messages and replies, each trimmed, so a
+prompt stays the same size however long the thread grows. Tool exchanges of earlier turns are
+dropped: their outcome is already in the replies and in the account summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+
+__all__ = ["HISTORY_ITEMS", "HISTORY_ITEM_CHARS", "compact_history", "visible_transcript"]
+
+HISTORY_ITEMS = 6
+HISTORY_ITEM_CHARS = 300
+
+
+def _trim(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def visible_transcript(messages: Sequence[AnyMessage]) -> list[dict[str, Any]]:
+    """The customer's messages and the agents' replies, without tool traffic."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if isinstance(m, HumanMessage):
+            out.append({"role": "customer", "agent": None, "text": m.text})
+        elif isinstance(m, AIMessage) and not m.tool_calls and m.text:
+            out.append({"role": "agent", "agent": m.name, "text": m.text})
+    return out
+
+
+def compact_history(messages: Sequence[AnyMessage], turn_start: int) -> list[dict[str, Any]]:
+    """The last few exchanges before this turn, trimmed; older ones are counted, not copied."""
+    earlier = visible_transcript(messages[:turn_start])
+    kept = earlier[-HISTORY_ITEMS:]
+    items = [{**item, "text": _trim(item["text"], HISTORY_ITEM_CHARS)} for item in kept]
+    if len(earlier) > len(kept):
+        omitted = len(earlier) - len(kept)
+        items.insert(0, {"role": "note", "agent": None, "text": f"{omitted} earlier messages omitted"})
+    return items

@@ -1,0 +1,35 @@
+"""Escalation: open a ticket for a person and tell the customer its id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.messages import AIMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
+
+from graph.context import Context
+from graph.state import AGENT_NAMES, State
+from nodes import replies
+from nodes.deps import Deps
+from tools.tickets import create_ticket
+
+__all__ = ["make_escalation_node"]
+
+
+def make_escalation_node(deps: Deps) -> Callable[..., dict[str, Any]]:
+    def escalation(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
+        record = (state.get("handoff") or {}).get("record", {})
+        ticket = create_ticket(
+            deps.db,
+            runtime.context.customer_id,
+            thread_id=str(config.get("configurable", {}).get("thread_id", "")) or None,
+            reason=record.get("reason") or "The customer asked for a person.",
+            priority=record.get("priority") or "medium",
+        )
+        reply = AIMessage(content=replies.escalated(ticket.model_dump(mode="json")), name=AGENT_NAMES["escalation"])
+        # The next message starts fresh with triage: the ticket now owns this matter.
+        return {"messages": [reply], "active_agent": "triage", "handoff": None, "next": "end"}
+
+    return escalation

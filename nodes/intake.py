@@ -1,0 +1,41 @@
+"""The first node of every turn: reset per-turn fields and load the account once per thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph.context import Context
+from graph.state import AGENT_NAMES, State
+from nodes.deps import Deps
+from tools.accounts import get_account_summary
+
+__all__ = ["make_intake_node"]
+
+
+def make_intake_node(deps: Deps) -> Callable[..., dict[str, Any]]:
+    def intake(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        turn_start = len(state["messages"]) - 1
+        active = state.get("active_agent") or "triage"
+        update: dict[str, Any] = {
+            "turn_start": turn_start,
+            "scratch_start": turn_start + 1,
+            "active_agent": active,
+            "next": active,
+            "routed_to": [AGENT_NAMES[active]],
+            "routing_metadata": [],
+            "model_calls": 0,
+            "pending_approval": None,
+            "error": None,
+        }
+        account = state.get("account")
+        # Loaded once per thread with no model call; a different customer on the same thread
+        # (which the service refuses anyway) would get their own account, never the first one's.
+        if not account or account.get("customer_id") != runtime.context.customer_id:
+            summary = get_account_summary(deps.db, runtime.context.customer_id)
+            update["account"] = summary.model_dump(mode="json")
+        return update
+
+    return intake

@@ -1,0 +1,207 @@
+"""The support desk as a Python object: the graph compiled with SQLite memory, plus its API.
+
+This is the edge where the checkpointer is attached (the graph modules never open one), where
+requests are validated, and where any failure becomes a polite answer instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import uuid
+from functools import cache
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+from graph.builder import build_graph
+from graph.context import Context
+from graph.state import AGENT_NAMES, InputState, OutputState, State
+from llm.factory import make_chat_model
+from nodes import replies
+from nodes.conversation import visible_transcript
+from nodes.deps import Deps
+from service.errors import InvalidRequest
+from service.settings import MAX_MESSAGE_CHARS, Settings
+from tools.accounts import customer_exists
+from tools.clock import Clock, FixedClock, SystemClock
+from tools.db import Database
+from tools.errors import ApprovalAlreadyDecided
+from tools.records import Approval
+from tools.refunds import decide_approval, get_approval, list_approvals
+
+__all__ = ["SupportDesk", "default_desk", "handle_customer_message"]
+
+logger = logging.getLogger("support.desk")
+
+
+def _clock(settings: Settings) -> Clock:
+    return FixedClock(settings.today) if settings.today else SystemClock()
+
+
+def _usage(messages: list[AnyMessage]) -> dict[str, int]:
+    totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+    for m in messages:
+        if isinstance(m, AIMessage) and m.usage_metadata:
+            totals["input_tokens"] += m.usage_metadata["input_tokens"]
+            totals["output_tokens"] += m.usage_metadata["output_tokens"]
+            totals["total_tokens"] += m.usage_metadata["total_tokens"]
+    return totals
+
+
+class SupportDesk:
+    """One data directory's desk: domain database, checkpoints and the compiled graph."""
+
+    def __init__(self, settings: Settings | None = None, *, models: dict[str, BaseChatModel] | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.settings.data_dir / "support.db", _clock(self.settings))
+        self.db.ensure_ready()
+        self._models: dict[str, BaseChatModel] = dict(models or {})
+        self._models_lock = threading.Lock()
+        self._conn = sqlite3.connect(self.settings.data_dir / "checkpoints.db", check_same_thread=False)
+        self.checkpointer = SqliteSaver(self._conn)
+        self.checkpointer.setup()
+        self.graph: CompiledStateGraph[State, Context, InputState, OutputState] = build_graph(
+            Deps(db=self.db, model_for=self._model_for), checkpointer=self.checkpointer
+        )
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> SupportDesk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _model_for(self, agent: str) -> BaseChatModel:
+        with self._models_lock:
+            if agent not in self._models:
+                self._models[agent] = make_chat_model(self.settings.models.get(agent, "offline"))
+            return self._models[agent]
+
+    def _config(self, thread_id: str) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id}, "recursion_limit": self.settings.step_limit}
+
+    # --- customers -------------------------------------------------------------------------
+
+    def ask(self, message: str, *, customer_id: str, thread_id: str | None = None) -> dict[str, Any]:
+        """Handle one customer message; see `handle_customer_message` for the result."""
+        text = (message or "").strip()
+        if not text:
+            raise InvalidRequest("the message is empty")
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise InvalidRequest(f"the message is {len(text)} characters long; the limit is {MAX_MESSAGE_CHARS}")
+        if not customer_exists(self.db, customer_id):
+            raise InvalidRequest(f"unknown customer {customer_id!r}")
+        thread_id = thread_id or f"thr_{uuid.uuid4().hex[:12]}"
+        config = self._config(thread_id)
+        snapshot = self.graph.get_state(config)
+        owner = (snapshot.values.get("account") or {}).get("customer_id")
+        if owner is not None and owner != customer_id:
+            # Same answer as for a thread that does not exist: no hint that it belongs to someone.
+            raise InvalidRequest(f"unknown thread {thread_id!r}")
+        if snapshot.interrupts:
+            pending = snapshot.values.get("pending_approval") or {}
+            return self._result(thread_id, reply=replies.still_waiting(pending), agent=AGENT_NAMES["refund"])
+
+        try:
+            self.graph.invoke(
+                {"messages": [HumanMessage(content=text)]}, config, context=Context(customer_id=customer_id)
+            )
+        except Exception:  # the graph already answers its own failures; this is the last net
+            logger.exception("turn failed on thread %s", thread_id, extra={"event": "incident"})
+            return self._result(thread_id, reply=replies.fallback(None), agent=AGENT_NAMES["fallback"])
+        return self._result(thread_id)
+
+    def _result(self, thread_id: str, *, reply: str | None = None, agent: str | None = None) -> dict[str, Any]:
+        snapshot = self.graph.get_state(self._config(thread_id))
+        values = snapshot.values
+        messages: list[AnyMessage] = values.get("messages", [])
+        turn = messages[values.get("turn_start", 0) :]
+        last = next((m for m in reversed(turn) if isinstance(m, AIMessage) and not m.tool_calls and m.text), None)
+        pending = values.get("pending_approval") if snapshot.interrupts else None
+        return {
+            "response": reply if reply is not None else (last.text if last else ""),
+            "final_agent": agent or (last.name if last and last.name else AGENT_NAMES["triage"]),
+            "routed_to": list(values.get("routed_to", [])),
+            "metadata": list(values.get("routing_metadata", [])),
+            "pending_approval": pending,
+            "thread_id": thread_id,
+            "model_calls": 0 if reply is not None else int(values.get("model_calls", 0)),
+            "usage": _usage(turn) if reply is None else _usage([]),
+        }
+
+    def history(self, thread_id: str) -> list[dict[str, Any]]:
+        """The thread's visible conversation; raises InvalidRequest if there is no such thread."""
+        values = self.graph.get_state(self._config(thread_id)).values
+        if not values.get("messages"):
+            raise InvalidRequest(f"unknown thread {thread_id!r}")
+        return visible_transcript(values["messages"])
+
+    # --- managers --------------------------------------------------------------------------
+
+    def approvals(self, *, status: str | None = None) -> list[Approval]:
+        return list_approvals(self.db, status=status)
+
+    def decide(self, approval_id: str, *, approve: bool, by: str, note: str | None = None) -> dict[str, Any]:
+        """Approve or reject a pending refund and resume the customer's thread.
+
+        The decision is committed atomically first (so of two managers exactly one wins), then
+        the thread resumes; the approval node replays the same decision idempotently. If a
+        previous attempt committed but crashed before resuming, deciding again the same way
+        completes the resume instead of failing.
+        """
+        by = (by or "").strip()
+        if not by:
+            raise InvalidRequest("say who decides with --by NAME")
+        if not approve and not (note or "").strip():
+            raise InvalidRequest("a rejection needs a reason")
+        approval = get_approval(self.db, approval_id)
+        if approval is None:
+            raise InvalidRequest(f"unknown approval {approval_id!r}")
+        config = self._config(approval.thread_id)
+        waiting = bool(self.graph.get_state(config).interrupts)
+        try:
+            decided = decide_approval(self.db, approval_id, approve=approve, by=by, note=note)
+        except ApprovalAlreadyDecided as exc:
+            raise InvalidRequest(
+                f"approval {approval_id} was already {exc.approval.status} by {exc.approval.decided_by}"
+            ) from exc
+        if approval.status != "pending" and not waiting:
+            raise InvalidRequest(f"approval {approval_id} was already {approval.status} by {approval.decided_by}")
+        reply = None
+        if waiting:
+            resume = {"decision": "approve" if approve else "reject", "by": by, "note": note}
+            self.graph.invoke(Command(resume=resume), config, context=Context(customer_id=approval.customer_id))
+            reply = self._result(approval.thread_id)["response"]
+        return {"approval": decided.model_dump(mode="json"), "customer_reply": reply}
+
+
+@cache
+def default_desk() -> SupportDesk:
+    """The desk for the environment's settings, created on first use and kept for the process."""
+    return SupportDesk()
+
+
+def handle_customer_message(message: str, *, customer_id: str, thread_id: str | None = None) -> dict[str, Any]:
+    """Handle one customer message and return what happened.
+
+    Returns:
+        A dict with `response` (the reply), `final_agent` (TriageAgent, BillingAgent, RefundAgent,
+        FAQAgent, EscalationAgent or FallbackAgent), `routed_to` (the agents this message passed
+        through), `metadata` (the validated handoff records), `pending_approval` (None or the
+        approval waiting for a manager), `thread_id` (pass it back to continue), `model_calls`
+        and `usage` (token counts).
+
+    Raises:
+        InvalidRequest: empty or over-long message, unknown customer, or someone else's thread.
+    """
+    return default_desk().ask(message, customer_id=customer_id, thread_id=thread_id)

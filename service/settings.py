@@ -1,0 +1,73 @@
+"""Settings, read from the environment when asked for, never at import time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from tools.db import default_data_dir
+
+__all__ = ["AGENT_KEYS", "DEFAULT_STEP_LIMIT", "MAX_MESSAGE_CHARS", "Settings"]
+
+AGENT_KEYS = ("triage", "billing", "refund", "faq")
+DEFAULT_STEP_LIMIT = 25
+MAX_MESSAGE_CHARS = 8000
+
+# The original design's models, used when an OpenAI key is present and nothing else is said.
+OPENAI_DEFAULTS = {
+    "triage": "openai:gpt-4o",
+    "billing": "openai:gpt-4o",
+    "refund": "openai:gpt-4o",
+    "faq": "openai:gpt-4o-mini",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the defaults a fresh machine needs (offline, local data).
+
+    Attributes:
+        data_dir: Where the domain database, checkpoints and logs live ($SUPPORT_DATA_DIR).
+        today: A fixed "today" for the clock ($SUPPORT_TODAY, YYYY-MM-DD); None means the real date.
+        step_limit: Graph steps allowed per customer message ($SUPPORT_STEP_LIMIT).
+        models: The model of each agent as "provider:model" or "offline".
+    """
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    today: date | None = None
+    step_limit: int = DEFAULT_STEP_LIMIT
+    models: Mapping[str, str] = field(default_factory=lambda: dict.fromkeys(AGENT_KEYS, "offline"))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env["SUPPORT_DATA_DIR"]) if env.get("SUPPORT_DATA_DIR") else Path.cwd() / ".support"
+        today_text = env.get("SUPPORT_TODAY", "").strip()
+        try:
+            today = date.fromisoformat(today_text) if today_text else None
+        except ValueError as exc:
+            raise ValueError(f"SUPPORT_TODAY must be a date like 2026-11-25, not {today_text!r}") from exc
+        limit_text = env.get("SUPPORT_STEP_LIMIT", "").strip()
+        if limit_text and not (limit_text.isdigit() and int(limit_text) >= 5):
+            raise ValueError(f"SUPPORT_STEP_LIMIT must be a whole number of at least 5, not {limit_text!r}")
+        step_limit = int(limit_text) if limit_text else DEFAULT_STEP_LIMIT
+        return cls(data_dir=data_dir, today=today, step_limit=step_limit, models=_models_from_env(env))
+
+
+def _models_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    base = env.get("SUPPORT_MODEL", "").strip()
+    models: dict[str, str] = {}
+    for agent in AGENT_KEYS:
+        specific = env.get(f"SUPPORT_MODEL_{agent.upper()}", "").strip()
+        if specific:
+            models[agent] = specific
+        elif base:
+            models[agent] = base
+        elif env.get("OPENAI_API_KEY"):
+            models[agent] = OPENAI_DEFAULTS[agent]
+        else:
+            models[agent] = "offline"
+    return models

@@ -1,0 +1,55 @@
+"""Shared fixtures: an isolated data directory, a fixed day, offline models, no network."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.settings import AGENT_KEYS, Settings
+
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture(autouse=True)
+def _offline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never use a configured provider, tracing, or the user's data directory."""
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("SUPPORT_MODEL", *(f"SUPPORT_MODEL_{a.upper()}" for a in AGENT_KEYS)):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANGSMITH_TRACING", "false")
+    monkeypatch.setenv("LANGCHAIN_TRACING_V2", "false")
+    monkeypatch.setenv("SUPPORT_DATA_DIR", str(tmp_path / "support-data"))
+    monkeypatch.setenv("SUPPORT_TODAY", TODAY.isoformat())
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only loopback connections are allowed, so a test can never reach a real provider."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1") or "/" in host):
+            raise OSError(f"network access blocked in tests: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "desk", today=TODAY)
+
+
+@pytest.fixture
+def desk(settings: Settings) -> Iterator[Any]:
+    from service.desk import SupportDesk
+
+    with SupportDesk(settings) as d:
+        yield d

@@ -1,0 +1,151 @@
+"""Manager approval: pause, approve or reject, survive restarts, never pay twice."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from langgraph.types import Command
+
+from graph.context import Context
+from service.desk import SupportDesk
+from service.errors import InvalidRequest
+from service.settings import Settings
+from tools.refunds import decide_approval, get_approval, list_refunds
+
+LARGE = "We bought the $899 seat pack by mistake last week, please refund it."
+OLD = "I forgot to cancel, please refund order ord_401."
+
+
+def pause(desk: SupportDesk, customer: str = "cust_003", message: str = LARGE) -> dict[str, Any]:
+    result = desk.ask(message, customer_id=customer)
+    assert result["pending_approval"] is not None, result
+    return result
+
+
+def test_large_refund_waits_for_a_manager_with_what_they_need(desk: SupportDesk) -> None:
+    result = pause(desk)
+    pending = result["pending_approval"]
+    assert result["final_agent"] == "RefundAgent"
+    assert pending["order_id"] == "ord_301"
+    assert pending["amount"] == pytest.approx(899.00)
+    assert pending["rule"] == "over_500"
+    assert pending["approval_id"] in result["response"]
+    assert list_refunds(desk.db, order_id="ord_301") == []
+    interrupts = desk.graph.get_state(desk._config(result["thread_id"])).interrupts
+    payload = interrupts[0].value
+    assert payload["approval"]["approval_id"] == pending["approval_id"]
+    assert payload["action_request"]["args"]["order_id"] == "ord_301"
+
+
+def test_old_charge_needs_approval_too(desk: SupportDesk) -> None:
+    result = pause(desk, "cust_004", OLD)
+    assert result["pending_approval"]["rule"] == "older_than_30_days"
+
+
+def test_approve_pays_exactly_once_and_tells_the_customer(desk: SupportDesk) -> None:
+    result = pause(desk)
+    approval_id = result["pending_approval"]["approval_id"]
+    outcome = desk.decide(approval_id, approve=True, by="maya", note="ok")
+    assert outcome["approval"]["status"] == "approved"
+    refunds = list_refunds(desk.db, order_id="ord_301")
+    assert len(refunds) == 1 and refunds[0]["amount"] == pytest.approx(899.00)
+    assert "approved" in outcome["customer_reply"]
+    history = desk.history(result["thread_id"])
+    assert history[-1]["text"] == outcome["customer_reply"]
+    assert not desk.graph.get_state(desk._config(result["thread_id"])).interrupts
+
+
+def test_reject_records_the_reason_and_pays_nothing(desk: SupportDesk) -> None:
+    result = pause(desk, "cust_004", OLD)
+    approval_id = result["pending_approval"]["approval_id"]
+    outcome = desk.decide(approval_id, approve=False, by="maya", note="used during the period")
+    assert outcome["approval"]["status"] == "rejected"
+    assert "used during the period" in outcome["customer_reply"]
+    assert list_refunds(desk.db, order_id="ord_401") == []
+
+
+def test_a_pending_approval_survives_a_restart(settings: Settings) -> None:
+    with SupportDesk(settings) as first:
+        result = pause(first)
+    with SupportDesk(settings) as second:  # a new process: new connections, same files
+        waiting = second.approvals(status="pending")
+        assert [a.approval_id for a in waiting] == [result["pending_approval"]["approval_id"]]
+        outcome = second.decide(waiting[0].approval_id, approve=True, by="maya")
+        assert outcome["approval"]["status"] == "approved"
+        assert len(list_refunds(second.db, order_id="ord_301")) == 1
+        assert second.history(result["thread_id"])[-1]["agent"] == "RefundAgent"
+
+
+def test_deciding_twice_is_refused_and_changes_nothing(desk: SupportDesk) -> None:
+    approval_id = pause(desk)["pending_approval"]["approval_id"]
+    desk.decide(approval_id, approve=True, by="maya")
+    before = get_approval(desk.db, approval_id)
+    for approve in (True, False):
+        with pytest.raises(InvalidRequest, match="already approved"):
+            desk.decide(approval_id, approve=approve, by="sam", note="no")
+    assert get_approval(desk.db, approval_id) == before
+    assert len(list_refunds(desk.db, order_id="ord_301")) == 1
+
+
+def test_resuming_twice_never_pays_twice(desk: SupportDesk) -> None:
+    result = pause(desk)
+    approval_id = result["pending_approval"]["approval_id"]
+    desk.decide(approval_id, approve=True, by="maya")
+    resume = Command(resume={"decision": "approve", "by": "maya", "note": None})
+    desk.graph.invoke(resume, desk._config(result["thread_id"]), context=Context(customer_id="cust_003"))
+    assert len(list_refunds(desk.db, order_id="ord_301")) == 1
+
+
+def test_a_decision_committed_before_a_crash_is_completed_not_lost(desk: SupportDesk) -> None:
+    result = pause(desk)
+    approval_id = result["pending_approval"]["approval_id"]
+    decide_approval(desk.db, approval_id, approve=True, by="maya")  # committed, then "crash"
+    assert desk.graph.get_state(desk._config(result["thread_id"])).interrupts
+    outcome = desk.decide(approval_id, approve=True, by="maya")
+    assert "approved" in outcome["customer_reply"]
+    assert len(list_refunds(desk.db, order_id="ord_301")) == 1
+
+
+def test_the_customer_is_told_to_wait_while_a_manager_decides(desk: SupportDesk) -> None:
+    result = pause(desk)
+    again = desk.ask("Any news on my refund?", customer_id="cust_003", thread_id=result["thread_id"])
+    assert result["pending_approval"]["approval_id"] in again["response"]
+    assert again["model_calls"] == 0
+    assert get_approval(desk.db, result["pending_approval"]["approval_id"]).status == "pending"  # type: ignore[union-attr]
+
+
+def test_two_managers_deciding_at_once_exactly_one_wins(settings: Settings) -> None:
+    with SupportDesk(settings) as desk:
+        approval_id = pause(desk)["pending_approval"]["approval_id"]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def decide(name: str, approve: bool) -> None:
+        with SupportDesk(settings) as own:
+            barrier.wait()
+            try:
+                own.decide(approval_id, approve=approve, by=name, note="reason")
+                outcomes.append(f"won:{name}")
+            except InvalidRequest:
+                outcomes.append(f"lost:{name}")
+
+    workers = [threading.Thread(target=decide, args=(n, a)) for n, a in (("maya", True), ("sam", False))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert sorted(o.split(":")[0] for o in outcomes) == ["lost", "won"]
+    with SupportDesk(settings) as desk:
+        final = get_approval(desk.db, approval_id)
+        assert final is not None
+        assert len(list_refunds(desk.db, order_id="ord_301")) == (1 if final.status == "approved" else 0)
+
+
+def test_unknown_approval_and_missing_reason_are_refused(desk: SupportDesk) -> None:
+    with pytest.raises(InvalidRequest, match="unknown approval"):
+        desk.decide("apr_9999", approve=True, by="maya")
+    approval_id = pause(desk)["pending_approval"]["approval_id"]
+    with pytest.raises(InvalidRequest, match="reason"):
+        desk.decide(approval_id, approve=False, by="maya", note="")

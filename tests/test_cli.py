@@ -1,0 +1,139 @@
+"""The `support` command, run as real processes: output, memory across processes, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import TODAY
+
+
+def run(data_dir: Path, *args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SUPPORT_DATA_DIR": str(data_dir), "SUPPORT_TODAY": TODAY.isoformat()}
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=input_text,
+        timeout=120,
+        check=False,
+    )
+
+
+def ok_json(data_dir: Path, *args: str) -> Any:
+    proc = run(data_dir, *args, "--json") if args[0] != "ask" else run(data_dir, *args)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def audit_rows(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "support.db") as conn:
+        return int(conn.execute("SELECT count(*) FROM audit_log").fetchone()[0])
+
+
+def test_ask_json_has_the_documented_fields(tmp_path: Path) -> None:
+    result = ok_json(tmp_path, "ask", "--customer", "cust_001", "--json", "How do I export my data to CSV?")
+    expected = {
+        "response",
+        "final_agent",
+        "routed_to",
+        "metadata",
+        "pending_approval",
+        "thread_id",
+        "model_calls",
+    }
+    assert expected <= set(result)
+    assert result["final_agent"] == "FAQAgent"
+
+
+def test_memory_survives_across_processes(tmp_path: Path) -> None:
+    first = ok_json(tmp_path, "ask", "--customer", "cust_001", "--json", "I want to upgrade from Pro to Enterprise")
+    second = ok_json(
+        tmp_path, "ask", "--customer", "cust_001", "--thread", first["thread_id"], "--json", "yes, go ahead"
+    )
+    assert second["routed_to"] == ["BillingAgent"]
+    history = ok_json(tmp_path, "history", first["thread_id"])
+    assert [m["role"] for m in history["messages"]] == ["customer", "agent", "customer", "agent"]
+    assert history["messages"][2]["text"] == "yes, go ahead"
+
+
+def test_approval_flow_from_the_command_line(tmp_path: Path) -> None:
+    paused = ok_json(tmp_path, "ask", "--customer", "cust_003", "--json", "Please refund the $899 seat pack, ord_301.")
+    approval_id = paused["pending_approval"]["approval_id"]
+    listed = ok_json(tmp_path, "approvals", "list")
+    assert [a["approval_id"] for a in listed] == [approval_id]
+    decided = ok_json(tmp_path, "approvals", "approve", approval_id, "--by", "maya")
+    assert decided["approval"]["status"] == "approved"
+    assert ok_json(tmp_path, "approvals", "list") == []
+    twice = run(tmp_path, "approvals", "reject", approval_id, "--by", "sam", "--reason", "no")
+    assert twice.returncode == 2
+    assert twice.stderr.count("\n") == 1 and "already approved" in twice.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("ask", "--customer", "cust_001", "   "), "empty"),
+        (("ask", "--customer", "cust_999", "hello"), "unknown customer"),
+        (("ask", "--customer", "cust_001", "x" * 8001), "limit is 8000"),
+        (("ask", "--customer", "cust_001", "--thread", "thr_nope", "hello"), None),
+        (("approvals", "approve", "apr_9999", "--by", "maya"), "unknown approval"),
+        (("approvals", "reject", "apr_9999", "--by", "maya", "--reason", "x"), "unknown approval"),
+        (("history", "thr_missing"), "unknown thread"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    tmp_path: Path, args: tuple[str, ...], needle: str | None
+) -> None:
+    ok_json(tmp_path, "customers")  # create and seed the database first
+    before = audit_rows(tmp_path)
+    proc = run(tmp_path, *args)
+    if needle is None:  # a new thread id the customer chooses is fine: it starts a conversation
+        assert proc.returncode == 0, proc.stderr
+        return
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr.count("\n") == 1 and needle in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert audit_rows(tmp_path) == before
+
+
+def test_another_customers_thread_is_unknown(tmp_path: Path) -> None:
+    mine = ok_json(tmp_path, "ask", "--customer", "cust_001", "--json", "How do I reset my password?")
+    proc = run(tmp_path, "ask", "--customer", "cust_002", "--thread", mine["thread_id"], "hello")
+    assert proc.returncode == 2 and "unknown thread" in proc.stderr
+
+
+def test_chat_is_multi_turn_and_quits(tmp_path: Path) -> None:
+    proc = run(
+        tmp_path,
+        "chat",
+        "--customer",
+        "cust_001",
+        input_text="I want to upgrade from Pro to Enterprise\nyes\nquit\n",
+    )
+    assert proc.returncode == 0, proc.stderr
+    replies = [line for line in proc.stdout.splitlines() if line.startswith("BillingAgent>")]
+    assert len(replies) == 2
+    assert "--thread thr_" in proc.stdout
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    proc = run(tmp_path, "--help")
+    assert proc.returncode == 0
+    for command in ("demo", "ask", "chat", "approvals", "history", "reset"):
+        assert command in proc.stdout
+
+
+def test_reset_recreates_the_seed_data(tmp_path: Path) -> None:
+    ok_json(tmp_path, "ask", "--customer", "cust_001", "--json", "I was charged twice this month, refund me")
+    assert run(tmp_path, "reset").returncode == 0
+    again = ok_json(tmp_path, "ask", "--customer", "cust_001", "--json", "I was charged twice this month, refund me")
+    assert "refunded" in again["response"].lower()
