@@ -1,0 +1,57 @@
+# Acme Support Desk. `make help` lists the targets. Only Python 3.11+ is needed: every target
+# that runs code bootstraps .venv first, installing the tested versions from constraints.txt.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing into $(VENV) (first run only)..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## create .venv and install the project with its dev tools
+
+.PHONY: demo
+demo: $(STAMP) ## run the demo conversations offline (no key, no network)
+	@$(BIN)/support demo
+
+.PHONY: test
+test: $(STAMP) ## run the test suite
+	@$(BIN)/pytest
+
+.PHONY: lint
+lint: $(STAMP) ## ruff lint and format check
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+.PHONY: typecheck
+typecheck: $(STAMP) ## mypy
+	@$(BIN)/mypy
+
+.PHONY: check
+check: lint typecheck test ## lint, type-check and test: keep green before each commit
+
+.PHONY: format
+format: $(STAMP) ## apply ruff's formatting and safe fixes
+	@$(BIN)/ruff check --fix .
+	@$(BIN)/ruff format .
+
+.PHONY: lock
+lock: $(STAMP) ## refresh constraints.txt from the current .venv
+	@$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^acme-support-desk' > constraints.txt
+
+.PHONY: clean
+clean: ## remove .venv, caches and local data
+	rm -rf $(VENV) .support .pytest_cache .mypy_cache .ruff_cache *.egg-info
