@@ -119,15 +119,13 @@ def _cmd_approvals(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
     import shutil
 
-    from tools.db import Database
-
+    # Conversations go with the data they refer to: a thread must never outlive its refunds.
     for name in ("checkpoints.db", "checkpoints.db-wal", "checkpoints.db-shm"):
         (settings.data_dir / name).unlink(missing_ok=True)
     demo = settings.data_dir / "demo"
     if demo.exists():
         shutil.rmtree(demo)
-    with _desk(settings) as desk:
-        Database.reset(desk.db)
+    settings.database().reset()
     print(f"Reset the support data in {settings.data_dir}")
     return 0
 

@@ -53,9 +53,9 @@ def build_workflow(deps: Deps) -> StateGraph[State, Context, InputState, OutputS
     workflow.add_conditional_edges("intake", route_after_intake, ["triage", "billing", "refund", "faq"])
     for key, spec in AGENTS.items():
         router = make_router(agent_targets(spec))
-        workflow.add_conditional_edges(key, router, router.targets)  # type: ignore[attr-defined]
+        workflow.add_conditional_edges(key, router, router.targets)
     tools_router = make_router(tools_targets())
-    workflow.add_conditional_edges("tools", tools_router, tools_router.targets)  # type: ignore[attr-defined]
+    workflow.add_conditional_edges("tools", tools_router, tools_router.targets)
     for terminal in ("approval", "escalation", "fallback"):
         workflow.add_edge(terminal, END)
     return workflow

@@ -7,13 +7,13 @@ router is made from the agent's own transfers, so the drawn graph shows only rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from langgraph.graph import END
 
 from graph.state import State
 
-__all__ = ["STEP_RESERVE", "make_router", "route_after_intake"]
+__all__ = ["STEP_RESERVE", "Router", "make_router", "route_after_intake"]
 
 # Steps kept back so a turn that runs out can still reach the fallback node and answer.
 STEP_RESERVE = 2
@@ -32,19 +32,23 @@ def route_after_intake(state: State) -> str:
     return active if active in ("billing", "refund", "faq") else "triage"
 
 
-def make_router(targets: Iterable[str]) -> Callable[[State], str]:
-    """A router that follows `state["next"]` within `targets` (plus fallback and the end)."""
-    allowed = frozenset(targets) | {"fallback"}
+class Router:
+    """Follows `state["next"]` within `targets` (plus fallback and the end); a pure function of state."""
 
-    def route(state: State) -> str:
+    def __init__(self, targets: Iterable[str]) -> None:
+        self.allowed = frozenset(targets) | {"fallback"}
+        self.targets = [*sorted(self.allowed), END]  # the edges drawn for this node
+
+    def __call__(self, state: State) -> str:
         nxt = state.get("next", "end")
         if nxt == "end":
             return END
-        if nxt not in allowed:
+        if nxt not in self.allowed:
             return "fallback"
         if nxt not in _NEVER_CUT and _out_of_steps(state):
             return "fallback"
         return nxt
 
-    route.targets = [*sorted(allowed), END]  # type: ignore[attr-defined]
-    return route
+
+def make_router(targets: Iterable[str]) -> Router:
+    return Router(targets)

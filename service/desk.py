@@ -30,8 +30,6 @@ from nodes.deps import Deps
 from service.errors import InvalidRequest
 from service.settings import MAX_MESSAGE_CHARS, Settings
 from tools.accounts import customer_exists
-from tools.clock import Clock, FixedClock, SystemClock
-from tools.db import Database
 from tools.errors import ApprovalAlreadyDecided
 from tools.records import Approval
 from tools.refunds import decide_approval, get_approval, list_approvals
@@ -39,10 +37,6 @@ from tools.refunds import decide_approval, get_approval, list_approvals
 __all__ = ["SupportDesk", "default_desk", "handle_customer_message"]
 
 logger = logging.getLogger("support.desk")
-
-
-def _clock(settings: Settings) -> Clock:
-    return FixedClock(settings.today) if settings.today else SystemClock()
 
 
 def _usage(messages: list[AnyMessage]) -> dict[str, int]:
@@ -61,7 +55,7 @@ class SupportDesk:
     def __init__(self, settings: Settings | None = None, *, models: dict[str, BaseChatModel] | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = Database(self.settings.data_dir / "support.db", _clock(self.settings))
+        self.db = self.settings.database()
         self.db.ensure_ready()
         self._models: dict[str, BaseChatModel] = dict(models or {})
         self._models_lock = threading.Lock()

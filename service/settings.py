@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from tools.db import default_data_dir
+from tools.clock import Clock, FixedClock, SystemClock
+from tools.db import Database, default_data_dir
 
 __all__ = ["AGENT_KEYS", "DEFAULT_STEP_LIMIT", "MAX_MESSAGE_CHARS", "Settings"]
 
@@ -40,6 +41,13 @@ class Settings:
     today: date | None = None
     step_limit: int = DEFAULT_STEP_LIMIT
     models: Mapping[str, str] = field(default_factory=lambda: dict.fromkeys(AGENT_KEYS, "offline"))
+
+    def clock(self) -> Clock:
+        return FixedClock(self.today) if self.today else SystemClock()
+
+    def database(self) -> Database:
+        """The domain database in the data directory (not opened until used)."""
+        return Database(self.data_dir / "support.db", self.clock())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

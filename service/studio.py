@@ -13,8 +13,6 @@ from graph.state import InputState, OutputState, State
 from llm.factory import make_chat_model
 from nodes.deps import Deps
 from service.settings import Settings
-from tools.clock import FixedClock, SystemClock
-from tools.db import Database
 
 __all__ = ["make_graph"]
 
@@ -22,6 +20,6 @@ __all__ = ["make_graph"]
 def make_graph() -> CompiledStateGraph[State, Context, InputState, OutputState]:
     """Build the support graph from the environment's settings (called by the server)."""
     settings = Settings.from_env()
-    db = Database(settings.data_dir / "support.db", FixedClock(settings.today) if settings.today else SystemClock())
+    db = settings.database()
     db.ensure_ready()
     return build_graph(Deps(db=db, model_for=lambda agent: make_chat_model(settings.models.get(agent, "offline"))))

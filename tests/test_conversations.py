@@ -119,3 +119,22 @@ def test_out_of_scope_gets_a_polite_answer_from_triage(desk: Any) -> None:
     assert result["final_agent"] == "TriageAgent"
     assert result["model_calls"] == 1
     assert result["response"]
+
+
+def test_prompt_size_stays_bounded_as_a_thread_grows(desk: Any) -> None:
+    questions = [
+        "How do I export my data to CSV?",
+        "And how do I reset my password?",
+        "How do I add a teammate to my workspace?",
+        "Which integrations do you support?",
+    ]
+    thread = None
+    sizes = []
+    for turn in range(24):
+        result = desk.ask(questions[turn % len(questions)], customer_id="cust_001", thread_id=thread)
+        thread = result["thread_id"]
+        assert result["model_calls"] >= 1
+        sizes.append(result["usage"]["input_tokens"] / result["model_calls"])
+    # The same question costs the same at turn 4 and at turn 24: history is compacted, not appended.
+    assert sizes[-4:] == pytest.approx(sizes[4:8], rel=0.05)
+    assert len(desk.history(thread)) == 48  # while the full transcript is still kept
