@@ -1,19 +1,23 @@
-"""`OfflineChatModel`, the LangChain side of the offline model: tool binding, messages out, token usage, ids."""
+"""`OfflineChatModel`, the LangChain side of the offline model: tool binding, messages out (whole or streamed),
+token usage, ids."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
+from langchain_core.runnables.config import run_in_executor
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
@@ -23,6 +27,9 @@ from llm.offline.turn import message_text
 __all__ = ["MODEL_NAME", "OfflineChatModel"]
 
 MODEL_NAME = "acme-offline"
+
+# A streamed reply arrives a word at a time: each word with the spaces after it (leading spaces on their own).
+_WORD_RE = re.compile(r"\S+\s*|\s+")
 
 
 def _tokens(chars: int) -> int:
@@ -86,6 +93,37 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self._respond(messages, kwargs))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """The same reply as `_generate`, in chunks: the text word by word, then the tool call and usage."""
+        for chunk in _chunks(self._respond(messages, kwargs)):
+            if run_manager:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        # The reply is worked out in a thread: the first call trains the router, which must not block the loop.
+        message = await run_in_executor(None, self._respond, messages, kwargs)
+        for chunk in _chunks(message):
+            if run_manager:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    def _respond(self, messages: Sequence[BaseMessage], kwargs: Mapping[str, Any]) -> AIMessage:
+        """The whole reply to one call, with a tool-call id derived from the input and the token usage."""
         tools: list[dict[str, Any]] = [dict(t) for t in kwargs.get("tools") or []]
         tool_choice = kwargs.get("tool_choice")
         reply = decide(messages, tools, tool_choice)
@@ -108,7 +146,7 @@ class OfflineChatModel(BaseChatModel):
             len(json.dumps(c["args"], default=str)) + len(c["name"]) for c in tool_calls
         )
         input_tokens, output_tokens = _tokens(input_chars), _tokens(output_chars)
-        message = AIMessage(
+        return AIMessage(
             content=reply.text,
             tool_calls=tool_calls,
             usage_metadata={
@@ -118,4 +156,26 @@ class OfflineChatModel(BaseChatModel):
             },
             response_metadata={"model_name": self.model_name},
         )
-        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def _chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
+    """`message` as stream chunks that add up to it again.
+
+    The text comes a word per chunk. The last chunk carries the tool calls (as tool-call chunks with
+    JSON arguments, as a provider streams them), the usage and the response metadata: chunks are
+    added together, so anything counted or named once must be on one chunk only.
+    """
+    for word in _WORD_RE.findall(str(message.content)):
+        yield ChatGenerationChunk(message=AIMessageChunk(content=word))
+    calls = [
+        tool_call_chunk(name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=index)
+        for index, call in enumerate(message.tool_calls)
+    ]
+    last = AIMessageChunk(
+        content="",
+        tool_call_chunks=calls,
+        usage_metadata=message.usage_metadata,
+        response_metadata=dict(message.response_metadata),
+        chunk_position="last",
+    )
+    yield ChatGenerationChunk(message=last)
