@@ -8,7 +8,7 @@ this turn. The same input always gives the same output.
 
 Modules, one concern each:
 
-- `model`: the `BaseChatModel` (tool binding, usage, ids);
+- `model`: the `BaseChatModel` (tool binding, whole or streamed replies, usage, ids);
 - `turn`: reading one model call (messages, context blocks, tool results) and the `Reply` it gets;
 - `agents`: which agent the bound tools make it, and the reply within the tool choice;
 - `triage`, `billing` (with `plans`), `refund`, `faq` (with `articles`): each agent's behaviour;
