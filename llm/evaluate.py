@@ -31,7 +31,7 @@ from llm.router import (
     training_rows,
 )
 
-__all__ = ["cross_validate", "evaluate", "main", "metrics"]
+__all__ = ["cross_validate", "evaluate", "main", "metrics", "report"]
 
 
 def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
@@ -42,8 +42,10 @@ def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
         y_pred: Predicted routes, aligned with `y_true`.
 
     Returns:
-        `{"n", "accuracy", "macro_f1", "per_route", "confusion"}`; macro F1 averages over routes
-        that occur in the gold labels.
+        `{"n", "accuracy", "macro_f1", "per_route", "confusion"}`. Routes that occur in neither list
+        are left out. Macro F1 averages over the routes that occur in the gold labels: a route that was
+        only predicted (support 0) adds no F1 of 0, since its wrong predictions already lower the
+        recall of the routes they were taken from.
     """
     if len(y_true) != len(y_pred):
         raise ValueError("y_true and y_pred differ in length")
@@ -146,11 +148,24 @@ def cross_validate(
     return result
 
 
-def _report(title: str, result: dict[str, Any]) -> str:
+def report(title: str, result: dict[str, Any]) -> str:
+    """The `metrics` dict as a small table: the totals, then one row per route.
+
+    A route the data does not contain but the router predicted (e.g. "other" in the dev set, which has
+    no out-of-scope messages) has no recall or F1 and is left out of macro-F1; its row says how often
+    it was wrongly predicted instead of printing zeros.
+    """
     lines = [f"{title}: n={result['n']} accuracy={result['accuracy']:.3f} macro_f1={result['macro_f1']:.3f}"]
     if "fold_accuracy" in result:
         lines.append("  folds: " + ", ".join(f"{a:.3f}" for a in result["fold_accuracy"]))
+    confusion = result["confusion"]
     for route, stats in result["per_route"].items():
+        if not stats["support"]:
+            predicted = sum(row.get(route, 0) for row in confusion.values())
+            if predicted:
+                times = f"{predicted} time{'s' if predicted != 1 else ''}"
+                lines.append(f"  {route:<8} not in this data; predicted wrongly {times} (left out of macro_f1)")
+            continue
         lines.append(
             f"  {route:<8} precision={stats['precision']:.3f} recall={stats['recall']:.3f} "
             f"f1={stats['f1']:.3f} support={stats['support']}"
@@ -183,10 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         json.dump(results, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    print(_report("dev 5-fold CV (train: 4 folds + saas_seed)", results["dev_cv"]))
-    print(_report("saas_eval held out (train: all dev + saas_seed)", results["saas_eval"]))
+    print(report("dev 5-fold CV (train: 4 folds + saas_seed)", results["dev_cv"]))
+    print(report("saas_eval held out (train: all dev + saas_seed)", results["saas_eval"]))
     if args.data:
-        print(_report(f"{args.data} (train: all dev + saas_seed)", results["data"]))
+        print(report(f"{args.data} (train: all dev + saas_seed)", results["data"]))
     print(f"training took {train_seconds:.2f}s; cross-validation {cv_seconds:.2f}s")
     return 0
 

@@ -1,0 +1,262 @@
+"""The billing agent: explains charges, invoices and the card on file, quotes and makes plan changes, and hands
+refunds, people and other topics on."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from llm.entities import (
+    billing_issue_type,
+    extract_amounts,
+    extract_dates,
+    extract_order_ids,
+    extract_plan,
+    is_affirmative,
+    is_negative,
+    mentioned_period,
+)
+from llm.offline.charges import charge_line, criteria, explain_charge, find_charges_args, match_charges
+from llm.offline.plans import plan_change, proposed_plan
+from llm.offline.records import REASON_CHARS, escalation_record, handback_record, refund_record
+from llm.offline.smalltalk import small_talk, small_talk_reply
+from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
+from llm.offline.wording import money, nice_date, trim
+from llm.router import FIRM_SIGNAL
+
+__all__ = ["billing"]
+
+# Words that keep a message in billing's lane even when the router leans elsewhere.
+_BILLING_WORDS = re.compile(
+    r"\b(?:card|cards|payment\w*|invoice\w*|receipt\w*|charg\w*|bill\w*|plan|plans|tier|subscri\w*|price\w*"
+    r"|pricing|cost\w*|seat\w*|upgrad\w*|downgrad\w*|renew\w*|prorat\w*|vat|tax)\b",
+    re.I,
+)
+_REFUND_OFFER_RE = re.compile(r"\brefund\w*\b[^.?!]*\bsay yes\b|\bsay yes\b[^.?!]*\brefund", re.I)
+
+
+def billing(turn: Turn) -> Reply:
+    """The billing agent's reply to this turn."""
+    text = turn.text
+    if turn.last_is_tool and turn.results:
+        return Reply(text=_summarise_result(turn.results[-1]))
+    affirmative = is_affirmative(text)
+    proposed = proposed_plan(turn)
+    if proposed and not affirmative and is_negative(text) and not _billing_signal(turn):
+        current = str(((turn.account or {}).get("plan") or {}).get("name") or "current")
+        return Reply(text=f"No problem, I've left you on the {current} plan. Is there anything else I can help with?")
+    small = small_talk(text)
+    if small and not turn.signals["billing"] and not turn.signals["refund"]:
+        return Reply(text=small_talk_reply(small))
+    decision = turn.decision
+    signals = turn.signals
+
+    # A "yes" to a plan change this agent proposed.
+    if affirmative and proposed and not signals["refund"]:
+        target = extract_plan(text) or proposed
+        if turn.has("change_plan"):
+            return Reply(call=ToolCall("change_plan", {"new_plan": target}))
+    # A "yes" to the refund this agent offered for a duplicate charge.
+    if affirmative and not proposed and _REFUND_OFFER_RE.search(turn.last_agent_text()):
+        offered = extract_order_ids(turn.last_agent_text())
+        if turn.has("transfer_to_refund"):
+            record = refund_record(turn.last_agent_text() if offered else text)
+            record["reason"] = trim(f"Customer confirmed a refund of a duplicate charge: {text}", REASON_CHARS)
+            record["order_id"] = offered[0] if offered else None
+            return Reply(call=ToolCall("transfer_to_refund", record))
+
+    if (decision.route == "refund" or signals["refund"] >= 1.6) and turn.has("transfer_to_refund"):
+        return Reply(call=ToolCall("transfer_to_refund", refund_record(text)))
+    if turn.asks_for_person() and turn.has("escalate_to_human"):
+        return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
+    if _off_topic_for_billing(turn) and not affirmative:
+        if decision.route == "human" and turn.has("escalate_to_human"):
+            return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
+        if turn.has("transfer_to_triage"):
+            return Reply(call=ToolCall("transfer_to_triage", handback_record(text, decision.route)))
+
+    issue = _billing_issue(turn)
+    if issue == "plan_change":
+        return plan_change(turn)
+    if issue == "invoice_question":
+        return _invoices(turn)
+    if issue == "payment_method":
+        return _payment_method(turn)
+    return _charge_dispute(turn)
+
+
+def _billing_signal(turn: Turn) -> bool:
+    text = turn.text
+    return bool(
+        turn.signals["billing"] >= FIRM_SIGNAL
+        or _BILLING_WORDS.search(text)
+        or extract_amounts(text)
+        or extract_order_ids(text)
+        or extract_plan(text)
+        or extract_dates(text, turn.today)
+        or mentioned_period(text, turn.today)
+    )
+
+
+def _off_topic_for_billing(turn: Turn) -> bool:
+    """The router is fairly sure the message is not about billing and nothing in it says otherwise."""
+    decision = turn.decision
+    if decision.confidence < TOPIC_CHANGE_CONFIDENCE:
+        return False
+    return decision.route in ("faq", "other", "human") and not _billing_signal(turn)
+
+
+def _billing_issue(turn: Turn) -> str:
+    text = turn.text
+    if is_affirmative(text) and proposed_plan(turn):
+        return "plan_change"
+    if _billing_signal(turn) or turn.signals["billing"] or not turn.record.get("issue_type"):
+        return billing_issue_type(text)
+    return str(turn.record["issue_type"])
+
+
+def _invoices(turn: Turn) -> Reply:
+    account = turn.account
+    lowered = turn.text.lower()
+    wants_open = bool(re.search(r"\b(?:open|unpaid|outstanding|due|overdue|owe)\b", lowered))
+    if account is None:
+        if turn.has("list_invoices"):
+            return Reply(call=ToolCall("list_invoices", {"status": "open" if wants_open else None}))
+        return Reply(
+            text=(
+                "You'll find all your invoices under Settings → Billing "
+                "→ Invoices, where each one can be downloaded as a PDF."
+            )
+        )
+    invoices = [i for i in account.get("invoices") or [] if isinstance(i, Mapping)]
+    return Reply(text=_describe_invoices(invoices, wants_open=wants_open))
+
+
+def _describe_invoices(invoices: Sequence[Mapping[str, Any]], *, wants_open: bool) -> str:
+    if not invoices:
+        return "There are no invoices on your account yet."
+    open_ones = [i for i in invoices if i.get("status") == "open"]
+    if open_ones:
+        lines = "; ".join(
+            f"{i.get('invoice_id')} for {money(i.get('amount'))}, due {nice_date(i.get('due_on'))}"
+            for i in open_ones[:5]
+        )
+        head = f"You have {len(open_ones)} open invoice{'s' if len(open_ones) > 1 else ''}: {lines}."
+    else:
+        head = "You have no open invoices: everything is paid."
+    if open_ones and wants_open:
+        tail = "You can pay or download them as PDFs under Settings → Billing → Invoices."
+    else:
+        recent = "; ".join(
+            (
+                f"{i.get('invoice_id')} ({money(i.get('amount'))}, issued "
+                f"{nice_date(i.get('issued_on'))}, {i.get('status')})"
+            )
+            for i in invoices[:3]
+        )
+        tail = (
+            f"Your latest invoices are {recent}. Each can be downloaded as a PDF under Settings → Billing → Invoices."
+        )
+    return f"{head} {tail}"
+
+
+def _payment_method(turn: Turn) -> Reply:
+    account = turn.account or {}
+    methods = [m for m in account.get("payment_methods") or [] if isinstance(m, Mapping)]
+    default = next((m for m in methods if m.get("is_default")), methods[0] if methods else None)
+    how = (
+        "To change it, go to Settings → Billing → Payment methods, add the new card and make it the default; "
+        "future charges will use it."
+    )
+    if default is None:
+        return Reply(text=f"I don't see a card on file for your account yet. {how}")
+    text = (
+        f"Your default payment method is a {str(default.get('brand', 'card')).title()} "
+        f"ending in {default.get('last4')}, expiring {default.get('expires')}. {how}"
+    )
+    failed = [c for c in turn.charges if c.get("status") == "failed"]
+    if failed:
+        text += f" Note that the charge {charge_line(failed[0])} failed; once the card is updated we'll retry it."
+    return Reply(text=text)
+
+
+def _charge_dispute(turn: Turn) -> Reply:
+    text = turn.text
+    account = turn.account
+    if account is None:
+        orders = extract_order_ids(text)
+        if orders and turn.has("lookup_charge"):
+            return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
+        args = find_charges_args(text, turn.today)
+        if (args["amount"] is not None or args["date"] is not None) and turn.has("find_charges"):
+            return Reply(call=ToolCall("find_charges", args))
+        return Reply(
+            text=(
+                "Which charge do you mean? Tell me its amount and date "
+                "(or the order id, like ord_123) and I'll explain it."
+            )
+        )
+    charges = turn.charges
+    orders = extract_order_ids(text)
+    matched, relaxed = match_charges(charges, text, turn.today)
+    if orders and not matched and turn.has("lookup_charge"):
+        return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
+    if not matched and re.search(r"\b(?:twice|double|duplicate)\b", text.lower()):
+        matched = [c for c in charges if c.get("duplicate_of")]
+    if matched:
+        explained = " ".join(explain_charge(c) for c in matched[:3])
+        if relaxed:
+            explained = f"I don't see that amount on the date you mentioned, but this one matches it. {explained}"
+        if len(matched) > 3:
+            explained += f" There are {len(matched) - 3} more matching charges."
+        return Reply(text=explained)
+    recent = "; ".join(charge_line(c) for c in charges[:3])
+    asked = criteria(text, turn.today)
+    intro = (
+        f"I couldn't find a charge {asked} on your account." if asked else "Which charge would you like me to explain?"
+    )
+    if recent:
+        return Reply(text=f"{intro} Your 3 most recent charges are: {recent}. Which one do you mean?")
+    return Reply(text=f"{intro} There are no charges on your account yet.")
+
+
+def _summarise_result(result: ToolResult) -> str:
+    """The customer's answer from a billing tool's result."""
+    data = result.data
+    if result.error or (isinstance(data, Mapping) and "error" in data):
+        detail = data.get("error") if isinstance(data, Mapping) else data
+        return f"Sorry, I couldn't complete that just now ({detail}). Could you tell me a bit more so I can try again?"
+    if not isinstance(data, Mapping):
+        return f"Here's what I found: {trim(str(data), 400)}"
+    if result.name == "lookup_charge":
+        if data.get("status") == "found" and isinstance(data.get("charge"), Mapping):
+            return explain_charge(data["charge"])
+        order = data.get("order_id") or result.args.get("order_id")
+        return (
+            f"I couldn't find a charge with order id {order} on your account. "
+            "Could you check the id, or tell me the amount and date?"
+        )
+    if result.name == "find_charges":
+        found = [c for c in data.get("charges") or [] if isinstance(c, Mapping)]
+        if not found:
+            return (
+                "I couldn't find a charge matching that amount and date on your "
+                "account. Could you double-check them, or give me the order id?"
+            )
+        return " ".join(explain_charge(c) for c in found[:3])
+    if result.name == "list_invoices":
+        invoices = [i for i in data.get("invoices") or [] if isinstance(i, Mapping)]
+        return _describe_invoices(invoices, wants_open=result.args.get("status") == "open")
+    if result.name == "change_plan":
+        if data.get("status") == "changed":
+            new_plan = str(data.get("new_plan", "")).title()
+            price = data.get("new_monthly_price")
+            old = str(data.get("old_plan", "")).title()
+            text = f"Done! You're now on the {new_plan} plan"
+            text += f" at {money(price)}/month" if price is not None else ""
+            text += f" (previously {old})." if old else "."
+            return text + " The difference is prorated on your next invoice, and you'll get a confirmation email."
+        return f"I couldn't change your plan: {data.get('reason', 'the change was rejected')}."
+    return f"Here's what I found: {trim(json.dumps(data, default=str), 400)}"

@@ -1,0 +1,120 @@
+"""The customer's charges, as listed in the account block: finding the one meant and describing it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from llm.entities import extract_amounts, extract_dates, extract_order_ids, mentioned_month, mentioned_period
+from llm.offline.wording import as_date, money, nice_date
+
+__all__ = [
+    "charge_line",
+    "criteria",
+    "explain_charge",
+    "find_charges_args",
+    "has_amount",
+    "is_refundable",
+    "match_charges",
+]
+
+
+def has_amount(charge: Mapping[str, Any], amounts: Sequence[float]) -> bool:
+    """The charge is for one of `amounts` (to the cent)."""
+    return any(abs(float(charge.get("amount") or 0) - a) < 0.005 for a in amounts)
+
+
+def is_refundable(charge: Mapping[str, Any]) -> bool:
+    """Something of the charge can still be refunded."""
+    return float(charge.get("refundable_amount") or 0) > 0
+
+
+def find_charges_args(text: str, today: date) -> dict[str, Any]:
+    """`find_charges` arguments: the first amount and the first date the message mentions (None if absent)."""
+    amounts = extract_amounts(text)
+    dates = extract_dates(text, today)
+    return {"amount": amounts[0] if amounts else None, "date": dates[0].isoformat() if dates else None}
+
+
+def charge_line(charge: Mapping[str, Any]) -> str:
+    """`ord_1 on March 1, 2026: $49.99 for Pro plan`, for lists of charges."""
+    return (
+        f"{charge.get('order_id')} on {nice_date(charge.get('charged_on'))}: {money(charge.get('amount'))} "
+        f"for {charge.get('description', 'a charge')}"
+    )
+
+
+def explain_charge(charge: Mapping[str, Any]) -> str:
+    """What the charge is for, its status and invoice, what was refunded, and whether it is a duplicate."""
+    status = charge.get("status", "paid")
+    parts = [
+        f"The {money(charge.get('amount'))} charge on {nice_date(charge.get('charged_on'))} "
+        f"({charge.get('order_id')}) is for {charge.get('description', 'your subscription')}; it is {status}"
+    ]
+    if charge.get("invoice_id"):
+        parts[0] += f" and appears on invoice {charge['invoice_id']}"
+    parts[0] += "."
+    if float(charge.get("refunded_amount") or 0) > 0:
+        parts.append(f"{money(charge['refunded_amount'])} of it has already been refunded.")
+    if charge.get("duplicate_of"):
+        parts.append(
+            f"It looks like a duplicate of {charge['duplicate_of']} (same amount, charged twice), so you "
+            "can ask for a refund of it: just say yes and I'll pass it to our refunds team."
+        )
+    return " ".join(parts)
+
+
+def match_charges(charges: Sequence[Mapping[str, Any]], text: str, today: date) -> tuple[list[Mapping[str, Any]], bool]:
+    """Charges that fit what the customer said: order id, amount, date and period ("last month").
+
+    Customers remember amounts better than days, so when the day or period rules out every charge
+    that has the right order id or amount, those charges are returned anyway and flagged.
+
+    Returns:
+        (matching charges, whether the date or period had to be ignored).
+    """
+    orders = set(extract_order_ids(text))
+    amounts = extract_amounts(text)
+    dates = set(extract_dates(text, today))
+    period = mentioned_period(text, today)
+    # "last month" also comes back as a date (its first day); the whole month is what is meant.
+    if period and mentioned_month(text):
+        dates.discard(period[0])
+    if not (orders or amounts or dates or period):
+        return [], False
+
+    def fits(charge: Mapping[str, Any], *, when: bool) -> bool:
+        charged_on = as_date(charge.get("charged_on"))
+        if orders and str(charge.get("order_id", "")).lower() not in orders:
+            return False
+        if amounts and not has_amount(charge, amounts):
+            return False
+        if when and dates and charged_on not in dates:
+            return False
+        return not (when and period and (charged_on is None or not period[0] <= charged_on <= period[1]))
+
+    matched = [c for c in charges if fits(c, when=True)]
+    if not matched and (orders or amounts) and (dates or period):
+        loose = [c for c in charges if fits(c, when=False)]
+        if loose:
+            return loose, True
+    return matched, False
+
+
+def criteria(text: str, today: date) -> str:
+    """What the customer said about the charge, as a phrase: `of $20.00 on March 1, 2026 with order id ord_1`."""
+    parts = []
+    amounts = extract_amounts(text)
+    if amounts:
+        parts.append(f"of {money(amounts[0])}")
+    dates = extract_dates(text, today)
+    period = mentioned_period(text, today)
+    if period:
+        parts.append(f"between {nice_date(period[0])} and {nice_date(period[1])}")
+    elif dates:
+        parts.append(f"on {nice_date(dates[0])}")
+    orders = extract_order_ids(text)
+    if orders:
+        parts.append(f"with order id {orders[0]}")
+    return " ".join(parts)

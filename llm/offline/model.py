@@ -1,0 +1,181 @@
+"""`OfflineChatModel`, the LangChain side of the offline model: tool binding, messages out (whole or streamed),
+token usage, ids."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.runnables.config import run_in_executor
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from llm.offline.agents import decide
+from llm.offline.turn import message_text
+
+__all__ = ["MODEL_NAME", "OfflineChatModel"]
+
+MODEL_NAME = "acme-offline"
+
+# A streamed reply arrives a word at a time: each word with the spaces after it (leading spaces on their own).
+_WORD_RE = re.compile(r"\S+\s*|\s+")
+
+
+def _tokens(chars: int) -> int:
+    return math.ceil(chars / 4) if chars else 0
+
+
+def _serialise(message: BaseMessage) -> str:
+    payload: dict[str, Any] = {"type": message.type, "content": message_text(message)}
+    if isinstance(message, AIMessage) and message.tool_calls:
+        payload["tool_calls"] = [{"name": c["name"], "args": c["args"], "id": c.get("id")} for c in message.tool_calls]
+    if isinstance(message, ToolMessage):
+        payload["tool_call_id"] = message.tool_call_id
+    return json.dumps(payload, sort_keys=True, default=str)
+
+
+class OfflineChatModel(BaseChatModel):
+    """A deterministic chat model that plays the triage, billing, refund and FAQ agents offline.
+
+    Bind the agent's tools with `bind_tools`; the bound tool names tell the model which agent it is.
+    `with_structured_output` works through the default implementation, which forces a call to the
+    schema's tool.
+    """
+
+    model_name: str = MODEL_NAME
+
+    @property
+    def _llm_type(self) -> str:
+        return MODEL_NAME
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name}
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | dict[str, Any] | bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (any form `convert_to_openai_tool` accepts) and an optional tool choice.
+
+        Args:
+            tools: The tools the model may call.
+            tool_choice: None/"auto" (free), "none", "any"/"required" (must call one), or a tool name
+                or {"type": "function", "function": {"name": ...}} to force that tool.
+            **kwargs: Passed on to `bind`.
+
+        Returns:
+            A runnable whose calls see the tool schemas.
+        """
+        formatted = [convert_to_openai_tool(tool) for tool in tools]
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return self.bind(tools=formatted, **kwargs)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self._respond(messages, kwargs))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """The same reply as `_generate`, in chunks: the text word by word, then the tool call and usage."""
+        for chunk in _chunks(self._respond(messages, kwargs)):
+            if run_manager:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        # The reply is worked out in a thread: the first call trains the router, which must not block the loop.
+        message = await run_in_executor(None, self._respond, messages, kwargs)
+        for chunk in _chunks(message):
+            if run_manager:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    def _respond(self, messages: Sequence[BaseMessage], kwargs: Mapping[str, Any]) -> AIMessage:
+        """The whole reply to one call, with a tool-call id derived from the input and the token usage."""
+        tools: list[dict[str, Any]] = [dict(t) for t in kwargs.get("tools") or []]
+        tool_choice = kwargs.get("tool_choice")
+        reply = decide(messages, tools, tool_choice)
+
+        serialised = [_serialise(m) for m in messages]
+        tools_json = json.dumps(tools, sort_keys=True, default=str)
+        digest = hashlib.sha256(
+            "\n".join([*serialised, tools_json, json.dumps(tool_choice, sort_keys=True, default=str)]).encode()
+        ).hexdigest()
+        input_chars = sum(len(message_text(m)) for m in messages) + len(tools_json)
+        input_chars += sum(
+            len(json.dumps(m.tool_calls, default=str)) for m in messages if isinstance(m, AIMessage) and m.tool_calls
+        )
+
+        tool_calls = []
+        if reply.call is not None:
+            call_id = f"call_{int(digest[:12], 16) % 10**12}"
+            tool_calls.append({"name": reply.call.name, "args": reply.call.args, "id": call_id, "type": "tool_call"})
+        output_chars = len(reply.text) + sum(
+            len(json.dumps(c["args"], default=str)) + len(c["name"]) for c in tool_calls
+        )
+        input_tokens, output_tokens = _tokens(input_chars), _tokens(output_chars)
+        return AIMessage(
+            content=reply.text,
+            tool_calls=tool_calls,
+            usage_metadata={
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "total_tokens": input_tokens + output_tokens,
+            },
+            response_metadata={"model_name": self.model_name},
+        )
+
+
+def _chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
+    """`message` as stream chunks that add up to it again.
+
+    The text comes a word per chunk. The last chunk carries the tool calls (as tool-call chunks with
+    JSON arguments, as a provider streams them), the usage and the response metadata: chunks are
+    added together, so anything counted or named once must be on one chunk only.
+    """
+    for word in _WORD_RE.findall(str(message.content)):
+        yield ChatGenerationChunk(message=AIMessageChunk(content=word))
+    calls = [
+        tool_call_chunk(name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=index)
+        for index, call in enumerate(message.tool_calls)
+    ]
+    last = AIMessageChunk(
+        content="",
+        tool_call_chunks=calls,
+        usage_metadata=message.usage_metadata,
+        response_metadata=dict(message.response_metadata),
+        chunk_position="last",
+    )
+    yield ChatGenerationChunk(message=last)

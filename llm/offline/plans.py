@@ -1,0 +1,163 @@
+"""Plan changes for the billing agent: which plan is wanted, what the change costs, and seat questions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from llm.entities import extract_plan
+from llm.offline.turn import Reply, Turn
+from llm.offline.wording import money
+
+__all__ = ["plan_change", "proposed_plan"]
+
+_PLAN_ORDER = ("free", "pro", "enterprise")
+_PLAN_OFFER_RE = re.compile(
+    r"\b(?:switch|switching|move|moving|upgrade|downgrade|change|put)\s+you\s+(?:over\s+)?(?:to|onto)\s+"
+    r"(?:the\s+)?"
+    r"(free|pro|enterprise)\b",
+    re.I,
+)
+
+
+def proposed_plan(turn: Turn) -> str | None:
+    """The plan the last agent message offered to switch the customer to.
+
+    The offer phrase ("switch you to the Pro plan") is enough: the closing "reply yes to confirm" may
+    have been trimmed from the history block.
+    """
+    offer = _PLAN_OFFER_RE.search(turn.last_agent_text())
+    return offer.group(1).lower() if offer else None
+
+
+def _plan_by_id(account: Mapping[str, Any], plan_id: str) -> Mapping[str, Any] | None:
+    for plan in account.get("available_plans") or []:
+        if isinstance(plan, Mapping) and str(plan.get("id", "")).lower() == plan_id:
+            return plan
+    current = account.get("plan")
+    if isinstance(current, Mapping) and str(current.get("id", "")).lower() == plan_id:
+        return current
+    return None
+
+
+def plan_change(turn: Turn) -> Reply:
+    """Quote a change to the plan the customer names (or the next one up or down), ending with "reply yes"."""
+    text = turn.text
+    account = turn.account
+    target = extract_plan(text)
+    lowered = text.lower()
+    current_id = str(((account or {}).get("plan") or {}).get("id", "")).lower() or None
+    if target is None and current_id in _PLAN_ORDER:
+        position = _PLAN_ORDER.index(current_id)
+        if re.search(r"\bcancel\w*\b", lowered):
+            target = "free" if current_id != "free" else None
+        elif re.search(r"\bupgrad\w*\b", lowered) and position + 1 < len(_PLAN_ORDER):
+            target = _PLAN_ORDER[position + 1]
+        elif re.search(r"\bdowngrad\w*\b", lowered) and position > 0:
+            target = _PLAN_ORDER[position - 1]
+    if account is None:
+        if target is None:
+            return Reply(text="Which plan would you like to move to: Free, Pro or Enterprise?")
+        return Reply(text=f'I can switch you to the {target.title()} plan. Reply "yes" to confirm.')
+    current = account.get("plan") or {}
+    current_name = current.get("name") or str(current_id or "current").title()
+    current_price = float(current.get("monthly_price") or 0)
+    if target is None and re.search(r"\b(?:seats?|members?|users?|licen[cs]es?|teammates?)\b", lowered):
+        return Reply(text=_seat_answer(account))
+    if target is None:
+        options = ", ".join(
+            f"{p.get('name')} ({money(p.get('monthly_price'))}/month)"
+            for p in account.get("available_plans") or []
+            if isinstance(p, Mapping)
+        )
+        return Reply(
+            text=(
+                f"You're on the {current_name} plan at "
+                f"{money(current_price)}/month. The plans are: {options}. "
+                "Which one would you like to move to?"
+            )
+        )
+    if target == current_id:
+        return Reply(
+            text=(
+                f"You're already on the {current_name} plan "
+                f"({money(current_price)}/month), so there's nothing to change."
+            )
+        )
+    plan = _plan_by_id(account, target)
+    if plan is None:
+        return Reply(
+            text=(f"I couldn't find a {target.title()} plan in our catalogue. The plans are Free, Pro and Enterprise.")
+        )
+    name = plan.get("name") or target.title()
+    price = float(plan.get("monthly_price") or 0)
+    difference = price - current_price
+    gained, lost = _feature_changes(current, plan)
+    change = "more" if difference >= 0 else "less"
+    # The offer comes first: the history block trims old replies, and the next turn must still see it.
+    sentences_out = [
+        f"Switching you to the {name} plan costs {money(price)}/month instead of the "
+        f"{money(current_price)}/month you pay for {current_name} now, {money(abs(difference))} {change} "
+        "per month."
+    ]
+    if gained and difference < 0:
+        sentences_out.append(f"The {name} plan includes {', '.join(gained[:4])}.")
+    elif gained:
+        sentences_out.append(f"You'd gain {', '.join(gained[:4])}.")
+    if lost:
+        sentences_out.append(f"You'd lose {', '.join(lost[:4])}.")
+    sentences_out.append(
+        "The change applies right away and the difference for the rest of this billing period is prorated on "
+        "your next invoice."
+    )
+    sentences_out.append('Reply "yes" to confirm and I\'ll make the change.')
+    return Reply(text=" ".join(sentences_out))
+
+
+def _seat_answer(account: Mapping[str, Any]) -> str:
+    """What the current plan includes for members, and the next plan up when more is needed."""
+    current = account.get("plan") or {}
+    name = current.get("name") or "current"
+    features = ", ".join(current.get("features") or []) or "no listed extras"
+    text = (
+        f"Your {name} plan ({money(current.get('monthly_price'))}/month) includes: {features}. "
+        "Owners and admins add people under Settings → Members."
+    )
+    current_id = str(current.get("id", "")).lower()
+    if current_id in _PLAN_ORDER and _PLAN_ORDER.index(current_id) + 1 < len(_PLAN_ORDER):
+        bigger = _plan_by_id(account, _PLAN_ORDER[_PLAN_ORDER.index(current_id) + 1])
+        if bigger is not None:
+            extras = ", ".join(bigger.get("features") or [])
+            text += (
+                f" If you need more than that, the {bigger.get('name')} plan is "
+                f"{money(bigger.get('monthly_price'))}/month and includes: {extras}."
+                f' Just say "upgrade me to {bigger.get("name")}" and I\'ll give you the exact difference.'
+            )
+    return text
+
+
+def _feature_changes(current: Mapping[str, Any], target: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Features gained and lost by moving from `current` to `target`.
+
+    A plan listing "Everything in Pro" contains all of Pro's features, so nothing is lost by moving
+    up to it and nothing is gained by moving down from it.
+    """
+    have = [str(f) for f in current.get("features") or []]
+    get = [str(f) for f in target.get("features") or []]
+
+    def contains(bigger: list[str], smaller: Mapping[str, Any]) -> bool:
+        names = {str(smaller.get("name", "")).lower(), str(smaller.get("id", "")).lower()} - {""}
+        if not names:
+            return False
+        pattern = re.compile(rf"everything in (?:the )?(?:{'|'.join(map(re.escape, names))})\b")
+        return any(pattern.match(f.lower()) for f in bigger)
+
+    everything = re.compile(r"^everything in\b", re.I)
+    gained = [f for f in get if f not in have and not everything.match(f)]
+    lost = [f for f in have if f not in get and not everything.match(f)]
+    if contains(get, current):
+        lost = []
+    elif contains(have, target):
+        gained = []
+    return gained, lost

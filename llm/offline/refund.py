@@ -1,0 +1,194 @@
+"""The refund agent: works out which charge the customer means and asks `process_refund` for it; reports the
+outcome; hands people and other topics on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from llm.entities import extract_amounts, extract_dates, extract_order_ids, is_affirmative, mentioned_period
+from llm.offline.charges import charge_line, criteria, explain_charge, has_amount, is_refundable, match_charges
+from llm.offline.records import escalation_record, handback_record
+from llm.offline.smalltalk import small_talk, small_talk_reply
+from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
+from llm.offline.wording import as_date, money, trim
+from llm.router import rule_signals
+
+__all__ = ["pick_charge", "refund", "refund_reason"]
+
+_DUPLICATE_RE = re.compile(
+    r"\b(?:twice|two times|double\w*|duplicat\w*|second charge|charged again|more than once)\b", re.I
+)
+_LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)
+
+
+def refund(turn: Turn) -> Reply:
+    """The refund agent's reply to this turn."""
+    text = turn.text
+    if turn.last_is_tool and turn.results:
+        return _summarise_result(turn.results[-1], turn)
+    small = small_talk(text)
+    if small and not turn.signals["refund"]:
+        return Reply(text=small_talk_reply(small))
+    decision = turn.decision
+    signals = turn.signals
+    if turn.asks_for_person() and turn.has("escalate_to_human"):
+        return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
+    refers_to_charge = bool(
+        signals["refund"]
+        or extract_order_ids(text)
+        or extract_amounts(text)
+        or extract_dates(text, turn.today)
+        or mentioned_period(text, turn.today)
+        or _DUPLICATE_RE.search(text)
+        or _LATEST_RE.search(text)
+        or is_affirmative(text)
+    )
+    # An unsure "other" is more likely a muddled answer to our question than a new topic.
+    changed_topic = decision.route in ("faq", "billing") or (
+        decision.route == "other" and decision.confidence >= TOPIC_CHANGE_CONFIDENCE
+    )
+    if not refers_to_charge and changed_topic and turn.has("transfer_to_triage"):
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, decision.route)))
+
+    reason = refund_reason(turn)
+    charge_id, requested = pick_charge(turn)
+    if charge_id is None:
+        return Reply(text=_which_charge(turn))
+    if not turn.has("process_refund"):
+        return Reply(text=f"I can see {charge_id}; our refunds team will take it from here.")
+    args: dict[str, Any] = {"order_id": charge_id, "reason": reason}
+    if requested is not None:
+        args["amount"] = requested
+    return Reply(call=ToolCall("process_refund", args))
+
+
+def refund_reason(turn: Turn) -> str:
+    """Why the customer wants the refund: this message, the handoff record, or an earlier message asking for one."""
+    if turn.signals["refund"] or _DUPLICATE_RE.search(turn.text):
+        return trim(turn.text, 1000)
+    if turn.record.get("reason"):
+        return trim(str(turn.record["reason"]), 1000)
+    for item in turn.history:
+        if item.get("role") == "customer" and rule_signals(str(item.get("text", "")))["refund"]:
+            return trim(str(item["text"]), 1000)
+    return trim(turn.text, 1000) or "Customer requested a refund."
+
+
+def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
+    """The order id to refund and, for a partial refund the customer asked for, the amount."""
+    text = turn.text
+    charges = turn.charges
+    by_id = {str(c.get("order_id", "")).lower(): c for c in charges}
+    amounts = extract_amounts(text)
+    record = turn.record
+    orders = extract_order_ids(text)
+    if not orders and record.get("order_id") and not amounts:
+        orders = extract_order_ids(str(record["order_id"])) or [str(record["order_id"])]
+    if orders:
+        order = orders[0]
+        charge = by_id.get(order.lower())
+        requested = None
+        if charge is not None and amounts:
+            full = float(charge.get("refundable_amount") or charge.get("amount") or 0)
+            smaller = [a for a in amounts if 0 < a < full - 0.005]
+            requested = smaller[0] if smaller else None
+        return order, requested
+    if not amounts and record.get("original_charge_amount") and not extract_dates(text, turn.today):
+        amounts = [float(record["original_charge_amount"])]
+
+    duplicate_words = _DUPLICATE_RE.search(text) or _DUPLICATE_RE.search(str(record.get("reason", "")))
+    duplicates = [c for c in charges if c.get("duplicate_of")]
+    if duplicate_words and duplicates:
+        if amounts:
+            fitting = [c for c in duplicates if has_amount(c, amounts)]
+            duplicates = fitting or duplicates
+        return str(duplicates[0]["order_id"]), None  # charges are newest first
+
+    search = text if extract_amounts(text) else f"{text} {' '.join(money(a) for a in amounts)}"
+    matched, _ = match_charges(charges, search, turn.today)
+    if len(matched) > 1:
+        refundable = [c for c in matched if is_refundable(c)]
+        matched = refundable if refundable else matched
+    if len(matched) == 1:
+        return str(matched[0]["order_id"]), None
+    period = mentioned_period(text, turn.today)
+    if period and not amounts:
+        first, last = period
+        in_month = [
+            c
+            for c in charges
+            if (d := as_date(c.get("charged_on"))) is not None and first <= d <= last and is_refundable(c)
+        ]
+        if len(in_month) == 1:
+            return str(in_month[0]["order_id"]), None
+    if _LATEST_RE.search(text) and not amounts:
+        refundable = [c for c in charges if is_refundable(c)]
+        if refundable:
+            return str(refundable[0]["order_id"]), None
+    return None, None
+
+
+def _which_charge(turn: Turn) -> str:
+    if turn.account is None:
+        return (
+            "I can help with that refund. Which charge is it? Please give "
+            "me the order id (like ord_123) from your invoice or receipt."
+        )
+    refundable = [c for c in turn.charges if is_refundable(c)][:5]
+    asked = criteria(turn.text, turn.today)
+    intro = f"I couldn't match a single charge {asked}." if asked else "I can help with that refund."
+    if not refundable:
+        return f"{intro} I don't see any charges on your account that can still be refunded."
+    listing = "; ".join(charge_line(c) for c in refundable)
+    return (
+        f"{intro} Which charge would you like refunded? Your recent charges are: {listing}. Just tell me the order id."
+    )
+
+
+def _summarise_result(result: ToolResult, turn: Turn) -> Reply:
+    """The customer's answer from a refund tool's result; a found, refundable charge is refunded next."""
+    data = result.data
+    if result.error or (isinstance(data, Mapping) and "error" in data) or not isinstance(data, Mapping):
+        detail = data.get("error") if isinstance(data, Mapping) else data
+        return Reply(
+            text=(f"Sorry, I couldn't process that just now ({trim(str(detail), 200)}). Which charge should I refund?")
+        )
+    if result.name == "lookup_charge":
+        if data.get("status") == "found" and isinstance(data.get("charge"), Mapping):
+            charge = data["charge"]
+            if is_refundable(charge) and turn.has("process_refund"):
+                reason = refund_reason(turn)
+                return Reply(call=ToolCall("process_refund", {"order_id": str(charge["order_id"]), "reason": reason}))
+            return Reply(text=explain_charge(charge) + " There's nothing left on it that can be refunded.")
+        order = data.get("order_id") or result.args.get("order_id")
+        return Reply(text=f"I couldn't find an order {order} on your account. Could you check the id on your invoice?")
+    status = data.get("status")
+    order = data.get("order_id") or result.args.get("order_id")
+    explanation = str(data.get("explanation") or "").strip()
+    if status == "refunded":
+        ref = f" Your refund reference is {data['refund_id']}." if data.get("refund_id") else ""
+        return Reply(
+            text=(
+                f"Done: I've refunded {money(data.get('amount'))} for {order}. "
+                f"{explanation}{ref} It usually reaches your card within 5–10 business days."
+            )
+        )
+    if status == "needs_approval":
+        approval = data.get("approval") if isinstance(data.get("approval"), Mapping) else {}
+        ref = f" (reference {approval.get('approval_id')})" if approval and approval.get("approval_id") else ""
+        return Reply(
+            text=(
+                f"Your refund of {money(data.get('amount'))} for {order} needs a manager's "
+                f"approval{ref}. {explanation} You'll hear back in this conversation."
+            )
+        )
+    if status == "not_found":
+        return Reply(
+            text=(
+                f"I couldn't find an order {order} on your account. Could you "
+                "check the id on your invoice, or tell me the date and amount?"
+            )
+        )
+    return Reply(text=f"I'm sorry, I can't refund {order}. {explanation}".strip())

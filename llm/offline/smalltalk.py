@@ -1,0 +1,51 @@
+"""Greetings, thanks, goodbyes and the out-of-scope answer: what any agent says to a message with no request."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from llm.router import has_domain_signal
+
+__all__ = ["out_of_scope_reply", "small_talk", "small_talk_reply"]
+
+SmallTalk = Literal["hello", "thanks", "bye"]
+
+_THANKS = re.compile(r"^\W*(?:thanks?|thank you|thx|ty|cheers|much appreciated|appreciate it)\b", re.I)
+_HELLO = re.compile(
+    r"^\W*(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day))\b[\s!.,]*(?:there)?[\s!.,]*$",
+    re.I,
+)
+_BYE = re.compile(r"^\W*(?:bye|goodbye|see you|that'?s all|nothing else|no thanks?)\b", re.I)
+
+_SCOPE = "billing (plans, invoices, charges and payment methods), refunds, and questions about using Acme"
+
+
+def small_talk(text: str) -> SmallTalk | None:
+    """Greetings, thanks and goodbyes that carry no request of their own."""
+    if has_domain_signal(text) and len(text.split()) > 4:
+        return None
+    if _HELLO.match(text.strip()):
+        return "hello"
+    if _THANKS.match(text):
+        return "thanks"
+    if _BYE.match(text):
+        return "bye"
+    return None
+
+
+def small_talk_reply(kind: SmallTalk) -> str:
+    """The answer to a greeting, a thank-you or a goodbye."""
+    if kind == "hello":
+        return f"Hi there! I'm the Acme support assistant. I can help with {_SCOPE}. What can I do for you today?"
+    if kind == "thanks":
+        return "You're welcome! If anything else comes up about billing, refunds or the product, just ask."
+    return "Thanks for contacting Acme support. Have a great day!"
+
+
+def out_of_scope_reply() -> str:
+    """The polite refusal for requests the support desk does not handle."""
+    return (
+        "I'm sorry, that's outside what I can help with here. I'm Acme's support assistant, so I can help "
+        f"with {_SCOPE}. Is there anything like that I can do for you?"
+    )
