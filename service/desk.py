@@ -25,7 +25,6 @@ from graph.builder import build_graph
 from graph.context import Context
 from graph.state import AGENT_NAMES, InputState, OutputState, State
 from llm.factory import make_chat_model
-from llm.retry import RetryPolicy
 from nodes import replies
 from nodes.conversation import visible_transcript
 from nodes.deps import Deps
@@ -94,11 +93,7 @@ class SupportDesk:
         self._conn = sqlite3.connect(self.settings.data_dir / "checkpoints.db", check_same_thread=False)
         self.checkpointer = SqliteSaver(self._conn)
         self.checkpointer.setup()
-        retry = RetryPolicy(
-            max_retries=self.settings.model_max_retries,
-            delay=self.settings.retry_delay,
-            max_delay=self.settings.retry_max_delay,
-        )
+        retry = self.settings.retry_policy()
         self.graph: CompiledStateGraph[State, Context, InputState, OutputState] = build_graph(
             Deps(db=self.db, model_for=self._model_for, retry=retry), checkpointer=self.checkpointer
         )

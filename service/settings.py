@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from llm.retry import RetryPolicy
 from tools.db import default_data_dir
 
 __all__ = ["AGENT_KEYS", "DEFAULT_STEP_LIMIT", "MAX_MESSAGE_CHARS", "PROVIDERS", "Settings", "check_model_spec"]
@@ -56,6 +57,10 @@ class Settings:
     model_max_retries: int = DEFAULT_MODEL_MAX_RETRIES
     retry_delay: float = DEFAULT_RETRY_DELAY
     retry_max_delay: float = DEFAULT_RETRY_MAX_DELAY
+
+    def retry_policy(self) -> RetryPolicy:
+        """How model calls are retried under these settings."""
+        return RetryPolicy(max_retries=self.model_max_retries, delay=self.retry_delay, max_delay=self.retry_max_delay)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

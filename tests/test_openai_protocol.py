@@ -390,3 +390,22 @@ def test_support_chat_prints_the_reply_as_it_arrives(provider: FakeOpenAI, tmp_p
         if proc.poll() is None:
             proc.kill()
     assert all(r["stream"] is True for r in provider.requests)
+
+
+def test_two_refunds_asked_in_parallel_run_one_and_say_so(desk: SupportDesk, provider: FakeOpenAI) -> None:
+    def script(request: dict[str, Any]) -> Reply:
+        if agent_of(request) == "refund":
+            return Reply(
+                tool_calls=[
+                    ("process_refund", {"order_id": "ord_402", "reason": "not used"}),
+                    ("process_refund", {"order_id": "ord_401", "reason": "not used"}),
+                ]
+            )
+        return brain(request)
+
+    provider.script = script
+    result = desk.ask("Refund ord_402 and ord_401 please", customer_id="cust_004")
+    assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
+    assert result["pending_approval"] is None  # ord_401 (old, needs a manager) was not run at all
+    assert "ord_402" in result["response"] and "nothing was done yet for ord_401" in result["response"]
+    assert_thread_answers_every_tool_call(desk, result["thread_id"])
