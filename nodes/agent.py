@@ -188,7 +188,7 @@ def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., dict[str, Any]
 
 
 def _malformed(spec: AgentSpec, state: State, ai: AIMessage, calls: int, problem: str) -> dict[str, Any]:
-    """Answer every call of a message with a malformed transfer; retry once, then fall back.
+    """Answer every call of a message with a malformed tool call; retry once, then fall back.
 
     The bad call gets the validation error; the others are answered without running, so the
     provider sees a tool message for every call id (it rejects the next request otherwise).
@@ -197,7 +197,7 @@ def _malformed(spec: AgentSpec, state: State, ai: AIMessage, calls: int, problem
     answers: list[AnyMessage] = []
     for bad in ai.invalid_tool_calls:
         detail = f"{_INVALID} (not valid JSON): {bad.get('error') or bad.get('args')}"
-        answers.append(_tool_message({"id": bad["id"], "name": bad["name"]}, detail, error=True))
+        answers.append(_tool_message({"id": bad.get("id") or "", "name": bad.get("name")}, detail, error=True))
     for tc in ai.tool_calls:
         answers.append(_tool_message(tc, f"Not run: {problem}; fix it and call again.", error=True))
     if _had_invalid_handoff(scratch):
