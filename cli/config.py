@@ -51,7 +51,16 @@ def effective_config(settings: Settings, env: Mapping[str, str] | None = None) -
         "openai_api_key": mask_secret(env.get("OPENAI_API_KEY")),
         "langsmith_tracing": (tracing or "").lower() == "true",
         "langsmith_api_key": mask_secret(env.get("LANGSMITH_API_KEY") or env.get("LANGCHAIN_API_KEY")),
+        "warnings": _warnings(settings, env),
     }
+
+
+def _warnings(settings: Settings, env: Mapping[str, str]) -> list[str]:
+    uses_openai = any(spec.startswith("openai:") for spec in settings.models.values())
+    if uses_openai and not env.get("OPENAI_API_KEY"):
+        # The client refuses to start without one, and every customer would get the fallback answer.
+        return ["an openai: model is configured but OPENAI_API_KEY is unset (any value for a local server)"]
+    return []
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
@@ -73,4 +82,6 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     print(f"OPENAI_API_KEY  {config['openai_api_key'] or '(unset)'}")
     tracing = "on" if config["langsmith_tracing"] else "off"
     print(f"LangSmith       tracing {tracing}, key {config['langsmith_api_key'] or '(unset)'}")
+    for warning in config["warnings"]:
+        print(f"warning: {warning}")
     return 0

@@ -111,3 +111,15 @@ def test_the_factory_configures_the_openai_client(monkeypatch: pytest.MonkeyPatc
     assert model.stream_usage is True  # type: ignore[attr-defined]
     with pytest.raises(ValueError):
         make_chat_model("gpt-4o")
+
+
+def test_support_config_warns_about_a_missing_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SUPPORT_MODEL", "openai:llama3.1")
+    assert main(["config", "--json"]) == 0
+    assert "OPENAI_API_KEY is unset" in json.loads(capsys.readouterr().out)["warnings"][0]
+    monkeypatch.setenv("OPENAI_API_KEY", "ollama")
+    assert main(["config", "--json"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["warnings"] == [] and config["openai_api_key"] == "****"

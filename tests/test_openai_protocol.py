@@ -254,7 +254,7 @@ def failing_first(failure: Reply) -> Any:
         Reply(status=500, error_code="server_error"),
         Reply(status=429, error_code="rate_limit_exceeded", headers={"retry-after-ms": "20"}),
         Reply(status=503),
-        Reply(delay=1.5),  # longer than the client's timeout below
+        Reply(delay=3.0),  # well over the client's timeout below
     ],
     ids=["500", "429", "503", "timeout"],
 )
@@ -264,7 +264,7 @@ def test_a_transient_failure_is_retried(
     import dataclasses
 
     provider.script = failing_first(failure)
-    with SupportDesk(dataclasses.replace(real_settings, model_timeout=0.5)) as desk:
+    with SupportDesk(dataclasses.replace(real_settings, model_timeout=1.0)) as desk:
         result = desk.ask(TABLE[1][0], customer_id="cust_001")
     assert result["final_agent"] == "FAQAgent"
     assert len(provider.requests) == 3  # triage twice (one failure, one retry), then FAQ
