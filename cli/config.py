@@ -12,7 +12,6 @@ from service.settings import AGENT_KEYS, Settings
 
 __all__ = ["cmd_config", "effective_config", "mask_secret"]
 
-# Where each model setting came from, for the reader wondering why an agent runs on what it does.
 _TRACING_VARS = ("LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2")
 
 
@@ -24,6 +23,7 @@ def mask_secret(value: str | None) -> str | None:
 
 
 def _source(agent: str, env: Mapping[str, str]) -> str:
+    """Where an agent's model comes from, for the reader wondering why it runs on what it does."""
     if env.get(f"SUPPORT_MODEL_{agent.upper()}", "").strip():
         return f"SUPPORT_MODEL_{agent.upper()}"
     if env.get("SUPPORT_MODEL", "").strip():

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.logs import configure_logging
+from cli.stream import StreamPrinter
 from service.errors import InvalidRequest
 from service.settings import Settings
 
@@ -43,29 +44,6 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-class _StreamPrinter:
-    """Prints a reply as it arrives: `Agent> ` before each new message, then its pieces."""
-
-    def __init__(self) -> None:
-        self.current: str | None = None
-        self.printed = False
-
-    def __call__(self, agent: str, message_id: str, text: str) -> None:
-        if message_id != self.current:
-            if self.current is not None:
-                sys.stdout.write("\n")
-            sys.stdout.write(f"{agent}> ")
-            self.current = message_id
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        self.printed = True
-
-    def finish(self) -> None:
-        if self.printed:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-
-
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     with _desk(settings) as desk:
         thread = args.thread
@@ -82,7 +60,7 @@ def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
                 break
             if not line.strip():
                 continue
-            printer = _StreamPrinter()
+            printer = StreamPrinter()
             try:
                 result = desk.ask(line, customer_id=args.customer, thread_id=thread, on_text=printer)
             except InvalidRequest as exc:
