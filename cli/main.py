@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.logs import configure_logging
+from cli.stream import StreamPrinter
 from service.errors import InvalidRequest
 from service.settings import Settings
 
@@ -59,15 +60,18 @@ def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
                 break
             if not line.strip():
                 continue
+            printer = StreamPrinter()
             try:
-                result = desk.ask(line, customer_id=args.customer, thread_id=thread)
+                result = desk.ask(line, customer_id=args.customer, thread_id=thread, on_text=printer)
             except InvalidRequest as exc:
                 print(f"error: {exc}")
                 if thread is None or "thread" not in str(exc):
                     continue
                 return 2
             thread = result["thread_id"]
-            print(f"{result['final_agent']}> {result['response']}")
+            printer.finish()
+            if not printer.printed:  # answered without running the graph, e.g. still waiting for a manager
+                print(f"{result['final_agent']}> {result['response']}")
         if thread:
             print(f"Thread {thread}: continue later with --thread {thread}")
     return 0
@@ -160,6 +164,12 @@ def mermaid_diagram() -> str:
     return str(build_graph(deps).get_graph().draw_mermaid()).strip()
 
 
+def _cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.config import cmd_config
+
+    return cmd_config(args, settings)
+
+
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from cli.demo import run_demo
 
@@ -216,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     customers.add_argument("--json", action="store_true", help="print as JSON")
     customers.set_defaults(func=_cmd_customers)
 
+    config = sub.add_parser("config", help="show the effective settings (models, timeouts, retries), secrets masked")
+    config.add_argument("--json", action="store_true", help="print as JSON")
+    config.set_defaults(func=_cmd_config)
+
     graph = sub.add_parser("graph", help="print the graph as a Mermaid diagram")
     graph.set_defaults(func=_cmd_graph)
 
@@ -237,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "customers",
         "reset",
         "graph",
+        "config",
     )
     configure_logging(settings.data_dir, show_handoffs=None if quiet else sys.stdout)
     func: Callable[[argparse.Namespace, Settings], int] = args.func

@@ -8,10 +8,12 @@ tools node, which runs them for the authenticated customer and comes back.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
@@ -20,15 +22,17 @@ from pydantic import ValidationError
 from graph.context import Context
 from graph.handoffs import HANDOFF_TOOLS
 from graph.state import AGENT_NAMES, State
+from llm.retry import call_with_retry
 from nodes.conversation import compact_history
 from nodes.deps import Deps
 from nodes.handoff_log import log_handoff
 from nodes.prompts import build_system_prompt
 from tools.agent_tools import ToolResult, tool_schemas
 
-__all__ = ["AgentSpec", "Conclusion", "make_agent_node", "turn_messages"]
+__all__ = ["AgentSpec", "Conclusion", "make_agent_node", "model_label", "turn_messages"]
 
 logger = logging.getLogger("support.agent")
+usage_logger = logging.getLogger("support.model")
 
 
 @dataclass(frozen=True)
@@ -107,8 +111,39 @@ def _model_input(spec: AgentSpec, deps: Deps, state: State) -> list[AnyMessage]:
     return [SystemMessage(content=system), human, *scratch]
 
 
+_INVALID = "Invalid arguments"
+
+
 def _had_invalid_handoff(scratch: list[AnyMessage]) -> bool:
-    return any(isinstance(m, ToolMessage) and m.status == "error" for m in scratch)
+    """Whether this agent already had a malformed transfer sent back this turn (data tool errors don't count)."""
+    return any(isinstance(m, ToolMessage) and m.status == "error" and m.text.startswith(_INVALID) for m in scratch)
+
+
+def model_label(model: BaseChatModel) -> str:
+    """The model's name for logs and usage records (`gpt-4o`, `offline`)."""
+    name = getattr(model, "model_name", None) or getattr(model, "model", None)
+    return str(name) if name else model._llm_type
+
+
+def _log_model_call(spec: AgentSpec, model: str, reply: AIMessage, attempts: int, seconds: float) -> None:
+    usage = reply.usage_metadata or {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+    usage_logger.info(
+        "%s called %s: %d in, %d out tokens",
+        spec.name,
+        model,
+        usage["input_tokens"],
+        usage["output_tokens"],
+        extra={
+            "event": "model_call",
+            "agent": spec.name,
+            "model": model,
+            "input_tokens": usage["input_tokens"],
+            "output_tokens": usage["output_tokens"],
+            "total_tokens": usage["total_tokens"],
+            "attempts": attempts,
+            "seconds": round(seconds, 3),
+        },
+    )
 
 
 def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., dict[str, Any]]:
@@ -116,19 +151,30 @@ def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., dict[str, Any]
 
     def agent_node(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
         calls = state.get("model_calls", 0) + 1
+        started = time.monotonic()
         try:
-            model = deps.model_for(spec.key).bind_tools(spec.tool_schemas())
-            reply = model.invoke(_model_input(spec, deps, state), config)
+            base = deps.model_for(spec.key)
+            label = model_label(base)
+            model = base.bind_tools(spec.tool_schemas())
+            messages = _model_input(spec, deps, state)
+            reply, attempts = call_with_retry(
+                lambda: model.invoke(messages, config), deps.retry, what=f"{spec.name} model call"
+            )
         except Exception as exc:  # a provider or programming error must not reach the customer
-            logger.exception("model call failed for %s", spec.name)
+            logger.exception("model call failed for %s", spec.name, extra={"event": "model_error"})
             return {
                 "next": "fallback",
-                "error": f"{spec.name} model call failed: {exc}",
+                "error": f"{spec.name} model call failed: {type(exc).__name__}: {exc}"[:1000],
                 "model_calls": calls,
             }
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=str(getattr(reply, "content", reply)))
-        ai = reply.model_copy(update={"name": spec.name})
+        # The model's name rides along so per-model usage can be summed from the thread later.
+        metadata = {**reply.response_metadata, "support_model": label}
+        ai = reply.model_copy(update={"name": spec.name, "response_metadata": metadata})
+        _log_model_call(spec, label, ai, attempts, time.monotonic() - started)
+        if ai.invalid_tool_calls:
+            return _malformed(spec, state, ai, calls, f"unreadable arguments for {ai.invalid_tool_calls[0]['name']}")
         if not ai.tool_calls:
             return {"messages": [ai], "next": "end", "model_calls": calls}
 
@@ -141,6 +187,29 @@ def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., dict[str, Any]
     return agent_node
 
 
+def _malformed(spec: AgentSpec, state: State, ai: AIMessage, calls: int, problem: str) -> dict[str, Any]:
+    """Answer every call of a message with a malformed tool call; retry once, then fall back.
+
+    The bad call gets the validation error; the others are answered without running, so the
+    provider sees a tool message for every call id (it rejects the next request otherwise).
+    """
+    _, scratch = turn_messages(state)
+    answers: list[AnyMessage] = []
+    for bad in ai.invalid_tool_calls:
+        detail = f"{_INVALID} (not valid JSON): {bad.get('error') or bad.get('args')}"
+        answers.append(_tool_message({"id": bad.get("id") or "", "name": bad.get("name")}, detail, error=True))
+    for tc in ai.tool_calls:
+        answers.append(_tool_message(tc, f"Not run: {problem}; fix it and call again.", error=True))
+    if _had_invalid_handoff(scratch):
+        return {
+            "messages": [ai, *answers],
+            "next": "fallback",
+            "error": f"{spec.name} made a malformed tool call twice ({problem})",
+            "model_calls": calls,
+        }
+    return {"messages": [ai, *answers], "next": spec.key, "model_calls": calls}
+
+
 def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int) -> dict[str, Any]:
     tool = HANDOFF_TOOLS[call["name"]]
     _, scratch = turn_messages(state)
@@ -148,7 +217,12 @@ def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int
         record = tool.args_model.model_validate(call["args"])
     except ValidationError as exc:
         # Every tool call gets its tool message; the model sees the error once and may retry.
-        answers = [_tool_message(tc, f"Invalid arguments: {exc.errors()}", error=True) for tc in ai.tool_calls]
+        answers = [
+            _tool_message(tc, f"{_INVALID}: {exc.errors()}", error=True)
+            if tc is call
+            else _tool_message(tc, f"Not run: the call to {tool.name} had invalid arguments.", error=True)
+            for tc in ai.tool_calls
+        ]
         if _had_invalid_handoff(scratch):
             return {
                 "messages": [ai, *answers],

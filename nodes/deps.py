@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
 
+from llm.retry import RetryPolicy
 from tools.db import Database
 
 __all__ = ["Deps"]
@@ -20,7 +21,9 @@ class Deps:
         db: The domain database (customers, charges, refunds, approvals, tickets, articles).
         model_for: Returns the chat model for an agent key ("triage", "billing", ...). Called
             at run time, so no model client is created when the graph is built or imported.
+        retry: How model calls are retried on timeouts, rate limits and server errors.
     """
 
     db: Database
     model_for: Callable[[str], BaseChatModel]
+    retry: RetryPolicy = field(default_factory=RetryPolicy)

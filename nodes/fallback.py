@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
@@ -16,9 +16,40 @@ from nodes import replies
 from nodes.deps import Deps
 from tools.tickets import create_ticket
 
-__all__ = ["make_fallback_node"]
+__all__ = ["is_money_matter", "make_fallback_node"]
 
 logger = logging.getLogger("support.incident")
+
+_MONEY_AGENTS = frozenset({AGENT_NAMES["billing"], AGENT_NAMES["refund"]})
+_MONEY_CALLS = frozenset({"transfer_to_billing", "transfer_to_refund", "process_refund", "change_plan"})
+
+
+def is_money_matter(state: State) -> bool:
+    """Whether the failed turn was about money, so a person must follow up.
+
+    True when the turn reached Billing or Refund, when a model asked for a money transfer or tool
+    (even a malformed one), or when the customer's own words are about a refund or a charge
+    (judged by the local router, so this works when the model provider is down).
+    """
+    if _MONEY_AGENTS.intersection(state.get("routed_to", [])):
+        return True
+    messages = state.get("messages", [])
+    turn = messages[state.get("turn_start", max(len(messages) - 1, 0)) :]
+    for m in turn:
+        if isinstance(m, AIMessage):
+            names = [c["name"] for c in m.tool_calls] + [c.get("name") for c in m.invalid_tool_calls]
+            if _MONEY_CALLS.intersection(n for n in names if n):
+                return True
+    human = next((m for m in turn if isinstance(m, HumanMessage)), None)
+    if human is None:
+        return False
+    from llm.router import classify
+
+    try:
+        return classify(human.text).route in ("refund", "billing")
+    except Exception:  # the judgement is a courtesy; the apology must go out regardless
+        logger.exception("could not classify the failed message")
+        return False
 
 
 def make_fallback_node(deps: Deps) -> Callable[..., dict[str, Any]]:
@@ -28,7 +59,7 @@ def make_fallback_node(deps: Deps) -> Callable[..., dict[str, Any]]:
         logger.error("turn failed on thread %s: %s", thread_id, error, extra={"event": "incident"})
         ticket = None
         # Money matters get a person even when the machinery failed.
-        if any(name in ("RefundAgent", "BillingAgent") for name in state.get("routed_to", [])):
+        if is_money_matter(state):
             try:
                 ticket = create_ticket(
                     deps.db,

@@ -12,14 +12,20 @@ def conclude_refund(results: list[ToolResult]) -> Conclusion | None:
     outcome = next((r.data for r in results if r.name == "process_refund" and r.ok), None)
     if outcome is None:
         return None  # only lookups ran, or the arguments were bad: the model reads the result
+    skipped = [
+        str(r.data.get("args", {}).get("order_id", "another charge"))
+        for r in results
+        if r.name == "process_refund" and r.data.get("skipped")
+    ]
+    later = f" {replies.one_refund_at_a_time(skipped)}" if skipped else ""
     if outcome["status"] == "needs_approval" and outcome.get("approval"):
         approval = outcome["approval"]
         return Conclusion(
-            reply=replies.awaiting_approval(approval),
+            reply=replies.awaiting_approval(approval) + later,
             next="approval",
             updates={"pending_approval": approval},
         )
-    return Conclusion(reply=replies.refund_outcome(outcome))
+    return Conclusion(reply=replies.refund_outcome(outcome) + later)
 
 
 REFUND = AgentSpec(

@@ -12,6 +12,7 @@ __all__ = [
     "awaiting_approval",
     "escalated",
     "fallback",
+    "one_refund_at_a_time",
     "refund_outcome",
     "still_waiting",
 ]
@@ -37,6 +38,12 @@ def refund_outcome(outcome: dict[str, Any]) -> str:
             "or tell me the date and amount of the charge?"
         )
     return f"I'm sorry, I can't refund {order}. {outcome['explanation']}"
+
+
+def one_refund_at_a_time(order_ids: list[str]) -> str:
+    """Said after a refund when the model asked for more in the same breath: those were not run."""
+    listed = ", ".join(order_ids)
+    return f"I handle one refund at a time, so nothing was done yet for {listed}: just ask me again for it."
 
 
 def awaiting_approval(approval: dict[str, Any]) -> str:

@@ -21,6 +21,11 @@ __all__ = ["make_tools_node"]
 
 logger = logging.getLogger("support.tools")
 
+# Tools that change money or the plan run once per model message. A model that asks for two
+# refunds in parallel gets the first, and the second is answered "not run" (and the customer told
+# so) instead of being paid where the reply, which states one outcome, would not mention it.
+ONE_PER_MESSAGE = frozenset({"process_refund", "change_plan"})
+
 
 def make_tools_node(deps: Deps, agents: Mapping[str, AgentSpec]) -> Callable[..., dict[str, Any]]:
     def tools(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
@@ -34,9 +39,17 @@ def make_tools_node(deps: Deps, agents: Mapping[str, AgentSpec]) -> Callable[...
         )
         results: list[ToolResult] = []
         messages: list[AnyMessage] = []
+        ran: set[str] = set()
         try:
             for call in calls:
-                if call["name"] in spec.data_tools:
+                if call["name"] in ONE_PER_MESSAGE and call["name"] in ran:
+                    result = ToolResult(
+                        call["name"],
+                        False,
+                        {"error": "not run: one per message", "skipped": True, "args": call["args"]},
+                    )
+                elif call["name"] in spec.data_tools:
+                    ran.add(call["name"])
                     result = run_tool(call["name"], call["args"], ctx)
                 else:  # offered to another agent, or invented: refuse, but still answer the call
                     result = ToolResult(call["name"], False, {"error": f"{call['name']} is not available here"})

@@ -10,11 +10,12 @@ import logging
 import sqlite3
 import threading
 import uuid
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph.state import CompiledStateGraph
@@ -34,19 +35,43 @@ from tools.errors import ApprovalAlreadyDecided
 from tools.records import Approval
 from tools.refunds import decide_approval, get_approval, list_approvals
 
-__all__ = ["SupportDesk", "default_desk", "handle_customer_message"]
+__all__ = ["SupportDesk", "TextSink", "default_desk", "handle_customer_message"]
+
+# Receives the reply as it is written: (speaking agent's name, message id, text piece).
+TextSink = Callable[[str, str, str], None]
+
+# Nodes whose model calls stream token by token; every other node writes whole messages.
+_AGENT_NODES = frozenset({"triage", "billing", "refund", "faq"})
 
 logger = logging.getLogger("support.desk")
 
 
-def _usage(messages: list[AnyMessage]) -> dict[str, int]:
-    totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+def _zero() -> dict[str, int]:
+    return {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+
+
+def _usage(messages: list[AnyMessage]) -> dict[str, Any]:
+    """Token counts of this turn's model calls: the total, per agent, and call by call."""
+    totals: dict[str, Any] = _zero()
+    by_agent: dict[str, dict[str, int]] = {}
+    calls: list[dict[str, Any]] = []
     for m in messages:
-        if isinstance(m, AIMessage) and m.usage_metadata:
-            totals["input_tokens"] += m.usage_metadata["input_tokens"]
-            totals["output_tokens"] += m.usage_metadata["output_tokens"]
-            totals["total_tokens"] += m.usage_metadata["total_tokens"]
-    return totals
+        if not (isinstance(m, AIMessage) and m.usage_metadata):
+            continue
+        agent = m.name or "unknown"
+        u = m.usage_metadata
+        counts = {
+            "input_tokens": u["input_tokens"],
+            "output_tokens": u["output_tokens"],
+            "total_tokens": u["total_tokens"],
+        }
+        per_agent = by_agent.setdefault(agent, _zero())
+        for key, value in counts.items():
+            totals[key] += value
+            per_agent[key] += value
+        model = m.response_metadata.get("support_model") or m.response_metadata.get("model_name")
+        calls.append({"agent": agent, "model": model, **counts})
+    return {**totals, "by_agent": by_agent, "calls": calls}
 
 
 class SupportDesk:
@@ -62,8 +87,9 @@ class SupportDesk:
         self._conn = sqlite3.connect(self.settings.data_dir / "checkpoints.db", check_same_thread=False)
         self.checkpointer = SqliteSaver(self._conn)
         self.checkpointer.setup()
+        retry = self.settings.retry_policy()
         self.graph: CompiledStateGraph[State, Context, InputState, OutputState] = build_graph(
-            Deps(db=self.db, model_for=self._model_for), checkpointer=self.checkpointer
+            Deps(db=self.db, model_for=self._model_for, retry=retry), checkpointer=self.checkpointer
         )
 
     def close(self) -> None:
@@ -78,7 +104,8 @@ class SupportDesk:
     def _model_for(self, agent: str) -> BaseChatModel:
         with self._models_lock:
             if agent not in self._models:
-                self._models[agent] = make_chat_model(self.settings.models.get(agent, "offline"))
+                spec = self.settings.models.get(agent, "offline")
+                self._models[agent] = make_chat_model(spec, timeout=self.settings.model_timeout)
             return self._models[agent]
 
     def _config(self, thread_id: str) -> RunnableConfig:
@@ -86,8 +113,18 @@ class SupportDesk:
 
     # --- customers -------------------------------------------------------------------------
 
-    def ask(self, message: str, *, customer_id: str, thread_id: str | None = None) -> dict[str, Any]:
-        """Handle one customer message; see `handle_customer_message` for the result."""
+    def ask(
+        self, message: str, *, customer_id: str, thread_id: str | None = None, on_text: TextSink | None = None
+    ) -> dict[str, Any]:
+        """Handle one customer message; see `handle_customer_message` for the result.
+
+        Args:
+            message: The customer's message.
+            customer_id: The authenticated customer.
+            thread_id: Continue this thread; None starts a new one.
+            on_text: Called with each piece of the reply as it is written: model tokens as they
+                arrive from the provider, and replies written by code as whole messages.
+        """
         text = (message or "").strip()
         if not text:
             raise InvalidRequest("the message is empty")
@@ -107,13 +144,27 @@ class SupportDesk:
             return self._result(thread_id, reply=replies.still_waiting(pending), agent=AGENT_NAMES["refund"])
 
         try:
-            self.graph.invoke(
-                {"messages": [HumanMessage(content=text)]}, config, context=Context(customer_id=customer_id)
-            )
+            self._run({"messages": [HumanMessage(content=text)]}, config, Context(customer_id=customer_id), on_text)
         except Exception:  # the graph already answers its own failures; this is the last net
             logger.exception("turn failed on thread %s", thread_id, extra={"event": "incident"})
             return self._result(thread_id, reply=replies.fallback(None), agent=AGENT_NAMES["fallback"])
         return self._result(thread_id)
+
+    def _run(self, payload: Any, config: RunnableConfig, context: Context, on_text: TextSink | None) -> None:
+        if on_text is None:
+            self.graph.invoke(payload, config, context=context)
+            return
+        # "messages" mode yields model tokens as they arrive and, once, every whole message a node
+        # returns that was not streamed: the code-written replies of tools, approval, fallback...
+        for item in self.graph.stream(payload, config, context=context, stream_mode="messages"):
+            chunk, meta = item if isinstance(item, tuple) else (item, {})
+            node = meta.get("langgraph_node") if isinstance(meta, dict) else None
+            if isinstance(chunk, AIMessageChunk):
+                if node not in _AGENT_NODES or not chunk.text:
+                    continue
+                on_text(_agent_name(node), chunk.id or str(node), chunk.text)
+            elif isinstance(chunk, AIMessage) and chunk.text and not chunk.tool_calls:
+                on_text(chunk.name or _agent_name(node), chunk.id or str(node), chunk.text)
 
     def _result(self, thread_id: str, *, reply: str | None = None, agent: str | None = None) -> dict[str, Any]:
         snapshot = self.graph.get_state(self._config(thread_id))
@@ -130,7 +181,7 @@ class SupportDesk:
             "pending_approval": pending,
             "thread_id": thread_id,
             "model_calls": 0 if reply is not None else int(values.get("model_calls", 0)),
-            "usage": _usage(turn) if reply is None else _usage([]),
+            "usage": _usage(turn if reply is None else []),
         }
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
@@ -179,6 +230,10 @@ class SupportDesk:
         return {"approval": decided.model_dump(mode="json"), "customer_reply": reply}
 
 
+def _agent_name(node: str | None) -> str:
+    return AGENT_NAMES.get(node or "", AGENT_NAMES["triage"])
+
+
 @cache
 def default_desk() -> SupportDesk:
     """The desk for the environment's settings, created on first use and kept for the process."""
@@ -193,7 +248,9 @@ def handle_customer_message(message: str, *, customer_id: str, thread_id: str | 
         FAQAgent, EscalationAgent or FallbackAgent), `routed_to` (the agents this message passed
         through), `metadata` (the validated handoff records), `pending_approval` (None or the
         approval waiting for a manager), `thread_id` (pass it back to continue), `model_calls`
-        and `usage` (token counts).
+        and `usage` (token counts reported by the provider: `input_tokens`, `output_tokens` and
+        `total_tokens` for the turn, `by_agent` with the same per agent, and `calls` with one
+        entry per model call: agent, model and counts).
 
     Raises:
         InvalidRequest: empty or over-long message, unknown customer, or someone else's thread.

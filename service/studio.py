@@ -5,6 +5,9 @@ The server attaches its own persistence, so the graph is compiled without a chec
 
 from __future__ import annotations
 
+from functools import cache
+
+from langchain_core.language_models import BaseChatModel
 from langgraph.graph.state import CompiledStateGraph
 
 from graph.builder import build_graph
@@ -22,4 +25,9 @@ def make_graph() -> CompiledStateGraph[State, Context, InputState, OutputState]:
     settings = Settings.from_env()
     db = settings.database()
     db.ensure_ready()
-    return build_graph(Deps(db=db, model_for=lambda agent: make_chat_model(settings.models.get(agent, "offline"))))
+
+    @cache  # one client per agent, created on first use, never at import or build time
+    def model_for(agent: str) -> BaseChatModel:
+        return make_chat_model(settings.models.get(agent, "offline"), timeout=settings.model_timeout)
+
+    return build_graph(Deps(db=db, model_for=model_for, retry=settings.retry_policy()))
