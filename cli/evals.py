@@ -129,6 +129,75 @@ def scenarios_report(result: dict[str, Any], *, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    import dataclasses
+    import sys
+
+    from evals.bench import run_bench, total_ticks
+    from evals.bench_report import write_report
+    from evals.harness import shared_models
+    from evals.progress import Progress
+
+    # The benchmark is about the offline model: a configured provider would measure the network.
+    offline = dataclasses.replace(settings, models=dict.fromkeys(settings.models, "offline"))
+    models = shared_models(dict(offline.models))
+    sizes = {"turns": args.turns, "reps": args.reps, "threads": args.threads, "turns_each": args.turns_each}
+    with Progress(total_ticks(**sizes), "bench") as bar:
+        result = run_bench(offline, models, on_progress=bar.advance, **sizes)
+    evals: dict[str, Any] = {}
+    if args.evals:
+        from evals.routing import DEFAULT_CSV, evaluate_file
+        from evals.scenarios import load_scenarios, run_suite
+
+        evals["routing"] = evaluate_file(DEFAULT_CSV, models["triage"], limit=args.routing_limit)
+        evals["routing"]["model"] = "offline"
+        evals["routing"]["note"] = (
+            "the offline router is trained on this file, so this is a training-set score; "
+            "`python -m llm.evaluate` reports its 5-fold cross-validated accuracy"
+        )
+        scenarios = load_scenarios()
+        with Progress(len(scenarios) * args.k, "scenarios") as bar:
+            evals["scenarios"] = run_suite(scenarios, offline, models, k=args.k, on_progress=bar.advance)
+    skipped = None
+    if not args.no_write:
+        path, skipped = write_report(result, args.out, evals=evals)
+        print(f"Wrote {path}" + (f" and {args.out / 'bench_turns.png'}" if skipped is None else ""), file=sys.stderr)
+        if skipped:
+            print(f"note: {skipped}", file=sys.stderr)
+    if args.json:
+        long = dict(result["long_conversation"])
+        if not args.per_turn:
+            long.pop("per_turn")
+        print(json.dumps({**result, "long_conversation": long, **evals}, indent=2))
+    else:
+        print(bench_summary(result))
+    return 0
+
+
+def bench_summary(result: dict[str, Any]) -> str:
+    """The headline figures as text (the full tables are in BENCHMARKS.md)."""
+    lines = ["seed scenarios (latency median / p95, model calls, prompt tokens)"]
+    for row in result["seed_scenarios"]:
+        lines.append(
+            f"  {row['scenario']:<18} {row['latency_ms']['median']:>7.1f} / {row['latency_ms']['p95']:>6.1f} ms"
+            f"  {row['model_calls']:>4g} calls  {row['prompt_tokens']:>8,.0f} tokens  → {row['final_agent']}"
+        )
+    long = result["long_conversation"]
+    lines.append(f"{long['turns']}-turn conversation (latency, prompt tokens, latest checkpoint, written this turn)")
+    for turn, r in long["at"].items():
+        lines.append(
+            f"  turn {turn:>4}: {r['latency_ms']:>7.1f} ms  {r['prompt_tokens']:>6,} tokens  "
+            f"{r['checkpoint_bytes']:>9,} B  {r['stored_bytes_this_turn']:>10,} B"
+        )
+    lines.append("throughput")
+    for r in result["throughput"]:
+        lines.append(
+            f"  {r['threads']} threads: {r['turns_per_second']:>6.1f} turns/s  "
+            f"median {r['latency_ms']['median']:.1f} ms  p95 {r['latency_ms']['p95']:.1f} ms  errors {r['errors']}"
+        )
+    return "\n".join(lines)
+
+
 def add_parsers(sub: Any) -> None:
     """Add `eval` and `bench` to the `support` command's subparsers."""
     evaluation = sub.add_parser("eval", help="measure routing accuracy or run the scenario suite")
@@ -162,3 +231,23 @@ def add_parsers(sub: Any) -> None:
     scen.add_argument("--verbose", action="store_true", help="print the transcript of failing runs")
     scen.add_argument("--json", action="store_true", help="print one JSON document")
     scen.set_defaults(func=_cmd_eval_scenarios)
+
+    bench = sub.add_parser(
+        "bench",
+        help="measure latency, model calls, prompt tokens, checkpoint size and throughput; write BENCHMARKS.md",
+        description="In process, on the offline model, with the SQLite checkpointer, in throwaway data directories.",
+    )
+    bench.add_argument("--turns", type=_positive, default=200, help="length of the long conversation (default 200)")
+    bench.add_argument("--reps", type=_positive, default=20, help="runs of each seed scenario (default 20)")
+    bench.add_argument("--threads", type=_positive, default=4, help="concurrent conversations (default 4)")
+    bench.add_argument(
+        "--turns-each", type=_positive, default=20, help="messages per concurrent conversation (default 20)"
+    )
+    bench.add_argument("--evals", action="store_true", help="also run the routing eval and the scenario suite")
+    bench.add_argument("--routing-limit", type=_positive, help="with --evals: only the first N routing messages")
+    bench.add_argument("--k", type=_positive, default=3, help="with --evals: runs per scenario (default 3)")
+    bench.add_argument("--out", type=Path, default=Path("docs"), help="where BENCHMARKS.md and the plot go (docs)")
+    bench.add_argument("--no-write", action="store_true", help="print the figures only; write no files")
+    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.add_argument("--per-turn", action="store_true", help="with --json: include every turn of the long run")
+    bench.set_defaults(func=_cmd_bench)
