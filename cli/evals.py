@@ -24,8 +24,8 @@ def _model(spec: str | None, settings: Settings) -> Any:
 
     try:
         return make_chat_model(spec or settings.models.get("triage", "offline"))
-    except ValueError as exc:
-        raise InvalidRequest(str(exc)) from exc
+    except Exception as exc:  # an unknown spec or a provider client that refuses to start (no key)
+        raise InvalidRequest(f"cannot use model {spec!r}: {exc}") from exc
 
 
 def _cmd_eval_routing(args: argparse.Namespace, settings: Settings) -> int:
@@ -91,8 +91,8 @@ def _cmd_eval_scenarios(args: argparse.Namespace, settings: Settings) -> int:
     scenarios = load_scenarios(args.dir or SCENARIO_DIR, only=args.only or ())
     try:
         models = shared_models(models_for(args.model, settings))
-    except ValueError as exc:
-        raise InvalidRequest(str(exc)) from exc
+    except Exception as exc:  # an unknown spec or a provider client that refuses to start (no key)
+        raise InvalidRequest(f"cannot use model {args.model!r}: {exc}") from exc
     with Progress(len(scenarios) * args.k, "scenarios") as bar:
         result = run_suite(scenarios, settings, models, k=args.k, on_progress=bar.advance)
     result["model"] = args.model or dict(settings.models)

@@ -278,3 +278,16 @@ def test_progress_draws_only_on_a_terminal() -> None:
             bar.advance()
     assert "routing" in tty.getvalue()
     assert "3/3" in tty.getvalue()
+
+
+def test_readme_states_the_scenario_count() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"runs the {len(load_scenarios())} multi-turn scenarios" in readme
+
+
+@pytest.mark.parametrize("suite", ["routing", "scenarios"])
+def test_unusable_model_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], suite: str) -> None:
+    assert main(["eval", suite, "--model", "acme:nothing", "--limit" if suite == "routing" else "--k", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot use model 'acme:nothing'" in err
+    assert len(err.strip().splitlines()) == 1
