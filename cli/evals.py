@@ -155,6 +155,9 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
             "the offline router is trained on this file, so this is a training-set score; "
             "`python -m llm.evaluate` reports its 5-fold cross-validated accuracy"
         )
+        from llm.router import EVAL_CSV
+
+        evals["routing_heldout"] = evaluate_file(EVAL_CSV, models["triage"], limit=args.routing_limit)
         scenarios = load_scenarios()
         with Progress(len(scenarios) * args.k, "scenarios") as bar:
             evals["scenarios"] = run_suite(scenarios, offline, models, k=args.k, on_progress=bar.advance)

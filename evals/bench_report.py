@@ -176,7 +176,7 @@ def render_markdown(bench: dict[str, Any], info: dict[str, Any], *, plot: str | 
         "",
     ]
     if "routing" in evals:
-        out += _routing_section(evals["routing"])
+        out += _routing_section(evals["routing"], evals.get("routing_heldout"))
     if "scenarios" in evals:
         out += _scenarios_section(evals["scenarios"])
     return "\n".join(out).rstrip() + "\n"
@@ -227,7 +227,7 @@ def _long_conversation_notes(long: dict[str, Any]) -> list[str]:
     ]
 
 
-def _routing_section(r: dict[str, Any]) -> list[str]:
+def _routing_section(r: dict[str, Any], heldout: dict[str, Any] | None) -> list[str]:
     out = [
         "## Routing accuracy (`support eval routing`)",
         "",
@@ -254,6 +254,13 @@ def _routing_section(r: dict[str, Any]) -> list[str]:
             out.append(f"| {source} | {m['n']:,} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
     if r.get("note"):
         out += ["", f"Caveat: {r['note']}."]
+    if heldout:
+        out += [
+            "",
+            f"On `{Path(heldout.get('data', '')).name}`, {heldout['n']} SaaS-style messages the router never trained "
+            f"on, the same path scores **accuracy {heldout['accuracy']:.3f}, macro-F1 {heldout['macro_f1']:.3f}** "
+            f"(`support eval routing --data llm/data/{Path(heldout.get('data', '')).name}`).",
+        ]
     out += ["", "A few misrouted messages:", ""]
     out += [f"- `{m['route']} → {m['predicted']}`: {m['text']}" for m in r["misrouted"][:8]]
     return [*out, ""]

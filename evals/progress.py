@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -24,13 +25,15 @@ class Progress:
         self.done = 0
         self._started = time.perf_counter()
         self._drawn = 0.0
+        self._lock = threading.Lock()  # advanced from worker threads by `--workers`
 
     def advance(self, n: int = 1) -> None:
-        self.done += n
-        now = time.perf_counter()
-        if self.enabled and (now - self._drawn >= 0.1 or self.done >= self.total):
-            self._drawn = now
-            self._draw(now)
+        with self._lock:
+            self.done += n
+            now = time.perf_counter()
+            if self.enabled and (now - self._drawn >= 0.1 or self.done >= self.total):
+                self._drawn = now
+                self._draw(now)
 
     def _draw(self, now: float) -> None:
         fraction = self.done / self.total if self.total else 1.0

@@ -291,3 +291,18 @@ def test_unusable_model_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], s
     err = capsys.readouterr().err
     assert "cannot use model 'acme:nothing'" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_bench_with_evals_puts_every_figure_in_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "docs"
+    tiny = ["--turns", "1", "--reps", "1", "--threads", "1", "--turns-each", "1"]
+    result = run_json(capsys, "bench", *tiny, "--evals", "--routing-limit", "3", "--k", "1", "--out", str(out))
+    assert result["routing"]["n"] == 3
+    assert result["routing_heldout"]["n"] == 3
+    assert result["scenarios"]["n"] == len(load_scenarios())
+    report = (out / "BENCHMARKS.md").read_text(encoding="utf-8")
+    assert "## Routing accuracy" in report
+    assert "training-set score" in report
+    assert "saas_eval.csv" in report
+    assert f"{result['scenarios']['n']} multi-turn scenarios" in report
+    assert "| faq_export | 1/1 |" in report
