@@ -98,6 +98,11 @@ def render_markdown(bench: dict[str, Any], info: dict[str, Any], *, plot: str | 
         f"- Measured: {info['date']}",
         f"- Machine: {info['cpu']}, {info['cores']} cores, {info['os']}; load average when done {info['load_average']}",
         f"- Python {info['python']}; {versions}",
+        *(
+            ["- The load average was above the core count: other work shared the CPU; read latencies as upper bounds."]
+            if info["load_average"] and info["load_average"][0] > (info["cores"] or 1)
+            else []
+        ),
         "- Model: the offline model for every agent; conversations checkpointed by `SqliteSaver`",
         "  (the desk's own `checkpoints.db`), each measurement in a fresh data directory, day fixed to 2026-11-25.",
         "",
