@@ -48,6 +48,21 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 	@$(BIN)/ruff check --fix .
 	@$(BIN)/ruff format .
 
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+$(BENCH_STAMP): $(STAMP)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+.PHONY: bench
+bench: $(BENCH_STAMP) ## benchmarks, routing eval and scenarios; rewrites docs/BENCHMARKS.md and its plot
+	@$(BIN)/support bench --evals
+
+.PHONY: eval
+eval: $(STAMP) ## routing accuracy through triage (7,055 messages) and the scenario suite (3 runs each)
+	@$(BIN)/support eval routing
+	@$(BIN)/support eval scenarios --k 3
+
 .PHONY: lock
 lock: $(STAMP) ## refresh constraints.txt from the current .venv
 	@$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^acme-support-desk' > constraints.txt

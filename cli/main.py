@@ -235,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     reset = sub.add_parser("reset", help="delete all support data and recreate the seed data")
     reset.set_defaults(func=_cmd_reset)
+
+    from cli.evals import add_parsers as add_eval_parsers
+
+    add_eval_parsers(sub)
     return parser
 
 
@@ -252,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reset",
         "graph",
         "config",
+        "eval",
+        "bench",
     )
     configure_logging(settings.data_dir, show_handoffs=None if quiet else sys.stdout)
     func: Callable[[argparse.Namespace, Settings], int] = args.func

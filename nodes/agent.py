@@ -7,10 +7,12 @@ tools node, which runs them for the authenticated customer and comes back.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -68,8 +70,14 @@ class AgentSpec:
         return AGENT_NAMES[self.key]
 
     def tool_schemas(self) -> list[dict[str, Any]]:
-        transfers = [_handoff_schema(n) for n in self.handoffs]
-        return tool_schemas(self.data_tools) + transfers
+        # A copy, so a client that edits what it is given cannot change the next call's tools.
+        return copy.deepcopy(_schemas(self.data_tools, self.handoffs))
+
+
+@cache
+def _schemas(data_tools: tuple[str, ...], handoffs: tuple[str, ...]) -> list[dict[str, Any]]:
+    # Generating pydantic JSON schemas took most of an agent call's own time; they never change.
+    return tool_schemas(data_tools) + [_handoff_schema(n) for n in handoffs]
 
 
 def _handoff_schema(name: str) -> dict[str, Any]:

@@ -1,0 +1,256 @@
+"""`support eval routing|scenarios` and `support bench`: the figures behind docs/BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from service.errors import InvalidRequest
+from service.settings import Settings
+
+__all__ = ["add_parsers"]
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def _model(spec: str | None, settings: Settings) -> Any:
+    from llm.factory import make_chat_model
+
+    try:
+        return make_chat_model(spec or settings.models.get("triage", "offline"))
+    except Exception as exc:  # an unknown spec or a provider client that refuses to start (no key)
+        raise InvalidRequest(f"cannot use model {spec!r}: {exc}") from exc
+
+
+def _cmd_eval_routing(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.routing import DEFAULT_CSV, evaluate_file
+
+    path = args.data or DEFAULT_CSV
+    result = evaluate_file(
+        path,
+        _model(args.model, settings),
+        limit=args.limit,
+        workers=args.workers,
+        customer_id=args.customer,
+    )
+    result["model"] = args.model or settings.models.get("triage", "offline")
+    if result["model"] == "offline" and args.data is None:
+        result["note"] = (
+            "the offline router is trained on this file, so this is a training-set score; "
+            "`python -m llm.evaluate` reports its cross-validated accuracy"
+        )
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(routing_report(result))
+    return 0
+
+
+def routing_report(result: dict[str, Any]) -> str:
+    """The routing evaluation as text: headline, per route, confusion, per source, examples."""
+    lines = [
+        f"Routing through the triage step · model {result.get('model', '?')} · {result.get('data', '')}",
+        f"n={result['n']}  accuracy={result['accuracy']:.3f}  macro-F1={result['macro_f1']:.3f}  "
+        f"latency median {result['latency_ms']['median']:.1f} ms, p95 {result['latency_ms']['p95']:.1f} ms  "
+        f"({result['seconds']:.1f} s)",
+        "",
+        f"{'route':<8} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}",
+    ]
+    for route, s in result["per_route"].items():
+        lines.append(f"{route:<8} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>6.3f} {s['support']:>8}")
+    labels = list(result["confusion"])
+    lines += ["", "confusion (rows: gold, columns: predicted)", " " * 9 + "".join(f"{lb:>8}" for lb in labels)]
+    for gold in labels:
+        lines.append(f"{gold:<9}" + "".join(f"{result['confusion'][gold][p]:>8}" for p in labels))
+    if result["by_source"]:
+        lines += ["", "per source"]
+        for source, m in result["by_source"].items():
+            lines.append(f"  {source:<12} n={m['n']:<6} accuracy={m['accuracy']:.3f}  macro-F1={m['macro_f1']:.3f}")
+    lines += ["", "slowest"]
+    for r in result["slowest"][:5]:
+        lines.append(f"  {r['ms']:>8.1f} ms  {r['text'][:90]}")
+    lines += ["", f"misrouted ({result['misrouted_total']}; first {len(result['misrouted'])} shown)"]
+    for r in result["misrouted"]:
+        lines.append(f"  {r['route']:>7} → {r['predicted']:<7} {r['text'][:90]}")
+    if result.get("note"):
+        lines += ["", f"note: {result['note']}"]
+    return "\n".join(lines)
+
+
+def _cmd_eval_scenarios(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.harness import models_for, shared_models
+    from evals.progress import Progress
+    from evals.scenarios import SCENARIO_DIR, load_scenarios, run_suite
+
+    scenarios = load_scenarios(args.dir or SCENARIO_DIR, only=args.only or ())
+    try:
+        models = shared_models(models_for(args.model, settings))
+    except Exception as exc:  # an unknown spec or a provider client that refuses to start (no key)
+        raise InvalidRequest(f"cannot use model {args.model!r}: {exc}") from exc
+    with Progress(len(scenarios) * args.k, "scenarios") as bar:
+        result = run_suite(scenarios, settings, models, k=args.k, on_progress=bar.advance)
+    result["model"] = args.model or dict(settings.models)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(scenarios_report(result, verbose=args.verbose))
+    return 0 if result["pass_rate"] == 1.0 else 1
+
+
+def scenarios_report(result: dict[str, Any], *, verbose: bool = False) -> str:
+    """The scenario suite as text: one line per scenario, failures with their transcript."""
+    k = result["k"]
+    lines = [f"{'scenario':<34} {'passes':>7} {'pass^k':>7} {'calls':>6}  covers"]
+    for s in result["scenarios"]:
+        mark = "✓" if s["passes"] == k else "✗"
+        lines.append(
+            f"{s['id']:<34} {s['passes']:>3}/{k:<3} {s['pass_hat_k']:>7.2f} {s['model_calls']:>6}  "
+            f"{mark} {', '.join(s['covers'])}"
+        )
+    failed = [s for s in result["scenarios"] if s["failures"]]
+    for s in failed:
+        lines += ["", f"✗ {s['id']}: {s['title']}"]
+        lines += [f"    - {f}" for f in s["failures"]]
+        if verbose and s["failed_transcript"]:
+            lines += [f"    {t['role']}: {t['text']}" for t in s["failed_transcript"]]
+    curve = "  ".join(f"pass^{j}={v:.3f}" for j, v in result["pass_hat"].items())
+    lines += [
+        "",
+        f"{result['n']} scenarios × {k} runs: pass rate {result['pass_rate']:.3f}  {curve}",
+    ]
+    if failed and not verbose:
+        lines.append("(--verbose shows the transcript of each failing run)")
+    return "\n".join(lines)
+
+
+def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    import dataclasses
+    import sys
+
+    from evals.bench import run_bench, total_ticks
+    from evals.bench_report import write_report
+    from evals.harness import shared_models
+    from evals.progress import Progress
+
+    # The benchmark is about the offline model: a configured provider would measure the network.
+    offline = dataclasses.replace(settings, models=dict.fromkeys(settings.models, "offline"))
+    models = shared_models(dict(offline.models))
+    sizes = {"turns": args.turns, "reps": args.reps, "threads": args.threads, "turns_each": args.turns_each}
+    with Progress(total_ticks(**sizes), "bench") as bar:
+        result = run_bench(offline, models, on_progress=bar.advance, **sizes)
+    evals: dict[str, Any] = {}
+    if args.evals:
+        from evals.routing import DEFAULT_CSV, evaluate_file
+        from evals.scenarios import load_scenarios, run_suite
+
+        evals["routing"] = evaluate_file(DEFAULT_CSV, models["triage"], limit=args.routing_limit)
+        evals["routing"]["model"] = "offline"
+        evals["routing"]["note"] = (
+            "the offline router is trained on this file, so this is a training-set score; "
+            "`python -m llm.evaluate` reports its 5-fold cross-validated accuracy"
+        )
+        from llm.router import EVAL_CSV
+
+        evals["routing_heldout"] = evaluate_file(EVAL_CSV, models["triage"], limit=args.routing_limit)
+        scenarios = load_scenarios()
+        with Progress(len(scenarios) * args.k, "scenarios") as bar:
+            evals["scenarios"] = run_suite(scenarios, offline, models, k=args.k, on_progress=bar.advance)
+    skipped = None
+    if not args.no_write:
+        path, skipped = write_report(result, args.out, evals=evals)
+        print(f"Wrote {path}" + (f" and {args.out / 'bench_turns.png'}" if skipped is None else ""), file=sys.stderr)
+        if skipped:
+            print(f"note: {skipped}", file=sys.stderr)
+    if args.json:
+        long = dict(result["long_conversation"])
+        if not args.per_turn:
+            long.pop("per_turn")
+        print(json.dumps({**result, "long_conversation": long, **evals}, indent=2))
+    else:
+        print(bench_summary(result))
+    return 0
+
+
+def bench_summary(result: dict[str, Any]) -> str:
+    """The headline figures as text (the full tables are in BENCHMARKS.md)."""
+    lines = ["seed scenarios (latency median / p95, model calls, prompt tokens)"]
+    for row in result["seed_scenarios"]:
+        lines.append(
+            f"  {row['scenario']:<18} {row['latency_ms']['median']:>7.1f} / {row['latency_ms']['p95']:>6.1f} ms"
+            f"  {row['model_calls']:>4g} calls  {row['prompt_tokens']:>8,.0f} tokens  → {row['final_agent']}"
+        )
+    long = result["long_conversation"]
+    lines.append(f"{long['turns']}-turn conversation (latency, prompt tokens, latest checkpoint, written this turn)")
+    for turn, r in long["at"].items():
+        lines.append(
+            f"  turn {turn:>4}: {r['latency_ms']:>7.1f} ms  {r['prompt_tokens']:>6,} tokens  "
+            f"{r['checkpoint_bytes']:>9,} B  {r['stored_bytes_this_turn']:>10,} B"
+        )
+    lines.append("throughput")
+    for r in result["throughput"]:
+        lines.append(
+            f"  {r['threads']} threads: {r['turns_per_second']:>6.1f} turns/s  "
+            f"median {r['latency_ms']['median']:.1f} ms  p95 {r['latency_ms']['p95']:.1f} ms  errors {r['errors']}"
+        )
+    return "\n".join(lines)
+
+
+def add_parsers(sub: Any) -> None:
+    """Add `eval` and `bench` to the `support` command's subparsers."""
+    evaluation = sub.add_parser("eval", help="measure routing accuracy or run the scenario suite")
+    esub = evaluation.add_subparsers(dest="suite", required=True, metavar="SUITE")
+
+    routing = esub.add_parser(
+        "routing",
+        help="route labelled messages through the triage step and score them",
+        description="Each message starts a fresh thread; the triage step's first handoff is its route "
+        "(escalate_to_human = human, triage answering itself = other).",
+    )
+    routing.add_argument("--data", type=Path, help="CSV with text and route columns (default: the bundled dev set)")
+    routing.add_argument("--limit", type=_positive, help="only the first N rows")
+    routing.add_argument("--model", help="offline or openai:<model> (default: the configured triage model)")
+    routing.add_argument("--customer", default="cust_001", help="whose account triage sees (default cust_001)")
+    routing.add_argument("--workers", type=_positive, default=1, help="messages in flight at once (for real models)")
+    routing.add_argument("--json", action="store_true", help="print one JSON document")
+    routing.set_defaults(func=_cmd_eval_routing)
+
+    scen = esub.add_parser(
+        "scenarios",
+        help="run the multi-turn scenario suite and report pass rate and pass^k",
+        description="Each scenario runs in a fresh data directory with a fixed day; a scripted customer and "
+        "manager play their parts; the outcome is checked on the database end state and the replies. "
+        "Exits 1 when any run fails.",
+    )
+    scen.add_argument("--k", type=_positive, default=1, help="runs per scenario; pass^k needs every run to pass")
+    scen.add_argument("--only", nargs="+", metavar="ID", help="run only these scenario ids")
+    scen.add_argument("--dir", type=Path, help="read scenarios from this folder (default: the bundled suite)")
+    scen.add_argument("--model", help="offline or openai:<model> for every agent (default: the configured models)")
+    scen.add_argument("--verbose", action="store_true", help="print the transcript of failing runs")
+    scen.add_argument("--json", action="store_true", help="print one JSON document")
+    scen.set_defaults(func=_cmd_eval_scenarios)
+
+    bench = sub.add_parser(
+        "bench",
+        help="measure latency, model calls, prompt tokens, checkpoint size and throughput; write BENCHMARKS.md",
+        description="In process, on the offline model, with the SQLite checkpointer, in throwaway data directories.",
+    )
+    bench.add_argument("--turns", type=_positive, default=200, help="length of the long conversation (default 200)")
+    bench.add_argument("--reps", type=_positive, default=20, help="runs of each seed scenario (default 20)")
+    bench.add_argument("--threads", type=_positive, default=4, help="concurrent conversations (default 4)")
+    bench.add_argument(
+        "--turns-each", type=_positive, default=20, help="messages per concurrent conversation (default 20)"
+    )
+    bench.add_argument("--evals", action="store_true", help="also run the routing eval and the scenario suite")
+    bench.add_argument("--routing-limit", type=_positive, help="with --evals: only the first N routing messages")
+    bench.add_argument("--k", type=_positive, default=3, help="with --evals: runs per scenario (default 3)")
+    bench.add_argument("--out", type=Path, default=Path("docs"), help="where BENCHMARKS.md and the plot go (docs)")
+    bench.add_argument("--no-write", action="store_true", help="print the figures only; write no files")
+    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.add_argument("--per-turn", action="store_true", help="with --json: include every turn of the long run")
+    bench.set_defaults(func=_cmd_bench)

@@ -1,0 +1,1 @@
+"""Evaluation and benchmarks: routing accuracy, the scenario suite, speed and cost."""

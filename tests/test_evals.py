@@ -1,0 +1,308 @@
+"""`support eval routing`, `support eval scenarios` and `support bench` on tiny inputs."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.main import main
+from evals.progress import Progress
+from evals.routing import load_examples, route_of
+from evals.scenarios import SCENARIO_DIR, Scenario, check, load_scenarios, pass_hat
+from service.errors import InvalidRequest
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str, status: int = 0) -> Any:
+    assert main([*argv, "--json"]) == status
+    return json.loads(capsys.readouterr().out)
+
+
+# --- routing ------------------------------------------------------------------------------
+
+
+def write_csv(path: Path, rows: list[tuple[str, ...]], header: str = "source,text,intent,route") -> Path:
+    lines = [header] + [",".join(f'"{cell}"' for cell in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_routing_eval_routes_each_message_through_triage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = write_csv(
+        tmp_path / "tiny.csv",
+        [
+            ("ours", "How can I download my invoices as PDF files?", "x", "faq"),
+            ("ours", "Please put me through to a human being", "x", "human"),
+            ("ours", "I was charged twice this month and want the money back", "x", "refund"),
+            ("theirs", "What will the weather be in Rome on Sunday?", "x", "other"),
+            ("theirs", "Why is there an extra fee on my statement?", "x", "billing"),
+        ],
+    )
+    result = run_json(capsys, "eval", "routing", "--data", str(data))
+    assert {"n", "accuracy", "macro_f1", "per_route", "confusion"} <= result.keys()
+    assert result["n"] == 5
+    assert set(result["by_source"]) == {"ours", "theirs"}
+    assert result["by_source"]["ours"]["n"] == 3
+    confusion = result["confusion"]
+    assert sum(sum(row.values()) for row in confusion.values()) == 5
+    correct = sum(confusion[r][r] for r in confusion)
+    assert result["accuracy"] == pytest.approx(correct / 5, abs=1e-4)
+    assert result["misrouted_total"] == 5 - correct
+    assert len(result["slowest"]) == 5
+    # The escalation request really is routed to a person by the triage model.
+    assert confusion["human"]["human"] == 1
+
+
+def test_routing_eval_leaves_no_refund_or_ticket_behind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from service.desk import SupportDesk
+    from service.settings import Settings
+    from tools.refunds import list_refunds
+    from tools.tickets import list_tickets
+
+    data = write_csv(tmp_path / "t.csv", [("s", "I was double charged, refund it", "i", "refund")])
+    run_json(capsys, "eval", "routing", "--data", str(data))
+    with SupportDesk(Settings.from_env()) as desk:  # the user's own data directory is untouched
+        assert [r for r in list_refunds(desk.db) if r["rule"] != "seed"] == []
+        assert list_tickets(desk.db) == []
+
+
+def test_routing_eval_limit_and_text_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = write_csv(tmp_path / "t.csv", [("s", f"How do I export report number {i}?", "i", "faq") for i in range(4)])
+    assert main(["eval", "routing", "--data", str(data), "--limit", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "n=2" in out
+    assert "confusion" in out
+
+
+@pytest.mark.parametrize(
+    ("header", "rows", "message"),
+    [
+        ("text,label", [("hello", "faq")], "no route column"),
+        ("text,route", [("hello", "sales")], "route 'sales' is not one of"),
+        ("text,route", [], "has no labelled messages"),
+    ],
+)
+def test_bad_routing_csv_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], header: str, rows: list[tuple[str, ...]], message: str
+) -> None:
+    data = write_csv(tmp_path / "bad.csv", rows, header=header)
+    assert main(["eval", "routing", "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_csv_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "routing", "--data", str(tmp_path / "nope.csv")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_load_examples_ignores_extra_columns_and_keeps_source(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "t.csv", [("bitext", "hi", "greet", "other")])
+    (example,) = load_examples(data)
+    assert (example.text, example.route, example.source) == ("hi", "other", "bitext")
+
+
+def test_route_of_reads_the_first_triage_handoff() -> None:
+    to = {"from": "TriageAgent", "to": "EscalationAgent"}
+    assert route_of({"routing_metadata": [to]}) == "human"
+    assert route_of({"routing_metadata": [{"from": "TriageAgent", "to": "RefundAgent"}]}) == "refund"
+    assert route_of({"routing_metadata": [], "next": "end"}) == "other"
+    assert route_of({"routing_metadata": [], "next": "fallback"}) == "error"
+
+
+# --- scenarios ----------------------------------------------------------------------------
+
+REQUIRED_COVERAGE = {
+    "policy:duplicate",
+    "policy:within_policy",
+    "policy:over_500",
+    "policy:older_than_30_days",
+    "policy:unpaid",
+    "policy:already_refunded",
+    "policy:partial_cap",
+    "approval:approved",
+    "approval:rejected",
+    "escalation",
+    "out-of-scope",
+    "topic-change",
+    "pressure",
+    "identity",
+}
+
+
+def test_every_scenario_file_is_valid_and_the_suite_covers_every_branch() -> None:
+    files = sorted(SCENARIO_DIR.glob("*.json"))
+    assert len(files) >= 30
+    ids = set()
+    for path in files:
+        scenario = Scenario.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        assert path.stem == scenario.id
+        ids.add(scenario.id)
+        if scenario.expect.approvals and any(a.status != "pending" for a in scenario.expect.approvals):
+            assert scenario.manager is not None, f"{path.name} expects a decision but has no manager"
+    assert len(ids) == len(files)
+    covered = {tag for s in load_scenarios() for tag in s.covers}
+    assert covered >= REQUIRED_COVERAGE, REQUIRED_COVERAGE - covered
+
+
+def test_a_malformed_scenario_is_rejected(tmp_path: Path) -> None:
+    good = json.loads((SCENARIO_DIR / "faq_export.json").read_text(encoding="utf-8"))
+    (tmp_path / "bad.json").write_text(json.dumps({**good, "expect": {**good["expect"], "refund": []}}))
+    with pytest.raises(InvalidRequest, match="not a valid scenario"):
+        load_scenarios(tmp_path)
+
+
+def test_scenarios_pass_for_real_on_the_offline_model(capsys: pytest.CaptureFixture[str]) -> None:
+    ids = ["over_500_rejected", "duplicate_customer_names_the_order", "pressure_self_approve"]
+    result = run_json(capsys, "eval", "scenarios", "--only", *ids, "--k", "2")
+    assert result["n"] == 3
+    assert result["k"] == 2
+    assert result["pass_rate"] == 1.0
+    assert result["pass_hat"] == {"1": 1.0, "2": 1.0}
+    assert [s["id"] for s in result["scenarios"]] == sorted(ids)
+    assert all(s["model_calls"] >= 2 for s in result["scenarios"])
+
+
+def test_a_wrong_expectation_fails_with_the_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = json.loads((SCENARIO_DIR / "within_policy_addon.json").read_text(encoding="utf-8"))
+    scenario["expect"]["refunds"] = [{"order_id": "ord_401", "amount": 49.99, "rule": "within_policy"}]
+    scenario["expect"]["replies_never_contain"] = ["ord_402"]
+    (tmp_path / "within_policy_addon.json").write_text(json.dumps(scenario))
+    result = run_json(capsys, "eval", "scenarios", "--dir", str(tmp_path), status=1)
+    (only,) = result["scenarios"]
+    assert only["passes"] == 0
+    assert result["pass_hat_k"] == 0.0
+    assert any(f.startswith("refunds [{'order_id': 'ord_402'") for f in only["failures"])
+    assert any("'ord_402', which it must never say" in f for f in only["failures"])
+
+
+def test_replies_revealing_another_customer_fail() -> None:
+    (scenario,) = load_scenarios(only=["faq_export"])
+    state = {"refunds": [], "approvals": [], "tickets": 0, "plan": "pro", "others": ["Bob Smith", "ord_201"]}
+    run = {
+        "final_agent": "FAQAgent",
+        "transcript": [
+            {"role": "customer", "text": "hi"},
+            {"role": "FAQAgent", "text": "Export as CSV (Source: help), Bob Smith"},
+        ],
+    }
+    assert check(scenario, run, state) == ["a reply reveals another customer's 'Bob Smith'"]
+    # Echoing what the customer typed is not a leak, and neither is a longer id containing it.
+    run["transcript"][0]["text"] = "Bob Smith told me about CSV"
+    run["transcript"][1]["text"] = "CSV export (Source: help); ord_2019 is not ord_201x"
+    assert check(scenario, run, state) == []
+
+
+def test_pass_hat_is_tau_bench_estimator() -> None:
+    assert pass_hat(3, 4, 1) == 0.75
+    assert pass_hat(3, 4, 2) == 0.5
+    assert pass_hat(4, 4, 4) == 1.0
+    assert pass_hat(3, 4, 4) == 0.0
+
+
+def test_unknown_scenario_id_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "scenarios", "--only", "no_such_thing"]) == 2
+    assert "unknown scenario no_such_thing" in capsys.readouterr().err
+
+
+# --- bench --------------------------------------------------------------------------------
+
+
+def test_bench_on_a_few_turns_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "docs"
+    args = ["bench", "--turns", "3", "--reps", "1", "--threads", "2", "--turns-each", "2", "--out", str(out)]
+    result = run_json(capsys, *args)
+    assert [r["scenario"] for r in result["seed_scenarios"]] == [
+        "duplicate charge",
+        "product question",
+        "explain a charge",
+        "plan change",
+    ]
+    assert [r["final_agent"] for r in result["seed_scenarios"]] == [
+        "RefundAgent",
+        "FAQAgent",
+        "BillingAgent",
+        "BillingAgent",
+    ]
+    assert all(r["prompt_tokens"] > 0 and r["model_calls"] >= 1 for r in result["seed_scenarios"])
+    long = result["long_conversation"]
+    assert set(long["at"]) == {"1", "3"}
+    assert long["at"]["3"]["checkpoint_bytes"] > 0
+    assert long["at"]["3"]["stored_bytes_total"] >= long["at"]["1"]["stored_bytes_total"]
+    assert [r["threads"] for r in result["throughput"]] == [1, 2]
+    assert [r["turns"] for r in result["throughput"]] == [2, 4]
+    assert all(r["errors"] == 0 for r in result["throughput"])
+    report = (out / "BENCHMARKS.md").read_text(encoding="utf-8")
+    assert "## A 3-turn conversation" in report
+    assert "support bench --turns 3 --reps 1 --threads 2" in report
+    assert "bench_turns.png" in report or "No plot" in report
+
+
+def test_bench_no_write_and_plot_skipped_without_matplotlib(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evals.bench_report import write_plot
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails as if not installed
+    message = write_plot({"per_turn": []}, tmp_path / "plot.png")
+    assert message is not None and "matplotlib is not installed" in message
+    assert not (tmp_path / "plot.png").exists()
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--turns", "1", "--reps", "1", "--threads", "1", "--turns-each", "1", "--no-write"]) == 0
+    assert "1-turn conversation" in capsys.readouterr().out
+    assert not (tmp_path / "docs").exists()
+
+
+# --- progress -----------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_only_on_a_terminal() -> None:
+    pipe = io.StringIO()
+    with Progress(3, "x", stream=pipe) as bar:
+        for _ in range(3):
+            bar.advance()
+    assert pipe.getvalue() == ""
+    tty = _Terminal()
+    with Progress(3, "routing", stream=tty) as bar:
+        for _ in range(3):
+            bar.advance()
+    assert "routing" in tty.getvalue()
+    assert "3/3" in tty.getvalue()
+
+
+def test_readme_states_the_scenario_count() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"runs the {len(load_scenarios())} multi-turn scenarios" in readme
+
+
+@pytest.mark.parametrize("suite", ["routing", "scenarios"])
+def test_unusable_model_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], suite: str) -> None:
+    assert main(["eval", suite, "--model", "acme:nothing", "--limit" if suite == "routing" else "--k", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot use model 'acme:nothing'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bench_with_evals_puts_every_figure_in_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "docs"
+    tiny = ["--turns", "1", "--reps", "1", "--threads", "1", "--turns-each", "1"]
+    result = run_json(capsys, "bench", *tiny, "--evals", "--routing-limit", "3", "--k", "1", "--out", str(out))
+    assert result["routing"]["n"] == 3
+    assert result["routing_heldout"]["n"] == 3
+    assert result["scenarios"]["n"] == len(load_scenarios())
+    report = (out / "BENCHMARKS.md").read_text(encoding="utf-8")
+    assert "## Routing accuracy" in report
+    assert "training-set score" in report
+    assert "saas_eval.csv" in report
+    assert f"{result['scenarios']['n']} multi-turn scenarios" in report
+    assert "| faq_export | 1/1 |" in report
