@@ -26,6 +26,11 @@ def refund_outcome(outcome: dict[str, Any]) -> str:
     """The reply to a `RefundOutcome` that needs no manager (refunded, denied, not found)."""
     status = outcome["status"]
     order = outcome["order_id"]
+    if status == "refunded" and outcome.get("replay"):
+        return (
+            f"That refund has already been made, so nothing more was charged back: {outcome['explanation']} "
+            f"Your refund reference is {outcome['refund_id']}."
+        )
     if status == "refunded":
         return (
             f"Done: I've refunded {_money(outcome['amount'])} for {order}. {outcome['explanation']} "

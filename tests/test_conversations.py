@@ -138,3 +138,12 @@ def test_prompt_size_stays_bounded_as_a_thread_grows(desk: Any) -> None:
     # The same question costs the same at turn 4 and at turn 24: history is compacted, not appended.
     assert sizes[-4:] == pytest.approx(sizes[4:8], rel=0.05)
     assert len(desk.history(thread)) == 48  # while the full transcript is still kept
+
+
+def test_asking_again_in_the_same_thread_says_the_refund_was_already_made(desk: Any) -> None:
+    first = desk.ask(TABLE[0][0], customer_id="cust_001")
+    again = desk.ask("Please refund order ord_102.", customer_id="cust_001", thread_id=first["thread_id"])
+    assert again["final_agent"] == "RefundAgent"
+    assert "already been made" in again["response"]
+    assert not again["response"].startswith("Done")
+    assert len(list_refunds(desk.db, customer_id="cust_001")) == 1

@@ -9,7 +9,8 @@ Rules for one refund request, checked in this order:
    is still refundable (paid minus already refunded).
 4. The charge is a verified duplicate: approve, rule ``duplicate``, whatever its age or size.
 5. Older than ``REFUND_WINDOW_DAYS`` days: needs a manager, rule ``older_than_30_days``.
-6. More than ``AUTO_APPROVE_LIMIT`` dollars: needs a manager, rule ``over_500``.
+6. This refund plus what was already refunded for the charge is more than ``AUTO_APPROVE_LIMIT``
+   dollars: needs a manager, rule ``over_500`` (so a large refund split into small ones still does).
 7. Otherwise: approve, rule ``within_policy``.
 
 Both limits are inclusive: exactly $500.00 charged exactly 30 days ago is approved.
@@ -107,13 +108,17 @@ def decide_refund(charge: Charge, *, requested_amount: float | None = None, is_d
             f"Order {order} was charged {charge.age_days} days ago, outside the {REFUND_WINDOW_DAYS}-day "
             f"refund window, so a refund of {amount} needs a manager's approval.",
         )
-    if cents > to_cents(AUTO_APPROVE_LIMIT):
+    # The limit counts everything refunded for the charge, so splitting a large refund into
+    # small requests still reaches a manager.
+    already = to_cents(charge.refunded_amount)
+    if already + cents > to_cents(AUTO_APPROVE_LIMIT):
         limit = format_usd(to_cents(AUTO_APPROVE_LIMIT))
+        earlier = f" on top of {format_usd(already)} already refunded" if already else ""
         return _decide(
             "needs_approval",
             "over_500",
             cents,
-            f"A refund of {amount} for order {order} is over the {limit} automatic limit, "
+            f"A refund of {amount} for order {order}{earlier} is over the {limit} automatic limit, "
             "so it needs a manager's approval.",
         )
     return _decide(

@@ -122,6 +122,7 @@ class RefundOutcome(BaseModel):
     explanation: str
     refund_id: str | None = None
     approval: Approval | None = None
+    replay: bool = False  # an earlier request in this conversation already produced this outcome
 
 
 class Ticket(BaseModel):

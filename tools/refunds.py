@@ -75,7 +75,7 @@ def request_refund(
                 explanation=f"There is no charge {order_id} on this account.",
             )
         elif replay is not None:
-            outcome = replay
+            outcome = replay.model_copy(update={"replay": True})
         else:
             outcome = _act(conn, charge, customer_id, reason, thread_id, requested_amount, now)
         audit.record(
