@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.logs import configure_logging
+from cli.serve import add_serve_parser
 from service.errors import InvalidRequest
 from service.settings import Settings
 
@@ -221,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="print the graph as a Mermaid diagram")
     graph.set_defaults(func=_cmd_graph)
 
+    add_serve_parser(sub)
+
     reset = sub.add_parser("reset", help="delete all support data and recreate the seed data")
     reset.set_defaults(func=_cmd_reset)
     return parser
@@ -239,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "customers",
         "reset",
         "graph",
+        "serve",
     )
     configure_logging(settings.data_dir, show_handoffs=None if quiet else sys.stdout)
     func: Callable[[argparse.Namespace, Settings], int] = args.func
