@@ -124,9 +124,9 @@ def _cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
 
     for name in ("checkpoints.db", "checkpoints.db-wal", "checkpoints.db-shm"):
         (settings.data_dir / name).unlink(missing_ok=True)
-    demo = settings.data_dir / "demo"
-    if demo.exists():
-        shutil.rmtree(demo)
+    for folder in ("demo", "server"):  # server/: the LangGraph server's thread registry
+        if (settings.data_dir / folder).exists():
+            shutil.rmtree(settings.data_dir / folder)
     with _desk(settings) as desk:
         Database.reset(desk.db)
     print(f"Reset the support data in {settings.data_dir}")

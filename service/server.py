@@ -147,10 +147,14 @@ def serve(data_dir: Path, *, host: str, port: int, jobs: int = DEFAULT_JOBS, out
         )
         return process.wait()
     except KeyboardInterrupt:
-        process.terminate()
+        # Ctrl-C reached the server too (same process group): let it save its state and stop.
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
         print("Stopped.", file=out, flush=True)
         return 0
