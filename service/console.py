@@ -12,6 +12,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -23,12 +26,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from service.auth import registry
-from service.resume import DecisionConflict, UnknownApproval, database, decide_and_resume
+from service.resume import DecisionConflict, UnknownApproval, database, decide_and_resume, resume_stranded
 from service.tokens import Principal, TokenError, bearer_token
 from tools.records import Approval
 from tools.refunds import get_approval, list_approvals
 
 __all__ = ["app"]
+
+logger = logging.getLogger("support.console")
 
 _PAGE = Path(__file__).with_name("console.html")
 MAX_NOTE_CHARS = 2000
@@ -163,6 +168,22 @@ async def _refused(request: Request, exc: Exception) -> Response:
     return _error(exc.status, exc.detail)
 
 
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """At start-up, finish any decision whose thread was not resumed (in the background)."""
+
+    async def finish() -> None:
+        try:
+            if resumed := await resume_stranded():
+                logger.warning("resumed threads of decided approvals: %s", ", ".join(resumed))
+        except Exception:  # never stop the server over this; the next start tries again
+            logger.exception("could not resume the threads of decided approvals")
+
+    task = asyncio.create_task(finish())
+    yield
+    task.cancel()
+
+
 app = Starlette(
     routes=[
         Route("/approvals", page, methods=["GET"]),
@@ -173,4 +194,5 @@ app = Starlette(
         Route("/approvals/api/approvals/{approval_id}/reject", reject, methods=["POST"]),
     ],
     exception_handlers={_Refused: _refused},
+    lifespan=_lifespan,
 )

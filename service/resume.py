@@ -21,9 +21,17 @@ from tools.clock import FixedClock, SystemClock
 from tools.db import Database
 from tools.errors import ApprovalAlreadyDecided, ApprovalNotFound, NothingToRefund
 from tools.records import Approval
-from tools.refunds import decide_approval, get_approval
+from tools.refunds import decide_approval, get_approval, list_approvals
 
-__all__ = ["ASSISTANT", "DecisionConflict", "DecisionOutcome", "UnknownApproval", "database", "decide_and_resume"]
+__all__ = [
+    "ASSISTANT",
+    "DecisionConflict",
+    "DecisionOutcome",
+    "UnknownApproval",
+    "database",
+    "decide_and_resume",
+    "resume_stranded",
+]
 
 ASSISTANT = "support"  # the graph id in langgraph.json
 RESUME_TIMEOUT_S = 60.0
@@ -91,6 +99,35 @@ async def decide_and_resume(approval_id: str, *, approve: bool, by: str, note: s
     return DecisionOutcome(approval=decided, resumed=resumed, customer_reply=reply, run_id=run_id)
 
 
+async def resume_stranded() -> list[str]:
+    """Resume threads still paused on an approval that was already decided; returns their ids.
+
+    That happens when the server stopped between committing a decision and resuming the
+    thread, or when the decision was made elsewhere (the CLI). Called once at start-up.
+    """
+    db = await database()
+    resumed = []
+    for approval in await asyncio.to_thread(list_approvals, db):
+        if approval.status == "pending" or approval.decided_by is None:
+            continue
+        resume = {"decision": "approve" if approval.status == "approved" else "reject", "by": approval.decided_by}
+        if (await _resume(approval, {**resume, "note": approval.note}))[0]:
+            resumed.append(approval.approval_id)
+    return resumed
+
+
+def _waits_for(thread: dict[str, Any], approval_id: str) -> bool:
+    """Is the thread paused on this very approval?"""
+    if thread.get("status") != "interrupted":
+        return False
+    for interrupts in (thread.get("interrupts") or {}).values():
+        for item in interrupts:
+            value = item.get("value")
+            if isinstance(value, dict) and (value.get("approval") or {}).get("approval_id") == approval_id:
+                return True
+    return False
+
+
 async def _resume(approval: Approval, resume: dict[str, Any]) -> tuple[bool, str | None, str | None]:
     client = get_client()  # no URL: this server, in process, past the auth layer
     try:
@@ -98,7 +135,7 @@ async def _resume(approval: Approval, resume: dict[str, Any]) -> tuple[bool, str
             thread = await client.threads.get(approval.thread_id)
         except NotFoundError:
             return False, None, None
-        if thread.get("status") != "interrupted":
+        if not _waits_for(dict(thread), approval.approval_id):
             return False, None, None
         run = await client.runs.create(
             approval.thread_id,

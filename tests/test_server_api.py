@@ -7,6 +7,7 @@ different charges, since a charge can only be refunded once.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import SyncLangGraphClient
 
 from tests.live_server import ASSISTANT, MANAGER, LiveServer, customer_token, live_server
-from tools.refunds import get_approval, list_refunds
+from tools.refunds import decide_approval, get_approval, list_refunds
 
 __all__ = ["live_server"]
 
@@ -191,6 +192,36 @@ def test_twenty_concurrent_conversations_complete(live_server: LiveServer) -> No
 
     assert asyncio.run(all_of_them()) == ["success"] * 20
     assert "database is locked" not in live_server.log()
+
+
+def test_a_generic_inbox_answer_from_a_manager_resumes_the_thread(live_server: LiveServer) -> None:
+    _, thread_id, approval_id = pause_for_approval(live_server, "cust_004", OLD_ORDER)
+    manager = live_server.client(MANAGER)
+    values = manager.runs.wait(
+        thread_id,
+        ASSISTANT,
+        command={"resume": [{"type": "response", "args": "Annual plans are not refundable"}]},
+        context={"customer_id": "cust_004"},
+    )
+    assert isinstance(values, dict)
+    approval = get_approval(live_server.db, approval_id)
+    assert approval is not None and approval.status == "rejected"
+    assert approval.decided_by == "Maya (demo)" and approval.note == "Annual plans are not refundable"
+    assert "Annual plans are not refundable" in values["messages"][-1]["content"]
+
+
+def test_a_decision_made_while_the_server_was_away_is_delivered_at_start(live_server: LiveServer) -> None:
+    client, thread_id, approval_id = pause_for_approval(live_server, "cust_004", OLD_ORDER)
+    live_server.stop()
+    # Decided outside the server (as the CLI does, or a crash right after the commit).
+    decide_approval(live_server.db, approval_id, approve=False, by="Sam", note="Decided offline")
+    live_server.start()
+    client = live_server.client(customer_token("cust_004"))
+    deadline = time.monotonic() + 60
+    while client.threads.get(thread_id)["status"] != "idle" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert client.threads.get(thread_id)["status"] == "idle"
+    assert "Decided offline" in client.threads.get_state(thread_id)["values"]["messages"][-1]["content"]
 
 
 def test_an_approval_survives_a_server_restart(live_server: LiveServer) -> None:
