@@ -156,14 +156,21 @@ async def customer_runs(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreat
 
 
 async def _waiting_for_manager(thread_id: str, customer: str) -> bool:
-    """Is the customer's own thread paused at an approval? A new message would start over past it."""
+    """Is the customer's own thread paused at an approval? A new message would start over past it.
+
+    Read from the latest checkpoint rather than the thread's status, which a decision made
+    through the CLI (straight into the shared checkpoint file) would leave behind.
+    """
     from langgraph_sdk import get_client  # the server's in-process client, created at call time
 
     client = get_client()
     try:
         thread = await client.threads.get(thread_id)
+        if (thread.get("metadata") or {}).get(OWNER_KEY) != customer:
+            return False  # not theirs: the ownership filter answers 404
+        state = await client.threads.get_state(thread_id)
     except Exception:  # no such thread yet: the run will create it
         return False
     finally:
         await client.aclose()
-    return (thread.get("metadata") or {}).get(OWNER_KEY) == customer and thread.get("status") == "interrupted"
+    return any(task.get("interrupts") for task in state.get("tasks") or [])

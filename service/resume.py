@@ -116,12 +116,14 @@ async def resume_stranded() -> list[str]:
     return resumed
 
 
-def _waits_for(thread: dict[str, Any], approval_id: str) -> bool:
-    """Is the thread paused on this very approval?"""
-    if thread.get("status") != "interrupted":
-        return False
-    for interrupts in (thread.get("interrupts") or {}).values():
-        for item in interrupts:
+def _waits_for(state: dict[str, Any], approval_id: str) -> bool:
+    """Is the thread's latest checkpoint paused on this very approval?
+
+    Read from the checkpoint, not the server's thread record: the CLI may have resumed the
+    thread directly in the shared checkpoint file, leaving the record's status behind.
+    """
+    for task in state.get("tasks") or []:
+        for item in task.get("interrupts") or []:
             value = item.get("value")
             if isinstance(value, dict) and (value.get("approval") or {}).get("approval_id") == approval_id:
                 return True
@@ -132,10 +134,10 @@ async def _resume(approval: Approval, resume: dict[str, Any]) -> tuple[bool, str
     client = get_client()  # no URL: this server, in process, past the auth layer
     try:
         try:
-            thread = await client.threads.get(approval.thread_id)
+            state = await client.threads.get_state(approval.thread_id)
         except NotFoundError:
             return False, None, None
-        if not _waits_for(dict(thread), approval.approval_id):
+        if not _waits_for(dict(state), approval.approval_id):
             return False, None, None
         run = await client.runs.create(
             approval.thread_id,

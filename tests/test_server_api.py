@@ -15,6 +15,9 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import SyncLangGraphClient
 
+from service.desk import SupportDesk
+from service.settings import Settings
+from tests.conftest import TODAY
 from tests.live_server import ASSISTANT, MANAGER, LiveServer, customer_token, live_server
 from tools.refunds import decide_approval, get_approval, list_refunds
 
@@ -208,6 +211,16 @@ def test_a_generic_inbox_answer_from_a_manager_resumes_the_thread(live_server: L
     assert approval is not None and approval.status == "rejected"
     assert approval.decided_by == "Maya (demo)" and approval.note == "Annual plans are not refundable"
     assert "Annual plans are not refundable" in values["messages"][-1]["content"]
+
+
+def test_a_decision_made_with_the_cli_on_a_server_thread_lets_the_customer_go_on(live_server: LiveServer) -> None:
+    client, thread_id, approval_id = pause_for_approval(live_server, "cust_004", OLD_ORDER)
+    with SupportDesk(Settings(data_dir=live_server.data_dir, today=TODAY)) as desk:
+        outcome = desk.decide(approval_id, approve=False, by="Sam", note="Past the window")
+    assert "Past the window" in outcome["customer_reply"]
+    values = say(client, thread_id, "Alright. How do I download my invoices?")
+    assert values["messages"][-1]["type"] == "ai"
+    assert client.threads.get(thread_id)["status"] == "idle"
 
 
 def test_a_decision_made_while_the_server_was_away_is_delivered_at_start(live_server: LiveServer) -> None:
