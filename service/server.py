@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,8 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
+
+from service.errors import InvalidRequest
 
 __all__ = [
     "PROJECT_ROOT",
@@ -124,8 +127,28 @@ def wait_until_ready(base_url: str, process: subprocess.Popen[Any], *, timeout: 
     return False
 
 
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def serve(data_dir: Path, *, host: str, port: int, jobs: int = DEFAULT_JOBS, out: TextIO = sys.stdout) -> int:
-    """Run the server in the foreground until Ctrl-C; returns its exit status."""
+    """Run the server in the foreground until Ctrl-C; returns its exit status.
+
+    Raises:
+        InvalidRequest: The port is taken or the options make no sense (nothing was started).
+    """
+    if not 0 < port < 65536:
+        raise InvalidRequest(f"--port must be between 1 and 65535, not {port}")
+    if jobs < 1:
+        raise InvalidRequest(f"--jobs must be at least 1, not {jobs}")
+    # `langgraph dev` would quietly move to another port, and we would print the wrong addresses.
+    if not port_is_free(host, port):
+        raise InvalidRequest(f"port {port} on {host} is in use (another server?); choose one with --port")
     config = write_runtime_config(data_dir)
     addresses = ServerAddresses(host, port)
     print(f"Starting the LangGraph server (data in {data_dir.resolve()})…", file=out, flush=True)

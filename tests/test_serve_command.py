@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -48,3 +49,21 @@ def test_support_serve_prints_the_addresses_and_keeps_state_in_the_data_dir(tmp_
     assert "Stopped." in rest
     assert (data_dir / "checkpoints.db").exists()
     assert (data_dir / "server" / ".langgraph_api").is_dir()
+
+
+def test_a_busy_port_is_a_one_line_error(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "SUPPORT_DATA_DIR": str(tmp_path / "data")}
+        support = Path(sys.executable).with_name("support")
+        done = subprocess.run(
+            [str(support), "serve", "--port", str(port)], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == f"support: error: port {port} on 127.0.0.1 is in use (another server?); choose one with --port"
+    )
+    assert not (tmp_path / "data" / "server").exists()
