@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 2024
 
 .DEFAULT_GOAL := help
 
@@ -26,6 +27,14 @@ install: $(STAMP) ## create .venv and install the project with its dev tools
 .PHONY: demo
 demo: $(STAMP) ## run the demo conversations offline (no key, no network)
 	@$(BIN)/support demo
+
+.PHONY: serve
+serve: $(STAMP) ## run the LangGraph server: API, Studio and the approval console (PORT=2024)
+	@$(BIN)/support serve --port $(PORT)
+
+.PHONY: screenshot
+screenshot: $(STAMP) ## redraw docs/approvals-console.png (needs Debian's chromium)
+	@$(BIN)/python -m tests.console_screenshot docs/approvals-console.png
 
 .PHONY: test
 test: $(STAMP) ## run the test suite

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.logs import configure_logging
+from cli.serve import add_serve_parser
 from cli.stream import StreamPrinter
 from service.errors import InvalidRequest
 from service.settings import Settings
@@ -126,9 +127,9 @@ def _cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
     # Conversations go with the data they refer to: a thread must never outlive its refunds.
     for name in ("checkpoints.db", "checkpoints.db-wal", "checkpoints.db-shm"):
         (settings.data_dir / name).unlink(missing_ok=True)
-    demo = settings.data_dir / "demo"
-    if demo.exists():
-        shutil.rmtree(demo)
+    for folder in ("demo", "server"):  # server/: the LangGraph server's thread registry
+        if (settings.data_dir / folder).exists():
+            shutil.rmtree(settings.data_dir / folder)
     settings.database().reset()
     print(f"Reset the support data in {settings.data_dir}")
     return 0
@@ -233,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="print the graph as a Mermaid diagram")
     graph.set_defaults(func=_cmd_graph)
 
+    add_serve_parser(sub)
+
     reset = sub.add_parser("reset", help="delete all support data and recreate the seed data")
     reset.set_defaults(func=_cmd_reset)
 
@@ -258,6 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "config",
         "eval",
         "bench",
+        "serve",
     )
     configure_logging(settings.data_dir, show_handoffs=None if quiet else sys.stdout)
     func: Callable[[argparse.Namespace, Settings], int] = args.func

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field, ValidationError
@@ -57,14 +58,41 @@ def approval_request(approval: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def parse_decision(answer: Any) -> Decision | None:
-    """Accept `{"decision", "by", "note"}`; anything else is not a decision."""
+def parse_decision(answer: Any, *, default_by: str = "inbox") -> Decision | None:
+    """Read a manager's answer; anything unusable is not a decision (None).
+
+    Accepts our own `{"decision", "by", "note"}` and the generic human-interrupt responses an
+    agent inbox sends, alone or as a one-item list: `{"type": "accept"}` approves, and
+    `{"type": "response", "args": "<reason>"}` rejects with that reason. Those carry no name,
+    so `default_by` (the authenticated caller, when known) is recorded as who decided.
+    """
     if isinstance(answer, Decision):
         return answer
+    if isinstance(answer, list) and len(answer) == 1:
+        answer = answer[0]
+    if isinstance(answer, dict) and "decision" not in answer and "type" in answer:
+        by = answer.get("by") or default_by
+        if answer["type"] == "accept":
+            answer = {"decision": "approve", "by": by, "note": None}
+        elif answer["type"] == "response" and isinstance(answer.get("args"), str) and answer["args"].strip():
+            answer = {"decision": "reject", "by": by, "note": answer["args"].strip()}
+        else:
+            return None
     try:
         return Decision.model_validate(answer)
     except ValidationError:
         return None
+
+
+def _caller_name() -> str:
+    """Who resumed the run, as the LangGraph server recorded it; "inbox" outside a server."""
+    try:
+        configurable = get_config().get("configurable", {})
+    except RuntimeError:  # not inside a runnable context
+        return "inbox"
+    user = configurable.get("langgraph_auth_user")
+    name = getattr(user, "display_name", None) or (user.get("display_name") if isinstance(user, dict) else None)
+    return str(name or configurable.get("langgraph_auth_user_id") or "inbox")[:100]
 
 
 def make_approval_node(deps: Deps) -> Callable[..., dict[str, Any]]:
@@ -73,7 +101,7 @@ def make_approval_node(deps: Deps) -> Callable[..., dict[str, Any]]:
         if not pending:
             return {"next": "end"}
         # Values are matched to interrupt() calls by order, so an unusable answer simply asks again.
-        while (decision := parse_decision(interrupt(approval_request(pending)))) is None:
+        while (decision := parse_decision(interrupt(approval_request(pending)), default_by=_caller_name())) is None:
             pass
         try:
             decided = decide_approval(

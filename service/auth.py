@@ -1,0 +1,176 @@
+"""Custom auth for the LangGraph server (`langgraph.json` → `auth.path`).
+
+Every request carries ``Authorization: Bearer <token>`` (see `service.tokens`). A customer token
+belongs to one customer, who may create and use only their own threads: each thread is stamped
+with ``metadata.customer_id`` and every read, search and run is filtered on it. The customer id in
+a run's context is always taken from the token, whatever the request says, and a customer can
+never send a command (so never resume a manager's approval). A manager token may do everything.
+
+LangGraph Studio talks to `langgraph dev` with its own scheme, which the server accepts without
+a token. Such requests count as a manager unless ``SUPPORT_STUDIO_ACCESS=0``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from langgraph_sdk import Auth
+
+from service.tokens import Principal, TokenError, TokenRegistry, bearer_token
+
+__all__ = ["auth", "principal_of", "registry"]
+
+OWNER_KEY = "customer_id"
+
+auth = Auth()
+
+_registry: TokenRegistry | None = None
+
+
+async def registry() -> TokenRegistry:
+    """The token registry, read from the environment once (off the event loop)."""
+    global _registry
+    if _registry is None:
+        _registry = await asyncio.to_thread(TokenRegistry.from_env)
+    return _registry
+
+
+def _studio_allowed() -> bool:
+    return os.environ.get("SUPPORT_STUDIO_ACCESS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def principal_of(user: Any) -> Principal | None:
+    """The caller behind an authenticated server user; None for a Studio user."""
+    if isinstance(user, Auth.types.StudioUser):
+        return None
+    role, _, rest = str(user.identity).partition(":")
+    if role == "customer":
+        return Principal("customer", rest, rest)
+    return Principal("manager", str(getattr(user, "display_name", "") or rest))
+
+
+def _forbidden(message: str) -> Auth.exceptions.HTTPException:
+    return Auth.exceptions.HTTPException(status_code=403, detail=message)
+
+
+def _customer(ctx: Auth.types.AuthContext) -> str | None:
+    """The customer id of a customer caller; None for a manager or Studio (when allowed)."""
+    if isinstance(ctx.user, Auth.types.StudioUser):
+        if not _studio_allowed():
+            raise _forbidden("Studio access is turned off on this server (SUPPORT_STUDIO_ACCESS=0)")
+        return None
+    principal = principal_of(ctx.user)
+    return principal.customer_id if principal and principal.role == "customer" else None
+
+
+@auth.authenticate
+async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
+    token = bearer_token(authorization)
+    if token is None:
+        raise Auth.exceptions.HTTPException(status_code=401, detail="send Authorization: Bearer <token>")
+    try:
+        principal = (await registry()).lookup(token)
+    except TokenError as exc:  # an operator's mistake: say so instead of a bare 500
+        raise Auth.exceptions.HTTPException(status_code=500, detail=f"token configuration: {exc}") from exc
+    if principal is None:
+        raise Auth.exceptions.HTTPException(status_code=401, detail="unknown token")
+    return {"identity": principal.identity, "display_name": principal.name, "permissions": [principal.role]}
+
+
+@auth.on
+async def staff_only(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Anything not allowed below (assistants changes, crons, the store) is for managers only."""
+    if _customer(ctx) is not None:
+        raise _forbidden(f"customers may not {ctx.action} {ctx.resource}")
+
+
+@auth.on.assistants.read
+async def anyone_reads_assistants(ctx: Auth.types.AuthContext, value: Auth.types.AssistantsRead) -> None:
+    """Running the graph needs its assistant; reading it reveals nothing about anyone."""
+    _customer(ctx)
+
+
+@auth.on.assistants.search
+async def anyone_searches_assistants(ctx: Auth.types.AuthContext, value: Auth.types.AssistantsSearch) -> None:
+    _customer(ctx)
+
+
+@auth.on.threads.create
+async def own_new_threads(ctx: Auth.types.AuthContext, value: Auth.types.ThreadsCreate) -> Any:
+    customer = _customer(ctx)
+    if customer is None:
+        return None
+    metadata = value.setdefault("metadata", {})
+    metadata[OWNER_KEY] = customer  # whatever the request claimed
+    return {OWNER_KEY: customer}
+
+
+def _owner_filter(ctx: Auth.types.AuthContext) -> dict[str, str] | None:
+    customer = _customer(ctx)
+    return None if customer is None else {OWNER_KEY: customer}
+
+
+@auth.on.threads.read
+async def read_own_threads(ctx: Auth.types.AuthContext, value: Auth.types.ThreadsRead) -> Any:
+    return _owner_filter(ctx)
+
+
+@auth.on.threads.search
+async def search_own_threads(ctx: Auth.types.AuthContext, value: Auth.types.ThreadsSearch) -> Any:
+    return _owner_filter(ctx)
+
+
+@auth.on.threads.delete
+async def delete_own_threads(ctx: Auth.types.AuthContext, value: Auth.types.ThreadsDelete) -> Any:
+    return _owner_filter(ctx)
+
+
+@auth.on.threads.update
+async def staff_updates_threads(ctx: Auth.types.AuthContext, value: Auth.types.ThreadsUpdate) -> Any:
+    """Editing a thread's state or metadata could skip the approval: managers only."""
+    if _customer(ctx) is not None:
+        raise _forbidden("customers may not change a conversation's state; send a message instead")
+    return None
+
+
+@auth.on.threads.create_run
+async def customer_runs(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreate) -> Any:
+    customer = _customer(ctx)
+    if customer is None:
+        return None
+    kwargs = value.setdefault("kwargs", {})
+    if kwargs.get("command"):
+        raise _forbidden("customers may not resume or steer a run; a manager decides approvals")
+    kwargs["context"] = {"customer_id": customer}  # identity comes from the token, never the body
+    metadata = value.get("metadata")
+    if isinstance(metadata, dict):
+        metadata[OWNER_KEY] = customer  # stamps a thread this run creates
+    thread_id = value.get("thread_id")
+    if thread_id is not None and await _waiting_for_manager(str(thread_id), customer):
+        raise Auth.exceptions.HTTPException(
+            status_code=409, detail="this conversation is waiting for a manager's decision on a refund"
+        )
+    return {OWNER_KEY: customer}
+
+
+async def _waiting_for_manager(thread_id: str, customer: str) -> bool:
+    """Is the customer's own thread paused at an approval? A new message would start over past it.
+
+    Read from the latest checkpoint rather than the thread's status, which a decision made
+    through the CLI (straight into the shared checkpoint file) would leave behind.
+    """
+    from langgraph_sdk import get_client  # the server's in-process client, created at call time
+
+    client = get_client()
+    try:
+        thread = await client.threads.get(thread_id)
+        if (thread.get("metadata") or {}).get(OWNER_KEY) != customer:
+            return False  # not theirs: the ownership filter answers 404
+        state = await client.threads.get_state(thread_id)
+    except Exception:  # no such thread yet: the run will create it
+        return False
+    finally:
+        await client.aclose()
+    return any(task.get("interrupts") for task in state.get("tasks") or [])

@@ -1,0 +1,198 @@
+"""The manager approval console: custom routes on the LangGraph server (`langgraph.json` → `http.app`).
+
+- ``GET /approvals``: the page (a login form, then the pending approvals and the history). It holds
+  no data itself: its script asks the JSON API with the manager's token, which it keeps in the
+  tab's ``sessionStorage`` (gone when the tab closes).
+- ``GET /approvals/api/me``, ``GET /approvals/api/approvals[?status=pending|approved|rejected]``,
+  ``GET /approvals/api/approvals/{id}``, ``POST /approvals/api/approvals/{id}/approve`` (``{"note"}``,
+  optional) and ``POST /approvals/api/approvals/{id}/reject`` (``{"reason"}``, required): manager
+  tokens only; 401 without a known token, 403 for a customer token, 404 unknown, 409 decided.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from service.auth import registry
+from service.resume import DecisionConflict, UnknownApproval, database, decide_and_resume, resume_stranded
+from service.tokens import Principal, TokenError, bearer_token
+from tools.records import Approval
+from tools.refunds import get_approval, list_approvals
+
+__all__ = ["app"]
+
+logger = logging.getLogger("support.console")
+
+_PAGE = Path(__file__).with_name("console.html")
+MAX_NOTE_CHARS = 2000
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def _error(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+async def _manager(request: Request) -> Principal:
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise _Refused(401, "send Authorization: Bearer <manager token>")
+    try:
+        principal = (await registry()).lookup(token)
+    except TokenError as exc:
+        raise _Refused(500, f"token configuration: {exc}") from exc
+    if principal is None:
+        raise _Refused(401, "unknown token")
+    if principal.role != "manager":
+        raise _Refused(403, "only managers can see and decide approvals")
+    return principal
+
+
+def _view(approval: Approval, now: datetime) -> dict[str, Any]:
+    data = approval.model_dump(mode="json")
+    requested = approval.requested_at if approval.requested_at.tzinfo else approval.requested_at.replace(tzinfo=UTC)
+    end = approval.decided_at or now
+    end = end if end.tzinfo else end.replace(tzinfo=UTC)
+    data["waited_seconds"] = max(0, int((end - requested).total_seconds()))
+    return data
+
+
+@cache
+def _page() -> str:
+    return _PAGE.read_text(encoding="utf-8")
+
+
+async def page(request: Request) -> Response:
+    html = await asyncio.to_thread(_page)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+async def me(request: Request) -> Response:
+    principal = await _manager(request)
+    return JSONResponse({"name": principal.name, "role": principal.role})
+
+
+async def list_all(request: Request) -> Response:
+    await _manager(request)
+    status = request.query_params.get("status") or None
+    if status not in (None, "pending", "approved", "rejected"):
+        return _error(400, "status must be pending, approved or rejected")
+    db = await database()
+    found = await asyncio.to_thread(list_approvals, db, status=status)
+    now = datetime.now(UTC)
+    return JSONResponse({"approvals": [_view(a, now) for a in found], "now": now.isoformat()})
+
+
+async def get_one(request: Request) -> Response:
+    await _manager(request)
+    db = await database()
+    approval = await asyncio.to_thread(get_approval, db, request.path_params["approval_id"])
+    if approval is None:
+        return _error(404, f"unknown approval {request.path_params['approval_id']!r}")
+    return JSONResponse(_view(approval, datetime.now(UTC)))
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    if not (await request.body()).strip():
+        return {}
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise _Refused(400, "the body must be JSON") from exc
+    if not isinstance(body, dict):
+        raise _Refused(400, "the body must be a JSON object")
+    return body
+
+
+def _text(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _Refused(400, f"{key} must be a string")
+    value = (value or "").strip()
+    if len(value) > MAX_NOTE_CHARS:
+        raise _Refused(400, f"{key} is {len(value)} characters long; the limit is {MAX_NOTE_CHARS}")
+    return value or None
+
+
+async def _decide(request: Request, *, approve: bool) -> Response:
+    principal = await _manager(request)
+    body = await _body(request)
+    note = _text(body, "note" if approve else "reason")
+    if not approve and note is None:
+        return _error(400, "a rejection needs a reason (the customer reads it)")
+    try:
+        outcome = await decide_and_resume(
+            request.path_params["approval_id"], approve=approve, by=principal.name, note=note
+        )
+    except UnknownApproval:
+        return _error(404, f"unknown approval {request.path_params['approval_id']!r}")
+    except DecisionConflict as exc:
+        return JSONResponse({"detail": str(exc), "approval": _view(exc.approval, datetime.now(UTC))}, status_code=409)
+    return JSONResponse(
+        {
+            "approval": _view(outcome.approval, datetime.now(UTC)),
+            "resumed": outcome.resumed,
+            "run_id": outcome.run_id,
+            "customer_reply": outcome.customer_reply,
+        }
+    )
+
+
+async def approve(request: Request) -> Response:
+    return await _decide(request, approve=True)
+
+
+async def reject(request: Request) -> Response:
+    return await _decide(request, approve=False)
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, _Refused)
+    return _error(exc.status, exc.detail)
+
+
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """At start-up, finish any decision whose thread was not resumed (in the background)."""
+
+    async def finish() -> None:
+        try:
+            if resumed := await resume_stranded():
+                logger.warning("resumed threads of decided approvals: %s", ", ".join(resumed))
+        except Exception:  # never stop the server over this; the next start tries again
+            logger.exception("could not resume the threads of decided approvals")
+
+    task = asyncio.create_task(finish())
+    yield
+    task.cancel()
+
+
+app = Starlette(
+    routes=[
+        Route("/approvals", page, methods=["GET"]),
+        Route("/approvals/api/me", me, methods=["GET"]),
+        Route("/approvals/api/approvals", list_all, methods=["GET"]),
+        Route("/approvals/api/approvals/{approval_id}", get_one, methods=["GET"]),
+        Route("/approvals/api/approvals/{approval_id}/approve", approve, methods=["POST"]),
+        Route("/approvals/api/approvals/{approval_id}/reject", reject, methods=["POST"]),
+    ],
+    exception_handlers={_Refused: _refused},
+    lifespan=_lifespan,
+)

@@ -1,0 +1,162 @@
+"""Decide an approval from inside the LangGraph server and resume the customer's thread there.
+
+The decision is committed first with `decide_approval` (atomic: of two managers exactly one
+wins), then the customer's thread is resumed through the server's own run machinery (the SDK
+client with no URL talks to this process), so Studio and the API see the resumed run. The
+approval node replays the same decision idempotently, so the refund is paid exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph_sdk import get_client
+from langgraph_sdk.errors import NotFoundError
+
+from service.settings import Settings
+from tools.clock import FixedClock, SystemClock
+from tools.db import Database
+from tools.errors import ApprovalAlreadyDecided, ApprovalNotFound, NothingToRefund
+from tools.records import Approval
+from tools.refunds import decide_approval, get_approval, list_approvals
+
+__all__ = [
+    "ASSISTANT",
+    "DecisionConflict",
+    "DecisionOutcome",
+    "UnknownApproval",
+    "database",
+    "decide_and_resume",
+    "resume_stranded",
+]
+
+ASSISTANT = "support"  # the graph id in langgraph.json
+RESUME_TIMEOUT_S = 60.0
+
+_databases: dict[str, Database] = {}
+# One decision at a time per approval in this process, so a double click cannot resume twice.
+_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+
+class UnknownApproval(LookupError):
+    pass
+
+
+class DecisionConflict(Exception):
+    """Already decided (409), or nothing left to refund; `approval` is what stands."""
+
+    def __init__(self, message: str, approval: Approval) -> None:
+        super().__init__(message)
+        self.approval = approval
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    approval: Approval
+    resumed: bool  # False when the thread was not waiting on this server (e.g. a CLI conversation)
+    customer_reply: str | None
+    run_id: str | None
+
+
+async def database() -> Database:
+    """The domain database of this server's data directory, ready to use."""
+    settings = Settings.from_env()
+    key = str(settings.data_dir)
+    if key not in _databases:
+        db = Database(settings.data_dir / "support.db", FixedClock(settings.today) if settings.today else SystemClock())
+        await asyncio.to_thread(db.ensure_ready)
+        _databases[key] = db
+    return _databases[key]
+
+
+async def decide_and_resume(approval_id: str, *, approve: bool, by: str, note: str | None) -> DecisionOutcome:
+    """Commit the decision, then resume the waiting thread and wait for its reply.
+
+    Raises:
+        UnknownApproval: No approval has this id.
+        DecisionConflict: It was already decided (by anyone), or there is nothing left to refund.
+    """
+    db = await database()
+    async with _locks[approval_id]:
+        current = await asyncio.to_thread(get_approval, db, approval_id)
+        if current is None:
+            raise UnknownApproval(approval_id)
+        if current.status != "pending":
+            raise DecisionConflict(f"{approval_id} was already {current.status} by {current.decided_by}", current)
+        try:
+            decided = await asyncio.to_thread(decide_approval, db, approval_id, approve=approve, by=by, note=note)
+        except ApprovalNotFound as exc:
+            raise UnknownApproval(approval_id) from exc
+        except ApprovalAlreadyDecided as exc:  # another process (the CLI, a second server) won
+            raise DecisionConflict(str(exc), exc.approval) from exc
+        except NothingToRefund as exc:
+            raise DecisionConflict(f"{exc}; reject it with a note instead", exc.approval) from exc
+    resume = {"decision": "approve" if approve else "reject", "by": by, "note": note}
+    resumed, reply, run_id = await _resume(decided, resume)
+    return DecisionOutcome(approval=decided, resumed=resumed, customer_reply=reply, run_id=run_id)
+
+
+async def resume_stranded() -> list[str]:
+    """Resume threads still paused on an approval that was already decided; returns their ids.
+
+    That happens when the server stopped between committing a decision and resuming the
+    thread, or when the decision was made elsewhere (the CLI). Called once at start-up.
+    """
+    db = await database()
+    resumed = []
+    for approval in await asyncio.to_thread(list_approvals, db):
+        if approval.status == "pending" or approval.decided_by is None:
+            continue
+        resume = {"decision": "approve" if approval.status == "approved" else "reject", "by": approval.decided_by}
+        if (await _resume(approval, {**resume, "note": approval.note}))[0]:
+            resumed.append(approval.approval_id)
+    return resumed
+
+
+def _waits_for(state: dict[str, Any], approval_id: str) -> bool:
+    """Is the thread's latest checkpoint paused on this very approval?
+
+    Read from the checkpoint, not the server's thread record: the CLI may have resumed the
+    thread directly in the shared checkpoint file, leaving the record's status behind.
+    """
+    for task in state.get("tasks") or []:
+        for item in task.get("interrupts") or []:
+            value = item.get("value")
+            if isinstance(value, dict) and (value.get("approval") or {}).get("approval_id") == approval_id:
+                return True
+    return False
+
+
+async def _resume(approval: Approval, resume: dict[str, Any]) -> tuple[bool, str | None, str | None]:
+    client = get_client()  # no URL: this server, in process, past the auth layer
+    try:
+        try:
+            state = await client.threads.get_state(approval.thread_id)
+        except NotFoundError:
+            return False, None, None
+        if not _waits_for(dict(state), approval.approval_id):
+            return False, None, None
+        run = await client.runs.create(
+            approval.thread_id,
+            ASSISTANT,
+            command={"resume": resume},
+            context={"customer_id": approval.customer_id},
+            metadata={"approval_id": approval.approval_id, "decided_by": resume["by"]},
+            multitask_strategy="enqueue",
+        )
+        values = await asyncio.wait_for(client.runs.join(approval.thread_id, run["run_id"]), RESUME_TIMEOUT_S)
+        return True, _last_reply(values), run["run_id"]
+    finally:
+        await client.aclose()
+
+
+def _last_reply(values: Any) -> str | None:
+    messages = values.get("messages", []) if isinstance(values, dict) else []
+    for message in reversed(messages):
+        if message.get("type") == "ai" and not message.get("tool_calls") and message.get("content"):
+            content = message["content"]
+            return content if isinstance(content, str) else str(content)
+    return None
