@@ -12,10 +12,20 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
-__all__ = ["HISTORY_ITEMS", "HISTORY_ITEM_CHARS", "compact_history", "visible_transcript"]
+__all__ = [
+    "HISTORY_ITEMS",
+    "HISTORY_ITEM_CHARS",
+    "KEEP_MESSAGES",
+    "compact_history",
+    "messages_to_archive",
+    "visible_transcript",
+]
 
 HISTORY_ITEMS = 6
 HISTORY_ITEM_CHARS = 300
+# Messages kept in the checkpoint. Older ones move to the transcript archive, so a checkpoint
+# (written several times per turn) stays the same size however long the thread grows.
+KEEP_MESSAGES = 40
 
 
 def _trim(text: str, limit: int) -> str:
@@ -23,15 +33,28 @@ def _trim(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def visible_transcript(messages: Sequence[AnyMessage]) -> list[dict[str, Any]]:
+def visible_transcript(messages: Sequence[AnyMessage], *, with_ids: bool = False) -> list[dict[str, Any]]:
     """The customer's messages and the agents' replies, without tool traffic."""
     out: list[dict[str, Any]] = []
     for m in messages:
         if isinstance(m, HumanMessage):
-            out.append({"role": "customer", "agent": None, "text": m.text})
+            entry = {"role": "customer", "agent": None, "text": m.text}
         elif isinstance(m, AIMessage) and not m.tool_calls and m.text:
-            out.append({"role": "agent", "agent": m.name, "text": m.text})
+            entry = {"role": "agent", "agent": m.name, "text": m.text}
+        else:
+            continue
+        out.append({**entry, "message_id": m.id} if with_ids else entry)
     return out
+
+
+def messages_to_archive(messages: Sequence[AnyMessage], keep: int = KEEP_MESSAGES) -> list[AnyMessage]:
+    """The oldest messages beyond `keep`, cut at a customer message so no tool exchange is split."""
+    if len(messages) <= keep:
+        return []
+    cut = len(messages) - keep
+    while cut < len(messages) and not isinstance(messages[cut], HumanMessage):
+        cut += 1
+    return list(messages[:cut])
 
 
 def compact_history(messages: Sequence[AnyMessage], turn_start: int) -> list[dict[str, Any]]:

@@ -5,21 +5,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from langchain_core.messages import RemoveMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.state import AGENT_NAMES, State
+from nodes.conversation import messages_to_archive, visible_transcript
 from nodes.deps import Deps
 from tools.accounts import get_account_summary
+from tools.transcripts import archive_messages
 
 __all__ = ["make_intake_node"]
 
 
 def make_intake_node(deps: Deps) -> Callable[..., dict[str, Any]]:
-    def intake(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        turn_start = len(state["messages"]) - 1
+    def intake(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
+        messages = state["messages"]
+        old = messages_to_archive(messages)
+        if old:
+            # Archived first and idempotently: if this node runs again, nothing is stored twice.
+            archive_messages(
+                deps.db,
+                thread_id=str(config.get("configurable", {}).get("thread_id", "")),
+                customer_id=runtime.context.customer_id,
+                entries=visible_transcript(old, with_ids=True),
+            )
+        turn_start = len(messages) - 1 - len(old)
         active = state.get("active_agent") or "triage"
         update: dict[str, Any] = {
+            "messages": [RemoveMessage(id=m.id) for m in old if m.id],
             "turn_start": turn_start,
             "scratch_start": turn_start + 1,
             "active_agent": active,

@@ -34,6 +34,7 @@ from tools.accounts import customer_exists
 from tools.errors import ApprovalAlreadyDecided
 from tools.records import Approval
 from tools.refunds import decide_approval, get_approval, list_approvals
+from tools.transcripts import archived_messages
 
 __all__ = ["SupportDesk", "TextSink", "default_desk", "handle_customer_message"]
 
@@ -189,7 +190,7 @@ class SupportDesk:
         values = self.graph.get_state(self._config(thread_id)).values
         if not values.get("messages"):
             raise InvalidRequest(f"unknown thread {thread_id!r}")
-        return visible_transcript(values["messages"])
+        return archived_messages(self.db, thread_id) + visible_transcript(values["messages"])
 
     # --- managers --------------------------------------------------------------------------
 

@@ -147,3 +147,23 @@ def test_asking_again_in_the_same_thread_says_the_refund_was_already_made(desk: 
     assert "already been made" in again["response"]
     assert not again["response"].startswith("Done")
     assert len(list_refunds(desk.db, customer_id="cust_001")) == 1
+
+
+def test_long_threads_keep_a_bounded_checkpoint_and_the_whole_history(desk: Any) -> None:
+    from nodes.conversation import KEEP_MESSAGES
+
+    thread = None
+    said = []
+    for turn in range(30):
+        message = f"How do I export my data to CSV? (question {turn})"
+        said.append(message)
+        thread = desk.ask(message, customer_id="cust_001", thread_id=thread)["thread_id"]
+    assert thread is not None
+    kept = desk.graph.get_state(desk._config(thread)).values["messages"]
+    assert len(kept) <= KEEP_MESSAGES + 4  # one turn's worth of slack: the cut waits for a customer message
+    history = desk.history(thread)
+    assert [m["text"] for m in history if m["role"] == "customer"] == said
+    assert len(history) == 60
+    # The conversation still works after trimming: a follow-up stays with the specialist.
+    follow = desk.ask("And how do I export to PDF?", customer_id="cust_001", thread_id=thread)
+    assert follow["routed_to"] == ["FAQAgent"]

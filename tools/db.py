@@ -16,7 +16,7 @@ __all__ = ["Database", "default_data_dir"]
 _SCHEMA_FILE = Path(__file__).parent / "schema.sql"
 # Stored in PRAGMA user_version once schema, seed and knowledge base are all in place,
 # so ensure_ready() is a single cheap read on every later call.
-_READY_VERSION = 1
+_READY_VERSION = 2  # 2: transcript_archive
 _BUSY_TIMEOUT_MS = 30_000
 
 

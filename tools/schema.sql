@@ -137,3 +137,16 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5 (
     body,
     tokenize = 'porter unicode61'
 );
+
+-- Earlier messages of long conversations, moved out of the checkpoint so it stays small;
+-- the checkpoint keeps the recent turns, this table keeps everything said before them.
+CREATE TABLE IF NOT EXISTS transcript_archive (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    thread_id   TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    customer_id TEXT NOT NULL REFERENCES customers (id),
+    role        TEXT NOT NULL CHECK (role IN ('customer', 'agent')),
+    agent       TEXT,
+    text        TEXT NOT NULL,
+    UNIQUE (thread_id, message_id)
+);
