@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llm.entities import (
+    asks_about_current_plan,
     billing_issue_type,
     extract_amounts,
     extract_dates,
@@ -17,9 +18,10 @@ from llm.entities import (
     is_affirmative,
     is_negative,
     mentioned_period,
+    wants_cancellation,
 )
 from llm.offline.charges import charge_line, criteria, explain_charge, find_charges_args, match_charges
-from llm.offline.plans import plan_change, proposed_plan
+from llm.offline.plans import cancellation, current_plan, plan_change, proposed_plan
 from llm.offline.records import REASON_CHARS, escalation_record, handback_record, refund_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
@@ -34,6 +36,7 @@ _BILLING_WORDS = re.compile(
     r"|pricing|cost\w*|seat\w*|upgrad\w*|downgrad\w*|renew\w*|prorat\w*|vat|tax)\b",
     re.I,
 )
+_MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*)\b", re.I)
 _REFUND_OFFER_RE = re.compile(r"\brefund\w*\b[^.?!]*\bsay yes\b|\bsay yes\b[^.?!]*\brefund", re.I)
 
 
@@ -67,7 +70,11 @@ def billing(turn: Turn) -> Reply:
             record["order_id"] = offered[0] if offered else None
             return Reply(call=ToolCall("transfer_to_refund", record))
 
-    if (decision.route == "refund" or signals["refund"] >= 1.6) and turn.has("transfer_to_refund"):
+    # Only wording about money back goes to refunds: the router alone leans to refunds for bare amounts ("the
+    # $899 one") and for "cancel", which billing answers itself.
+    if (signals["refund"] >= FIRM_SIGNAL or (decision.route == "refund" and _MONEY_BACK_RE.search(text))) and turn.has(
+        "transfer_to_refund"
+    ):
         return Reply(call=ToolCall("transfer_to_refund", refund_record(text)))
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
@@ -77,6 +84,10 @@ def billing(turn: Turn) -> Reply:
         if turn.has("transfer_to_triage"):
             return Reply(call=ToolCall("transfer_to_triage", handback_record(text, decision.route)))
 
+    if wants_cancellation(text):
+        return cancellation(turn)
+    if asks_about_current_plan(text):
+        return current_plan(turn)
     issue = _billing_issue(turn)
     if issue == "plan_change":
         return plan_change(turn)
@@ -92,6 +103,8 @@ def _billing_signal(turn: Turn) -> bool:
     return bool(
         turn.signals["billing"] >= FIRM_SIGNAL
         or _BILLING_WORDS.search(text)
+        or wants_cancellation(text)
+        or asks_about_current_plan(text)
         or extract_amounts(text)
         or extract_order_ids(text)
         or extract_plan(text)
