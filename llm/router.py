@@ -172,7 +172,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         (
             "billing",
             r"\b(?:card on file|payment method|payment card|credit card|debit card|paypal|bank transfer)\b"
-            r"|\b(?:update|change|replace|swap)\b[\w\s]{0,15}\bcard\b"
+            r"|\b(?:update|change|replace|swap)\b[\w\s]{0,15}\b(?:card|visa|mastercard|amex)\b"
+            r"|\b(?:new|replacement) (?:visa|mastercard|amex)\b"
             r"|\bcard\b[\w\s]{0,20}\b(?:expir\w*|on file|changed|replaced)"
             r"|\bnew (?:credit|debit|company|payment) card\b",
             1.5,
@@ -191,6 +192,14 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             0.8,
         ),
         ("billing", r"\b(?:how much|price|cost|costs|pay|paying)\b", 0.5),
+        # The account's own plan and balance: "which plan am I on?", "do I owe anything?", "explain ord_401".
+        (
+            "billing",
+            r"\b(?:my|our)\s+(?:plan|tier|subscription)\b|\bplan (?:am i|are we) on\b"
+            r"|\bowe\b|\b(?:outstanding|open) (?:balance|amount)\b|\bbalance due\b"
+            r"|\b(?:explain|what (?:is|was)|whats)\b[\w\s]{0,15}\bord_\d+",
+            1.2,
+        ),
         # Product how-to questions: the FAQ specialist answers them from the help center.
         (
             "faq",
@@ -268,7 +277,7 @@ _DOMAIN_RE = re.compile(
     r"|ship\w*|statement|transaction\w*|purchase\w*|bought|product|service|delet\w*|restor\w*|recover\w*"
     r"|backup\w*|webhook\w*|token\w*|key|domain|status|uptime|outage|down|error\w*|bug\w*|crash\w*|logs?|activity"
     r"|notification\w*|security|encrypt\w*|gdpr|privacy|profile|member\w*|invite\w*|renew\w*|discount\w*"
-    r"|currenc\w*|exchange|atm|withdraw\w*|passcode|sync\w*)\b"
+    r"|currenc\w*|exchange|atm|withdraw\w*|passcode|sync\w*|owe|visa|mastercard|amex)\b"
 )
 
 

@@ -1,0 +1,166 @@
+"""How the offline desk answers the way SaaS customers actually write, end to end on the seed data.
+
+The phrasings here are written for these tests (not taken from the router's training files), and every
+assertion checks facts that come from the seeded account or help center, never a canned sentence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from llm.offline.articles import best_article
+from llm.text import root, salient_terms
+from tools.knowledge import search_articles
+from tools.refunds import list_approvals, list_refunds
+
+# --- the plan the customer is on ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["Remind me which subscription we have?", "what plan is my account on right now", "what do we pay each month?"],
+)
+def test_current_plan_questions_are_answered_from_the_account(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_003")
+    assert result["final_agent"] == "BillingAgent"
+    text = result["response"]
+    assert "Pro plan" in text and "$49.99/month" in text
+    assert "API access" in text  # a feature of the seeded Pro plan
+    assert "December 1, 2026" in text  # a month after the latest monthly charge (November 1)
+    assert "Which charge" not in text
+
+
+def test_next_charge_date_is_left_out_when_it_cannot_be_derived(desk: Any) -> None:
+    # Dan's latest monthly charge is 45 days old: a month later is already past, so no date is promised.
+    text = desk.ask("Which tier am I currently paying for?", customer_id="cust_004")["response"]
+    assert "Pro plan" in text and "next monthly charge" not in text
+
+
+def test_a_feature_question_names_the_plan_that_has_it(desk: Any) -> None:
+    text = desk.ask("Is the audit log part of our plan?", customer_id="cust_005")["response"]
+    assert "doesn't include Audit log" in text
+    assert "Enterprise plan ($199.99/month)" in text
+    included = desk.ask("does my subscription come with API access", customer_id="cust_005")["response"]
+    assert "Yes, it includes API access" in included
+
+
+def test_a_plan_change_without_a_target_lists_the_plans_instead_of_guessing(desk: Any) -> None:
+    # Bob is on Enterprise: "downgrade" could mean Pro or Free.
+    result = desk.ask("We'd like to downgrade please", customer_id="cust_002")
+    text = result["response"]
+    assert "Free ($0.00/month)" in text and "Pro ($49.99/month)" in text
+    assert "Which one" in text and "Switching you" not in text
+
+
+# --- cancelling ----------------------------------------------------------------------------------------
+
+
+def test_cancelling_is_explained_and_not_quoted_as_a_downgrade(desk: Any) -> None:
+    result = desk.ask("Please close our subscription, we no longer need it", customer_id="cust_003")
+    text = result["response"]
+    assert result["final_agent"] == "BillingAgent"
+    assert "Cancel subscription" in text and "December 1, 2026" in text
+    assert "data is kept" in text and "nothing more is charged" in text
+    assert "Switching you to the Free plan costs" not in text
+    assert not list_refunds(desk.db, customer_id="cust_003")  # cancelling never refunds by itself
+
+
+def test_cancelling_offers_the_free_plan_and_yes_switches(desk: Any) -> None:
+    first = desk.ask("how can I cancel my membership?", customer_id="cust_001")
+    assert "Free plan" in first["response"]
+    done = desk.ask("yes", customer_id="cust_001", thread_id=first["thread_id"])
+    assert "now on the Free plan" in done["response"]
+
+
+def test_a_cancel_request_in_refund_words_is_not_a_refund(desk: Any) -> None:
+    result = desk.ask("Cancel my account from the end of the month please", customer_id="cust_005")
+    assert result["final_agent"] == "BillingAgent"
+    assert len(list_refunds(desk.db, customer_id="cust_005")) == 2  # only the two seeded refunds
+    assert len(result["routed_to"]) <= 4  # no ping-pong between specialists
+
+
+# --- the card on file ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["The card you have will expire next month, where do I put the new one?", "Got a replacement mastercard, swap it"],
+)
+def test_card_questions_go_to_billing_with_the_card_on_file(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_004")
+    assert result["final_agent"] == "BillingAgent"
+    assert "Mastercard ending in 4444" in result["response"]
+    assert "Payment methods" in result["response"]
+
+
+# --- balances, charges and refunds ---------------------------------------------------------------------
+
+
+def test_what_is_owed_lists_the_open_invoice(desk: Any) -> None:
+    result = desk.ask("Is there anything outstanding that I owe?", customer_id="cust_002")
+    assert result["final_agent"] == "BillingAgent"
+    assert "inv_201" in result["response"] and "$199.99" in result["response"]
+
+
+def test_asking_to_explain_an_order_never_starts_a_refund(desk: Any) -> None:
+    result = desk.ask("Can you explain what ord_401 was?", customer_id="cust_004")
+    assert result["final_agent"] == "BillingAgent"
+    assert "ord_401" in result["response"]
+    assert not list_approvals(desk.db) and not list_refunds(desk.db, customer_id="cust_004")
+
+
+def test_a_bare_amount_after_which_charge_is_explained_not_refunded(desk: Any) -> None:
+    first = desk.ask("There's a payment on my statement I can't place", customer_id="cust_003")
+    second = desk.ask("it's the 899 dollar one", customer_id="cust_003", thread_id=first["thread_id"])
+    assert "Annual seat pack" in second["response"]
+    assert not list_approvals(desk.db)
+
+
+def test_a_refund_can_name_the_charge_by_its_description(desk: Any) -> None:
+    result = desk.ask("The reporting add-on was useless, I'd like that money back", customer_id="cust_004")
+    assert result["final_agent"] == "RefundAgent"
+    assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
+
+
+def test_refund_status_questions_report_refunds_without_making_one(desk: Any) -> None:
+    result = desk.ask("Have you refunded me anything yet?", customer_id="cust_005")
+    assert "ord_501" in result["response"] and "$20.00" in result["response"]
+    assert len(list_refunds(desk.db, customer_id="cust_005")) == 2
+
+
+def test_refund_policy_questions_are_answered_from_the_help_center(desk: Any) -> None:
+    result = desk.ask("How do refunds work for charges older than a month?", customer_id="cust_001")
+    assert result["final_agent"] == "FAQAgent"
+    assert "Refund policy" in result["response"]
+    assert not list_refunds(desk.db, customer_id="cust_001")
+
+
+# --- help-center relevance -----------------------------------------------------------------------------
+
+
+def test_roots_join_word_forms_and_filler_is_not_salient() -> None:
+    assert root("integrate") == root("integrations")
+    assert root("cancellation") == root("cancel")
+    assert root("updating") == root("update")
+    assert salient_terms("will the card expire soon?") == {"card", root("expire")}
+
+
+@pytest.mark.parametrize(
+    ("question", "slug"),
+    [
+        ("my visa is expiring shortly - how can I update it?", "payment-methods"),
+        ("Does Acme integrate with Slack at all?", "integrations"),
+        ("how would I remove my account for good?", "delete-account"),
+    ],
+)
+def test_faq_uses_the_article_that_covers_the_key_words(desk: Any, question: str, slug: str) -> None:
+    articles = [a.model_dump() for a in search_articles(desk.db, question, limit=3)]
+    best = best_article(articles, question)
+    assert best is not None and best["slug"] == slug
+
+
+def test_faq_still_rejects_articles_that_miss_the_point(desk: Any) -> None:
+    text = desk.ask("How do I calibrate the warp drive in the mobile app?", customer_id="cust_002")["response"]
+    assert "couldn't find" in text
