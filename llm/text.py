@@ -14,6 +14,7 @@ __all__ = [
     "salient_terms",
     "sentences",
     "stem",
+    "with_synonyms",
 ]
 
 _AMOUNT_RE = re.compile(
@@ -77,6 +78,15 @@ _SYNONYMS = {
 }
 
 
+def with_synonyms(text: str) -> str:
+    """`text` plus the help center's word for any everyday synonym in it, for a keyword search.
+
+    "add a colleague" also searches for "member", the word the articles use.
+    """
+    extra = sorted({_SYNONYMS[tok] for tok in normalise(text) if tok in _SYNONYMS})
+    return f"{text} {' '.join(extra)}" if extra else text
+
+
 def content_words(text: str) -> list[str]:
     """The stemmed words that carry meaning: no generic words, placeholders or very short tokens."""
     words = (_SYNONYMS.get(tok, tok) for tok in normalise(text))
@@ -121,7 +131,7 @@ def root(word: str) -> str:
 
 
 # Roots customers use for what articles say with another word ("when will it show up" / "appear").
-_ROOT_SYNONYMS = {"show": "appear", "arriv": "appear"}
+_ROOT_SYNONYMS = {"show": "appear", "arriv": "appear", "land": "appear"}
 
 
 def salient_terms(text: str) -> set[str]:

@@ -15,7 +15,13 @@ __all__ = ["MAX_ANSWER_SENTENCES", "MIN_ARTICLE_SCORE", "answer_from", "best_art
 MIN_ARTICLE_SCORE = 0.5
 MAX_ANSWER_SENTENCES = 4
 
-_HOW_TO_RE = re.compile(r"^\W*(?:how|where|what steps)\b|\bhow (?:do|can|to|would|should|does)\b|\bset ?up\b", re.I)
+# "How long", "how much" and "how many" ask for a fact, not for steps.
+_HOW_TO_RE = re.compile(
+    r"^\W*(?:how(?! long| much| many| soon| often)|where|what steps)\b|\bhow (?:do|can|to|would|should|does)\b"
+    r"|\bset ?up\b",
+    re.I,
+)
+_NOT_HOW_TO_RE = re.compile(r"^\W*how (?:long|much|many|soon|often)\b", re.I)
 
 
 def _overlaps(words: set[str], units: Sequence[tuple[str, bool]]) -> list[int]:
@@ -74,7 +80,7 @@ def answer_from(article: Mapping[str, Any], question: str) -> str:
     overlap = _overlaps(words, units)
     chosen: set[int] = set()
     blocks = _step_blocks(units)
-    if _HOW_TO_RE.search(question) and blocks:
+    if _HOW_TO_RE.search(question) and not _NOT_HOW_TO_RE.search(question) and blocks:
         block = max(blocks, key=lambda b: (sum(overlap[i] for i in b), -b[0]))
         if sum(overlap[i] for i in block) > 0:
             intro = [i for i in range(len(units)) if not units[i][1] and overlap[i] > 0]
