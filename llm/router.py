@@ -237,6 +237,12 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
 )
 
 
+_CREATIVE_RE = re.compile(
+    r"\b(?:write|compose|tell|make up|give)\s+(?:me\s+|us\s+)?(?:a|an|some|another)\s+(?:\w+\s+)?"
+    r"(?:poem|haiku|song|joke|essay|story|limerick|rap)s?\b"
+)
+
+
 def rule_signals(text: str) -> dict[str, float]:
     """Keyword evidence for each route (0 when no rule fires).
 
@@ -259,8 +265,11 @@ def rule_signals(text: str) -> dict[str, float]:
     # "Charged twice" is about money back even though it says "charged": don't let billing compete.
     if signals["refund"] >= 1.6:
         signals["billing"] = min(signals["billing"], 0.5)
-    # "Hi, I was double charged" is about the charge; small talk only counts when nothing else fires.
-    if any(signals[route] for route in ROUTES if route != "other"):
+    # "Hi, I was double charged" is about the charge; small talk only counts when nothing else fires. A request
+    # for a poem or a joke stays out of scope even when it is about invoices.
+    if _CREATIVE_RE.search(lowered):
+        signals["other"] = max(signals.values()) + 1.5
+    elif any(signals[route] for route in ROUTES if route != "other"):
         signals["other"] = 0.0
     return signals
 

@@ -104,7 +104,7 @@ def plan_change(turn: Turn) -> Reply:
     change = "more" if difference >= 0 else "less"
     # The offer comes first: the history block trims old replies, and the next turn must still see it.
     sentences_out = [
-        f"Switching you to the {name} plan costs {money(price)}/month instead of the "
+        f"I can switch you to the {name} plan for {money(price)}/month instead of the "
         f"{money(current_price)}/month you pay for {current_name} now, {money(abs(difference))} {change} "
         "per month."
     ]

@@ -68,7 +68,7 @@ def _saas_route(turn: Turn) -> str:
     text = turn.text
     decision = turn.decision
     route: str = decision.route
-    if not turn.signals["refund"] and route in ("faq", "refund", "other"):
+    if not turn.signals["refund"] and not turn.signals["other"] and route in ("faq", "refund", "other"):
         card = billing_issue_type(text) == "payment_method" and turn.signals["billing"] >= FIRM_SIGNAL
         if card or wants_cancellation(text) or asks_about_current_plan(text):
             route = "billing"
