@@ -425,7 +425,7 @@ _PAYMENT_METHOD = re.compile(
     r"|bank account|bank transfer)\b"
 )
 # A card that expired or was declined is a payment-method problem even though a payment is mentioned.
-_CARD_TROUBLE = re.compile(r"\b(?:expir\w*|declined|bounced|failed|rejected|didn'?t go through)\b")
+_CARD_TROUBLE = re.compile(r"\b(?:expir\w*|declin\w*|bounc\w*|fail(?:ed|s|ing)|rejected|didn'?t go through)\b")
 _DISPUTE = re.compile(
     r"\b(?:charge|charges|charged|billed|fee|fees|payment|transaction|took|debited|recogni[sz]e|unknown|explain"
     r"|what is this|what's this|why (?:was|did|is|am|have)|twice|double|duplicate|overcharg\w*|more than)\b"
@@ -437,6 +437,7 @@ _CURRENT_PLAN = re.compile(
     r"\b(?:my|our|current|present|existing)\s+(?:plan|tier|subscription)\b"
     r"|\b(?:which|what)\s+(?:plan|tier|subscription)\b"
     r"|\bplan (?:am i|are we|is (?:my|our|this) (?:account|workspace))\b"
+    r"|\b(?:am i|are we) on\b[\w\s]{0,20}\b(?:plan|tier|billing|monthly|annual|yearly)\b"
     r"|\b(?:paying|pay|charged|billed)\b[\w\s]{0,15}\b(?:per|a|each|every) month\b"
     r"|\bnext (?:payment|charge|bill|billing date|renewal|invoice)\b"
     r"|\bwhen\b[\w\s']{0,25}\b(?:renew\w*|charge me|bill me|be charged|be billed)\b"
@@ -444,13 +445,20 @@ _CURRENT_PLAN = re.compile(
 # Wording that asks for a change, not for information about the plan one has.
 _CHANGE_VERB = re.compile(
     r"\b(?:upgrad\w*|downgrad\w*|switch\w*|change|changing|move|moving|cancel\w*|go (?:up|down|to)|bump|drop"
-    r"|add|remove|more|extra|additional|fewer)\b"
+    r"|add|remove|more|extra|additional|fewer|pause|suspend|freeze)\b"
 )
 # Ending the subscription, as opposed to moving to another plan. Past forms ("I cancelled but ...") describe
 # history that usually comes with a charge question, so only present wording counts.
 _CANCEL = re.compile(
-    r"\bcancel(?:ling|ing|lation)?\b|\bterminat(?:e|ing)\b|\bclose (?:my|our|the) (?:account|subscription)\b"
-    r"|\b(?:stop|end) (?:my|our|the) (?:subscription|plan|membership)\b|\bunsubscribe\b"
+    r"\bcancel(?:ling|ing|lation)?\b|\bterminat(?:e|ing)\b|\b(?:pause|suspend|freeze)\b"
+    r"|\b(?:stop|end) (?:my|our|the) (?:subscription|plan|membership)\b"
+)
+# Wording that means ending the subscription on its own, with no subscription word needed.
+_CANCEL_ALONE = re.compile(
+    r"\bclose (?:my|our|the) (?:account|subscription)\b|\bunsubscribe\b|\bstop (?:charging|billing) (?:me|us)\b"
+    r"|\b(?:done|finished) with (?:acme|you|your (?:product|service|app))\b"
+    r"|^\W*(?:how (?:do|can) (?:i|we) |(?:i|we)\s*(?:want|need|would like|'?d like) to |please )?"
+    r"cancel\W*(?:it|now|please)?(?:\W*$|\s*[?.!])"
 )
 _SUBSCRIPTION_WORDS = re.compile(r"\b(?:subscri\w*|plan|tier|account|membership|workspace|renew\w*)\b")
 
@@ -468,17 +476,17 @@ def asks_about_current_plan(text: str) -> bool:
 
 
 def wants_cancellation(text: str) -> bool:
-    """Whether the customer asks to cancel (or how to cancel) the subscription, not to move to a named plan.
+    """Whether the customer asks to cancel, pause or stop the subscription, not to move to a named plan.
 
-    "Cancel that" and other replies without a subscription word are not cancellations; neither is a
-    message about a charge ("charged after I cancelled") or one that names the plan to move to.
+    "Cancel that" and "cancel my order" are not cancellations of the subscription; neither is a message
+    about a charge ("charged after I cancelled") or one that names the plan to move to.
     """
     lowered = text.lower()
-    if not _CANCEL.search(lowered):
-        return False
     if _TARGET_RE.search(lowered) or re.search(r"\b(?:charged|billed|charge|refund\w*)\b", lowered):
         return False
-    return bool(_SUBSCRIPTION_WORDS.search(lowered)) or bool(re.match(r"^\W*(?:how (?:do|can) i )?cancel\b", lowered))
+    if _CANCEL_ALONE.search(lowered):
+        return True
+    return bool(_CANCEL.search(lowered) and _SUBSCRIPTION_WORDS.search(lowered))
 
 
 # How refunds work in general, as opposed to asking for one: "what's your refund policy?", "how long do refunds
@@ -534,7 +542,7 @@ def billing_issue_type(text: str) -> BillingIssue:
     dispute = len(_DISPUTE.findall(lowered)) + (1 if has_amount else 0)
     invoice = len(_INVOICE.findall(lowered))
     payment = len(_PAYMENT_METHOD.findall(lowered)) + 2 * len(_CARD_TROUBLE.findall(lowered))
-    if asks_about_current_plan(text):
+    if asks_about_current_plan(text) or wants_cancellation(text):
         return "plan_change"
     if plan and not (has_amount and dispute >= 2):
         return "plan_change"

@@ -70,7 +70,9 @@ def plan_change(turn: Turn) -> Reply:
     current = account.get("plan") or {}
     current_name = current.get("name") or str(current_id or "current").title()
     current_price = float(current.get("monthly_price") or 0)
-    if target is None and re.search(r"\b(?:seats?|members?|users?|licen[cs]es?|teammates?)\b", lowered):
+    if target in (None, current_id) and re.search(
+        r"\b(?:seats?|members?|users?|licen[cs]es?|teammates?|team|people|enough)\b", lowered
+    ):
         return Reply(text=_seat_answer(account))
     if target is None:
         options = ", ".join(
