@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from llm.entities import (
@@ -20,7 +21,14 @@ from llm.entities import (
     mentioned_period,
     wants_cancellation,
 )
-from llm.offline.charges import charge_line, criteria, explain_charge, find_charges_args, match_charges
+from llm.offline.charges import (
+    charge_line,
+    criteria,
+    explain_charge,
+    find_charges_args,
+    match_charges,
+    match_description,
+)
 from llm.offline.plans import cancellation, current_plan, plan_change, proposed_plan
 from llm.offline.records import REASON_CHARS, escalation_record, handback_record, refund_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
@@ -105,6 +113,7 @@ def _billing_signal(turn: Turn) -> bool:
         or _BILLING_WORDS.search(text)
         or wants_cancellation(text)
         or asks_about_current_plan(text)
+        or match_description(turn.charges, text) is not None
         or extract_amounts(text)
         or extract_order_ids(text)
         or extract_plan(text)
@@ -185,14 +194,33 @@ def _payment_method(turn: Turn) -> Reply:
     )
     if default is None:
         return Reply(text=f"I don't see a card on file for your account yet. {how}")
+    expired = _expired(str(default.get("expires") or ""), turn.today)
     text = (
         f"Your default payment method is a {str(default.get('brand', 'card')).title()} "
-        f"ending in {default.get('last4')}, expiring {default.get('expires')}. {how}"
+        f"ending in {default.get('last4')}, {'which expired' if expired else 'expiring'} {default.get('expires')}. "
+        f"{how}"
     )
     failed = [c for c in turn.charges if c.get("status") == "failed"]
+    open_invoices = [i for i in account.get("invoices") or [] if isinstance(i, Mapping) and i.get("status") == "open"]
     if failed:
         text += f" Note that the charge {charge_line(failed[0])} failed; once the card is updated we'll retry it."
+    elif open_invoices:
+        first = open_invoices[0]
+        text += (
+            f" Invoice {first.get('invoice_id')} for {money(first.get('amount'))} is still open: once the card is "
+            "updated, click Pay now on it to settle it."
+        )
     return Reply(text=text)
+
+
+def _expired(expires: str, today: date) -> bool:
+    """Whether a card expiring "MM/YYYY" can no longer be charged on `today` (it works to the end of that month)."""
+    match = re.fullmatch(r"\s*(\d{1,2})/(\d{2}|\d{4})\s*", expires)
+    if not match:
+        return False
+    month, year = int(match.group(1)), int(match.group(2))
+    year += 2000 if year < 100 else 0
+    return (year, month) < (today.year, today.month)
 
 
 def _charge_dispute(turn: Turn) -> Reply:
@@ -218,6 +246,9 @@ def _charge_dispute(turn: Turn) -> Reply:
         return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
     if not matched and re.search(r"\b(?:twice|double|duplicate)\b", text.lower()):
         matched = [c for c in charges if c.get("duplicate_of")]
+    if not matched and not orders:
+        described = match_description(charges, text)
+        matched = [described] if described is not None else []
     if matched:
         explained = " ".join(explain_charge(c) for c in matched[:3])
         if relaxed:

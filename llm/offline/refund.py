@@ -16,13 +16,20 @@ from llm.entities import (
     is_affirmative,
     mentioned_period,
 )
-from llm.offline.charges import charge_line, criteria, explain_charge, has_amount, is_refundable, match_charges
+from llm.offline.charges import (
+    charge_line,
+    criteria,
+    explain_charge,
+    has_amount,
+    is_refundable,
+    match_charges,
+    match_description,
+)
 from llm.offline.records import escalation_record, handback_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
 from llm.offline.wording import as_date, money, trim
 from llm.router import rule_signals
-from llm.text import salient_terms
 
 __all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]
 
@@ -164,21 +171,8 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         refundable = [c for c in charges if is_refundable(c)]
         if refundable:
             return str(refundable[0]["order_id"]), None
-    described = _by_description(charges, text)
+    described = match_description(charges, text)
     return (str(described["order_id"]), None) if described is not None else (None, None)
-
-
-def _by_description(charges: list[dict[str, Any]], text: str) -> Mapping[str, Any] | None:
-    """The one charge whose description shares most words with the message ("the seat pack", "October's
-    subscription"); None when no description shares a word or two charges share as many."""
-    words = salient_terms(text)
-    scored = sorted(
-        ((len(words & salient_terms(str(c.get("description", "")))), c) for c in charges),
-        key=lambda pair: -pair[0],
-    )
-    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
-        return None
-    return scored[0][1]
 
 
 def _refund_status(turn: Turn) -> str:
