@@ -153,7 +153,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             "refund",
             r"\b(?:give|send|pay|get|want)\b[\w\s]{0,20}\b(?:money|funds|it|that|payment)\s+(?:back|returned)\b"
             r"|\b(?:give|send|pay) (?:me |us )?back\b|\b(?:money|funds) (?:back|returned)\b"
-            r"|\b(?:reverse|undo)\b[\w\s]{0,15}\b(?:charge|payment)\b|\bcredit (?:it )?back\b",
+            r"|\b(?:reverse|undo)\b[\w\s]{0,15}\b(?:charge|payment)\b|\bcredit (?:it )?back\b"
+            r"|\bcredit (?:me|us|my account|our account)\b",
             1.3,
         ),
         # Billing: plans, subscriptions, seats, invoices, prices and the card on file.
@@ -286,7 +287,7 @@ _DOMAIN_RE = re.compile(
     r"|ship\w*|statement|transaction\w*|purchase\w*|bought|product|service|delet\w*|restor\w*|recover\w*"
     r"|backup\w*|webhook\w*|token\w*|key|domain|status|uptime|outage|down|error\w*|bug\w*|crash\w*|logs?|activity"
     r"|notification\w*|security|encrypt\w*|gdpr|privacy|profile|member\w*|invite\w*|renew\w*|discount\w*"
-    r"|currenc\w*|exchange|atm|withdraw\w*|passcode|sync\w*|owe|visa|mastercard|amex)\b"
+    r"|currenc\w*|exchange|atm|withdraw\w*|passcode|sync\w*|owe|visa|mastercard|amex|enterprise|pro(?! tip))\b"
 )
 
 

@@ -191,3 +191,62 @@ def test_a_plan_quote_offers_rather_than_announces(desk: Any) -> None:
     first = desk.ask("How do Pro and Enterprise compare on price?", customer_id="cust_003")
     assert "I can switch you to the Enterprise plan" in first["response"]
     assert "$150.00 more" in first["response"]
+
+
+# --- second exploratory pass -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["Please stop billing us, we're finished with your product", "Can we freeze the subscription for a while?"],
+)
+def test_stopping_or_pausing_is_answered_as_cancelling(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_003")
+    assert result["final_agent"] == "BillingAgent"
+    assert "Cancel subscription" in result["response"] and "Free plan" in result["response"]
+
+
+def test_a_bare_cancel_then_yes_moves_to_free(desk: Any) -> None:
+    first = desk.ask("we'd like to cancel.", customer_id="cust_004")
+    assert first["final_agent"] == "BillingAgent"
+    done = desk.ask("ok yes", customer_id="cust_004", thread_id=first["thread_id"])
+    assert "now on the Free plan" in done["response"]
+
+
+def test_failing_payments_point_at_the_expired_card_and_the_open_invoice(desk: Any) -> None:
+    result = desk.ask("Our renewal keeps getting declined, what's wrong?", customer_id="cust_002")
+    text = result["response"]
+    assert result["final_agent"] == "BillingAgent"
+    assert "which expired 10/2026" in text  # Bob's Amex expired last month
+    assert "inv_201" in text and "Pay now" in text
+
+
+def test_a_team_size_question_about_the_current_plan_gets_the_member_limit(desk: Any) -> None:
+    text = desk.ask("Our headcount is 40 now - does Pro still cover that many people?", customer_id="cust_001")[
+        "response"
+    ]
+    assert "Up to 25 team members" in text and "Enterprise" in text
+    assert "nothing to change" not in text
+
+
+def test_asking_for_credit_is_a_refund_request(desk: Any) -> None:
+    result = desk.ask("That advanced reporting thing was broken, please credit my account", customer_id="cust_004")
+    assert result["final_agent"] == "RefundAgent"
+    assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
+
+
+def test_a_follow_up_naming_a_charge_by_month_stays_with_billing(desk: Any) -> None:
+    first = desk.ask("Something on my bill looks off", customer_id="cust_001")
+    second = desk.ask("the september one", customer_id="cust_001", thread_id=first["thread_id"])
+    assert second["final_agent"] == "BillingAgent"
+    assert "ord_104" in second["response"] and "September 2026" in second["response"]
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [("alright, cheers - bye!", "welcome"), ("what can you help me with?", "I can help with billing")],
+)
+def test_small_talk_with_a_lead_in_is_still_small_talk(desk: Any, message: str, expected: str) -> None:
+    result = desk.ask(message, customer_id="cust_005")
+    assert result["final_agent"] == "TriageAgent"
+    assert expected in result["response"] and "outside what I can help" not in result["response"]

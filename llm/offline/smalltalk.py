@@ -11,12 +11,15 @@ __all__ = ["out_of_scope_reply", "small_talk", "small_talk_reply"]
 
 SmallTalk = Literal["hello", "thanks", "bye"]
 
-_THANKS = re.compile(r"^\W*(?:thanks?|thank you|thx|ty|cheers|much appreciated|appreciate it)\b", re.I)
+# "ok", "great" and the like often come first: "ok thanks, bye".
+_LEAD = r"^\W*(?:(?:ok|okay|great|cool|perfect|alright|all right|awesome|got it)\b[\s,.!]*)?"
+_THANKS = re.compile(_LEAD + r"(?:thanks?|thank you|thx|ty|cheers|much appreciated|appreciate it)\b", re.I)
+_ABOUT_YOU = re.compile(r"^\W*(?:what can you (?:do|help (?:me )?with)|how can you help|what do you do)\b", re.I)
 _HELLO = re.compile(
     r"^\W*(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day))\b[\s!.,]*(?:there)?[\s!.,]*$",
     re.I,
 )
-_BYE = re.compile(r"^\W*(?:bye|goodbye|see you|that'?s all|nothing else|no thanks?)\b", re.I)
+_BYE = re.compile(_LEAD + r"(?:bye|goodbye|see you|that'?s all|nothing else|no thanks?)\b", re.I)
 
 _SCOPE = "billing (plans, invoices, charges and payment methods), refunds, and questions about using Acme"
 
@@ -25,7 +28,7 @@ def small_talk(text: str) -> SmallTalk | None:
     """Greetings, thanks and goodbyes that carry no request of their own."""
     if has_domain_signal(text) and len(text.split()) > 4:
         return None
-    if _HELLO.match(text.strip()):
+    if _HELLO.match(text.strip()) or _ABOUT_YOU.match(text):
         return "hello"
     if _THANKS.match(text):
         return "thanks"
