@@ -113,7 +113,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         (
             "human",
             r"\b(?:talk|speak|chat|get|connect|put|transfer|reach|want|need)\b[\w\s,']{0,30}\b(?:human|person"
-            r"|(?<!travel )agent|somebody|someone|representative|rep|manager|supervisor|operator|staff"
+            r"|(?<!travel )agent|somebody|someone|representative|rep|manager|supervisor|operator|staff|sales"
             r"|member of (?:your )?(?:staff|team))\b",
             1.6,
         ),
@@ -132,6 +132,13 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             1.3,
         ),
         ("human", r"\b(?:complain\w*|complaint|escalat\w*|supervisor|representative)\b", 1.3),
+        # Being ignored by support is a complaint about the service, whoever it was about.
+        (
+            "human",
+            r"\b(?:nobody|no one|no-one|noone|none of you)\b[\w\s]{0,12}\b(?:answer\w*|repl\w*|respond\w*|got back"
+            r"|get back|helped)\b|\bstill (?:no|waiting for an?) (?:reply|response|answer)\b",
+            1.3,
+        ),
         ("human", r"\b(?:phone|call)\s+(?:me|back)\b|\bcall ?back\b|\bphone number\b", 1.0),
         # Refunds: explicit wording about getting money back or about a duplicated payment.
         ("refund", r"\b(?:refund\w*|reimburs\w*|money back|chargeback)\b", 1.6),
@@ -154,7 +161,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             r"\b(?:give|send|pay|get|want)\b[\w\s]{0,20}\b(?:money|funds|it|that|payment)\s+(?:back|returned)\b"
             r"|\b(?:give|send|pay) (?:me |us )?back\b|\b(?:money|funds) (?:back|returned)\b"
             r"|\b(?:reverse|undo)\b[\w\s]{0,15}\b(?:charge|payment)\b|\bcredit (?:it )?back\b"
-            r"|\bcredit (?:me|us|my account|our account)\b",
+            r"|\bcredit (?:me|us|my account|our account)\b|\b(?:reverse|undo) (?:it|that|this)\b"
+            r"|\b(?:it|that|this|charge|payment) reversed\b",
             1.3,
         ),
         # Billing: plans, subscriptions, seats, invoices, prices and the card on file.
