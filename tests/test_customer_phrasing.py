@@ -250,3 +250,53 @@ def test_small_talk_with_a_lead_in_is_still_small_talk(desk: Any, message: str, 
     result = desk.ask(message, customer_id="cust_005")
     assert result["final_agent"] == "TriageAgent"
     assert expected in result["response"] and "outside what I can help" not in result["response"]
+
+
+def test_an_invoice_asked_for_by_its_charge_is_the_one_given(desk: Any) -> None:
+    by_order = desk.ask("I need the invoice that goes with ord_402", customer_id="cust_004")["response"]
+    assert "inv_402" in by_order and "inv_401" not in by_order
+    by_description = desk.ask("Where's the receipt for our seat pack?", customer_id="cust_003")["response"]
+    assert "inv_301" in by_description and "inv_302" not in by_description
+
+
+# --- third exploratory pass --------------------------------------------------------------------------------
+
+
+def test_asking_for_a_charge_to_be_reversed_is_a_refund_request(desk: Any) -> None:
+    result = desk.ask("We bought the reporting add-on by accident, can you reverse it?", customer_id="cust_004")
+    assert result["final_agent"] == "RefundAgent"
+    assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
+
+
+@pytest.mark.parametrize(
+    "message", ["Still no reply to my three emails, none of you helped", "I'd like a word with your sales team"]
+)
+def test_being_ignored_or_asking_for_sales_reaches_a_person(desk: Any, message: str) -> None:
+    assert desk.ask(message, customer_id="cust_002")["final_agent"] == "EscalationAgent"
+
+
+def test_a_bare_order_id_is_explained_not_refunded(desk: Any) -> None:
+    result = desk.ask("ord_402?", customer_id="cust_004")
+    assert result["final_agent"] == "BillingAgent"
+    assert "Advanced reporting add-on" in result["response"]
+    assert not list_refunds(desk.db, customer_id="cust_004")
+
+
+def test_the_most_recent_charge_is_explained(desk: Any) -> None:
+    text = desk.ask("What was my most recent payment for?", customer_id="cust_003")["response"]
+    assert "ord_301" in text and "Annual seat pack" in text
+
+
+def test_is_our_card_ok_is_a_billing_question(desk: Any) -> None:
+    result = desk.ask("Is our card still good?", customer_id="cust_002")
+    assert result["final_agent"] == "BillingAgent"
+    assert "which expired 10/2026" in result["response"]
+
+
+def test_a_question_about_another_plan_describes_it_and_yes_switches(desk: Any) -> None:
+    first = desk.ask("What do we get with Enterprise?", customer_id="cust_005")
+    text = first["response"]
+    assert "The Enterprise plan is $199.99/month, $150.00 more" in text
+    assert "Audit log" in text and len(text[: text.index("confirm") + 7]) <= 300  # the offer survives the history
+    done = desk.ask("sounds good", customer_id="cust_005", thread_id=first["thread_id"])
+    assert "now on the Enterprise plan" in done["response"]

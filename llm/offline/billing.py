@@ -45,6 +45,7 @@ _BILLING_WORDS = re.compile(
     re.I,
 )
 _MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*)\b", re.I)
+_LATEST_RE = re.compile(r"\b(?:latest|last|most recent|newest|recent)\s+(?:charge|payment|bill|transaction)\b", re.I)
 _REFUND_OFFER_RE = re.compile(r"\brefund\w*\b[^.?!]*\bsay yes\b|\bsay yes\b[^.?!]*\brefund", re.I)
 
 
@@ -153,7 +154,31 @@ def _invoices(turn: Turn) -> Reply:
             )
         )
     invoices = [i for i in account.get("invoices") or [] if isinstance(i, Mapping)]
+    asked = _asked_invoices(turn, invoices)
+    if asked:
+        listing = "; ".join(
+            f"{i.get('invoice_id')} for {money(i.get('amount'))} (order {i.get('order_id')}), issued "
+            f"{nice_date(i.get('issued_on'))}, {i.get('status')}"
+            for i in asked[:5]
+        )
+        several = len(asked) > 1
+        return Reply(
+            text=(
+                f"Here {'are the invoices' if several else 'is the invoice'}: {listing}. "
+                f"You can download {'each' if several else 'it'} as a PDF under Settings → Billing → Invoices."
+            )
+        )
     return Reply(text=_describe_invoices(invoices, wants_open=wants_open))
+
+
+def _asked_invoices(turn: Turn, invoices: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The invoices of the charges the message names (order id, amount, date, period or description)."""
+    matched, _ = match_charges(turn.charges, turn.text, turn.today)
+    if not matched:
+        described = match_description(turn.charges, turn.text)
+        matched = [described] if described is not None else []
+    orders = {str(c.get("order_id")) for c in matched}
+    return [i for i in invoices if str(i.get("order_id")) in orders]
 
 
 def _describe_invoices(invoices: Sequence[Mapping[str, Any]], *, wants_open: bool) -> str:
@@ -249,6 +274,8 @@ def _charge_dispute(turn: Turn) -> Reply:
     if not matched and not orders:
         described = match_description(charges, text)
         matched = [described] if described is not None else []
+    if not matched and charges and _LATEST_RE.search(text):
+        matched = [charges[0]]  # charges are newest first
     if matched:
         explained = " ".join(explain_charge(c) for c in matched[:3])
         if relaxed:

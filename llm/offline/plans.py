@@ -104,6 +104,8 @@ def plan_change(turn: Turn) -> Reply:
     difference = price - current_price
     gained, lost = _feature_changes(current, plan)
     change = "more" if difference >= 0 else "less"
+    if _only_asks(text):
+        return Reply(text=_describe_plan(plan, current_name, difference, lost))
     # The offer comes first: the history block trims old replies, and the next turn must still see it.
     sentences_out = [
         f"I can switch you to the {name} plan for {money(price)}/month instead of the "
@@ -245,3 +247,35 @@ def cancellation(turn: Turn) -> Reply:
             'Or I can switch you to the Free plan now instead: reply "yes" to confirm.'
         )
     )
+
+
+# Asking what a plan is ("what's in Enterprise?", "how much is Pro?") as opposed to asking to move to it.
+_ASKS_RE = re.compile(
+    r"^\W*(?:what|whats|what's|which|how much|how does|how do|does|do|is|are|tell me)\b"
+    r"|\b(?:include[sd]?|difference|compare[sd]?|comparison|vs|versus|give[sn]? (?:us|me))\b"
+)
+_REQUEST_RE = re.compile(
+    r"\b(?:switch|move|moving|upgrad\w*|downgrad\w*|change|put (?:me|us)|sign (?:me|us) up|want|wants|would like"
+    r"|'?d like|need|please|go (?:up|down|to)|take)\b"
+)
+
+
+def _only_asks(text: str) -> bool:
+    lowered = text.lower()
+    return bool(_ASKS_RE.search(lowered)) and not _REQUEST_RE.search(lowered)
+
+
+def _describe_plan(plan: Mapping[str, Any], current_name: str, difference: float, lost: list[str]) -> str:
+    """What another plan costs and includes, with the offer to switch first (the history keeps a reply's start)."""
+    name = plan.get("name")
+    change = "more" if difference >= 0 else "less"
+    features = ", ".join(str(f) for f in (plan.get("features") or [])[:6])
+    text = (
+        f"The {name} plan is {money(plan.get('monthly_price'))}/month, {money(abs(difference))} {change} than your "
+        f'{current_name} plan, and I can switch you to the {name} plan if you\'d like: reply "yes" to confirm.'
+    )
+    if features:
+        text += f" It includes: {features}."
+    if lost:
+        text += f" Compared with {current_name} you'd lose {', '.join(lost[:4])}."
+    return text

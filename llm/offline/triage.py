@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from llm.entities import (
     asks_about_current_plan,
     asks_about_refund_policy,
@@ -69,13 +71,18 @@ def _saas_route(turn: Turn) -> str:
     decision = turn.decision
     route: str = decision.route
     if not turn.signals["refund"] and not turn.signals["other"] and route in ("faq", "refund", "other"):
-        card = billing_issue_type(text) == "payment_method" and turn.signals["billing"] >= FIRM_SIGNAL
+        card = billing_issue_type(text) == "payment_method" and (
+            turn.signals["billing"] >= FIRM_SIGNAL or re.search(r"\b(?:my|our) (?:credit |debit )?card\b", text.lower())
+        )
         if card or wants_cancellation(text) or asks_about_current_plan(text):
             route = "billing"
     if asks_about_refund_policy(text):
         route = "faq"
     returned_from = str(turn.handoff.get("from") or "")
     if turn.handoff.get("tool") == "transfer_to_triage" and route != "other" and route in returned_from.lower():
+        # A charge named without a request ("ord_301") is a question for billing, not for refunds.
+        if route == "refund" and (extract_order_ids(text) or extract_amounts(text)):
+            return "billing"
         ranked = sorted((r for r in decision.scores if r not in (route, "other")), key=lambda r: -decision.scores[r])
         route = ranked[0] if ranked else "other"
     return route
