@@ -295,7 +295,7 @@ _DOMAIN_RE = re.compile(
     r"|ship\w*|statement|transaction\w*|purchase\w*|bought|product|service|delet\w*|restor\w*|recover\w*"
     r"|backup\w*|webhook\w*|token\w*|key|domain|status|uptime|outage|down|error\w*|bug\w*|crash\w*|logs?|activity"
     r"|notification\w*|security|encrypt\w*|gdpr|privacy|profile|member\w*|invite\w*|renew\w*|discount\w*"
-    r"|currenc\w*|exchange|atm|withdraw\w*|passcode|sync\w*|owe|visa|mastercard|amex|enterprise|pro(?! tip))\b"
+    r"|currenc\w*|exchange|atm|withdraw\w*|passcode|sync\w*|owe|visa|mastercard|amex|enterprise|pro(?! tip)|acme)\b"
 )
 
 

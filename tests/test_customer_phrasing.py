@@ -300,3 +300,14 @@ def test_a_question_about_another_plan_describes_it_and_yes_switches(desk: Any) 
     assert "Audit log" in text and len(text[: text.index("confirm") + 7]) <= 300  # the offer survives the history
     done = desk.ask("sounds good", customer_id="cust_005", thread_id=first["thread_id"])
     assert "now on the Enterprise plan" in done["response"]
+
+
+@pytest.mark.parametrize("message", ["wait, are you an AI?", "Am I chatting with a human right now?"])
+def test_asking_whether_the_assistant_is_a_bot_is_answered_honestly(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_003")
+    assert result["final_agent"] == "TriageAgent"  # a question about the assistant, not a request for a person
+    assert "automated support assistant" in result["response"]
+
+
+def test_a_request_for_a_human_is_still_escalated(desk: Any) -> None:
+    assert desk.ask("I need a real person, not a bot", customer_id="cust_003")["final_agent"] == "EscalationAgent"

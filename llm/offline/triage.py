@@ -26,7 +26,10 @@ def triage(turn: Turn) -> Reply:
     text = turn.text
     route = _saas_route(turn)
     small = small_talk(text)
-    if small and not any(turn.signals[r] >= FIRM_SIGNAL for r in ("billing", "refund", "human", "faq")):
+    # "Am I talking to a real person?" asks about the assistant; it is not a request for one.
+    if small == "assistant" or (
+        small and not any(turn.signals[r] >= FIRM_SIGNAL for r in ("billing", "refund", "human", "faq"))
+    ):
         return Reply(text=small_talk_reply(small))
     if route == "other":
         follow = _continuation(turn)
