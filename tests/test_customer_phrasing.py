@@ -311,3 +311,14 @@ def test_asking_whether_the_assistant_is_a_bot_is_answered_honestly(desk: Any, m
 
 def test_a_request_for_a_human_is_still_escalated(desk: Any) -> None:
     assert desk.ask("I need a real person, not a bot", customer_id="cust_003")["final_agent"] == "EscalationAgent"
+
+
+def test_a_partial_refund_of_a_described_charge_refunds_only_the_part_asked(desk: Any) -> None:
+    desk.ask("Could I get $30 back on the onboarding session? It ran short", customer_id="cust_005")
+    refunds = list_refunds(desk.db, customer_id="cust_005")
+    assert [(r["order_id"], r["amount"]) for r in refunds][-1] == ("ord_502", pytest.approx(30.0))
+
+
+def test_a_bare_cry_for_help_gets_the_menu_not_a_ticket(desk: Any) -> None:
+    result = desk.ask("hi, I need help", customer_id="cust_001")
+    assert result["final_agent"] == "TriageAgent" and "I can help with billing" in result["response"]

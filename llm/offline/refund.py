@@ -133,12 +133,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     if orders:
         order = orders[0]
         charge = by_id.get(order.lower())
-        requested = None
-        if charge is not None and amounts:
-            full = float(charge.get("refundable_amount") or charge.get("amount") or 0)
-            smaller = [a for a in amounts if 0 < a < full - 0.005]
-            requested = smaller[0] if smaller else None
-        return order, requested
+        return order, (_partial(charge, amounts) if charge is not None else None)
     if not amounts and record.get("original_charge_amount") and not extract_dates(text, turn.today):
         amounts = [float(record["original_charge_amount"])]
 
@@ -172,7 +167,16 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         if refundable:
             return str(refundable[0]["order_id"]), None
     described = match_description(charges, text)
-    return (str(described["order_id"]), None) if described is not None else (None, None)
+    if described is None:
+        return None, None
+    return str(described["order_id"]), _partial(described, amounts)
+
+
+def _partial(charge: Mapping[str, Any], amounts: list[float]) -> float | None:
+    """The part of the charge the customer asked for ("$50 back from ..."), or None for all that is left."""
+    full = float(charge.get("refundable_amount") or charge.get("amount") or 0)
+    smaller = [a for a in amounts if 0 < a < full - 0.005]
+    return smaller[0] if smaller else None
 
 
 def _refund_status(turn: Turn) -> str:

@@ -14,7 +14,11 @@ SmallTalk = Literal["hello", "thanks", "bye", "assistant"]
 # "ok", "great" and the like often come first: "ok thanks, bye".
 _LEAD = r"^\W*(?:(?:ok|okay|great|cool|perfect|alright|all right|awesome|got it)\b[\s,.!]*)?"
 _THANKS = re.compile(_LEAD + r"(?:thanks?|thank you|thx|ty|cheers|much appreciated|appreciate it)\b", re.I)
-_ABOUT_YOU = re.compile(r"^\W*(?:what can you (?:do|help (?:me )?with)|how can you help|what do you do)\b", re.I)
+_ABOUT_YOU = re.compile(
+    r"^\W*(?:what can you (?:do|help (?:me )?with)|how can you help|what do you do)\b"
+    r"|^\W*(?:help|help me|i need (?:some )?help|can you help(?: me)?|(?:hi|hello|hey),? (?:i need )?help)\W*$",
+    re.I,
+)
 _ARE_YOU_A_BOT = re.compile(
     r"\bare you (?:a |an )?(?:bot|robot|ai|machine|computer|human|real(?: person)?|person)\b|\bwho am i talking to\b"
     r"|\bam i (?:talking|speaking|chatting) (?:to|with) (?:a |an )?(?:bot|robot|ai|machine|human|real|person)\b",
