@@ -217,7 +217,7 @@ def test_failing_payments_point_at_the_expired_card_and_the_open_invoice(desk: A
     result = desk.ask("Our renewal keeps getting declined, what's wrong?", customer_id="cust_002")
     text = result["response"]
     assert result["final_agent"] == "BillingAgent"
-    assert "which expired 10/2026" in text  # Bob's Amex expired last month
+    assert "an Amex ending in 0005, which expired 10/2026" in text  # Bob's card expired last month
     assert "inv_201" in text and "Pay now" in text
 
 

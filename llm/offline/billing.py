@@ -220,8 +220,9 @@ def _payment_method(turn: Turn) -> Reply:
     if default is None:
         return Reply(text=f"I don't see a card on file for your account yet. {how}")
     expired = _expired(str(default.get("expires") or ""), turn.today)
+    brand = str(default.get("brand", "card")).title()
     text = (
-        f"Your default payment method is a {str(default.get('brand', 'card')).title()} "
+        f"Your default payment method is {'an' if brand[:1] in 'AEIOU' else 'a'} {brand} "
         f"ending in {default.get('last4')}, {'which expired' if expired else 'expiring'} {default.get('expires')}. "
         f"{how}"
     )
