@@ -16,6 +16,9 @@ from graph.handoffs import Priority, Sentiment
 __all__ = [
     "PLANS",
     "BillingIssue",
+    "asks_about_current_plan",
+    "asks_about_refund_policy",
+    "asks_about_refund_status",
     "billing_issue_type",
     "detect_priority",
     "detect_sentiment",
@@ -28,6 +31,7 @@ __all__ = [
     "mentioned_month",
     "mentioned_period",
     "month_range",
+    "wants_cancellation",
 ]
 
 BillingIssue = Literal["charge_dispute", "invoice_question", "payment_method", "plan_change"]
@@ -413,17 +417,109 @@ _PLAN_VERB = re.compile(
     r"\b(?:upgrad\w*|downgrad\w*|switch\w*|change|changing|move|moving|cancel\w*|add|remove|go to|bump|drop"
     r"|how much|price|cost|difference|compare|more|extra|additional|fewer)\b"
 )
-_INVOICE = re.compile(r"\b(?:invoice\w*|receipt\w*|vat|tax|bill|bills|billing history|past due|overdue)\b")
+_INVOICE = re.compile(
+    r"\b(?:invoice\w*|receipt\w*|vat|tax|bill|bills|billing history|past due|overdue|owe|outstanding|balance)\b"
+)
 _PAYMENT_METHOD = re.compile(
     r"\b(?:card on file|payment method\w*|credit card|debit card|cards?|visa|mastercard|amex|paypal"
     r"|bank account|bank transfer)\b"
 )
 # A card that expired or was declined is a payment-method problem even though a payment is mentioned.
-_CARD_TROUBLE = re.compile(r"\b(?:expir\w*|declined|bounced|failed|rejected|didn'?t go through)\b")
+_CARD_TROUBLE = re.compile(r"\b(?:expir\w*|declin\w*|bounc\w*|fail(?:ed|s|ing)|rejected|didn'?t go through)\b")
 _DISPUTE = re.compile(
     r"\b(?:charge|charges|charged|billed|fee|fees|payment|transaction|took|debited|recogni[sz]e|unknown|explain"
     r"|what is this|what's this|why (?:was|did|is|am|have)|twice|double|duplicate|overcharg\w*|more than)\b"
 )
+
+
+# A question about the plan the customer has now: its name, price, features or next renewal.
+_CURRENT_PLAN = re.compile(
+    r"\b(?:my|our|current|present|existing)\s+(?:plan|tier|subscription)\b"
+    r"|\b(?:which|what)\s+(?:plan|tier|subscription)\b"
+    r"|\bplan (?:am i|are we|is (?:my|our|this) (?:account|workspace))\b"
+    r"|\b(?:am i|are we) on\b[\w\s]{0,20}\b(?:plan|tier|billing|monthly|annual|yearly)\b"
+    r"|\b(?:paying|pay|charged|billed)\b[\w\s]{0,15}\b(?:per|a|each|every) month\b"
+    r"|\bnext (?:payment|charge|bill|billing date|renewal|invoice)\b"
+    r"|\bwhen\b[\w\s']{0,25}\b(?:renew\w*|charge me|bill me|be charged|be billed)\b"
+)
+# Wording that asks for a change, not for information about the plan one has.
+_CHANGE_VERB = re.compile(
+    r"\b(?:upgrad\w*|downgrad\w*|switch\w*|change|changing|move|moving|cancel\w*|go (?:up|down|to)|bump|drop"
+    r"|add|remove|more|extra|additional|fewer|pause|suspend|freeze)\b"
+)
+# Ending the subscription, as opposed to moving to another plan. Past forms ("I cancelled but ...") describe
+# history that usually comes with a charge question, so only present wording counts.
+_CANCEL = re.compile(
+    r"\bcancel(?:ling|ing|lation)?\b|\bterminat(?:e|ing)\b|\b(?:pause|suspend|freeze)\b"
+    r"|\b(?:stop|end) (?:my|our|the) (?:subscription|plan|membership)\b"
+)
+# Wording that means ending the subscription on its own, with no subscription word needed.
+_CANCEL_ALONE = re.compile(
+    r"\bclose (?:my|our|the) (?:account|subscription)\b|\bunsubscribe\b|\bstop (?:charging|billing) (?:me|us)\b"
+    r"|\b(?:done|finished) with (?:acme|you|your (?:product|service|app))\b"
+    r"|^\W*(?:how (?:do|can) (?:i|we) |(?:i|we)\s*(?:want|need|would like|'?d like) to |please )?"
+    r"cancel\W*(?:it|now|please)?(?:\W*$|\s*[?.!])"
+)
+_SUBSCRIPTION_WORDS = re.compile(r"\b(?:subscri\w*|plan|tier|account|membership|workspace|renew\w*)\b")
+
+
+def asks_about_current_plan(text: str) -> bool:
+    """Whether the message asks about the plan the customer is on (name, price, features, next charge).
+
+    A request to change plan, a named target plan, an amount or an order id make it something else: a
+    plan change or a question about one charge.
+    """
+    lowered = text.lower()
+    if extract_amounts(text) or extract_order_ids(text) or _CHANGE_VERB.search(lowered):
+        return False
+    return bool(_CURRENT_PLAN.search(lowered)) and extract_plan(text) is None
+
+
+def wants_cancellation(text: str) -> bool:
+    """Whether the customer asks to cancel, pause or stop the subscription, not to move to a named plan.
+
+    "Cancel that" and "cancel my order" are not cancellations of the subscription; neither is a message
+    about a charge ("charged after I cancelled") or one that names the plan to move to.
+    """
+    lowered = text.lower()
+    if _TARGET_RE.search(lowered) or re.search(r"\b(?:charged|billed|charge|refund\w*)\b", lowered):
+        return False
+    if _CANCEL_ALONE.search(lowered):
+        return True
+    return bool(_CANCEL.search(lowered) and _SUBSCRIPTION_WORDS.search(lowered))
+
+
+# How refunds work in general, as opposed to asking for one: "what's your refund policy?", "how long do refunds
+# take?". A request ("can I get", "please") or a specific charge makes it a refund request instead.
+_REFUND_INFO = re.compile(
+    r"\b(?:polic(?:y|ies)|rules?|how long|how many days|how soon|take to|eligib\w*|work|works|allowed|entitled)\b"
+    r"|\b(?:do|does) (?:you|acme) (?:give|offer|do|provide|allow)\b"
+)
+_QUESTION_START = re.compile(
+    r"^\W*(?:what|whats|how|when|do|does|is|are|can you (?:explain|tell)|tell me about|where can i read)\b"
+)
+_REQUEST = re.compile(
+    r"\b(?:can i|could i|may i|i want|i need|i'?d like|please|give me|want my|get my|my (?:money|payment|charge))\b"
+)
+# Whether money already came back: "did you refund me?", "has my refund gone through?".
+_REFUND_STATUS = re.compile(
+    r"\b(?:did|have|has|was|were|is)\b[\w\s']{0,25}\brefunded\b|\b(?:did|have|has)\s+(?:you|it|my refund)\b"
+    r"[\w\s']{0,20}\b(?:refund\w*|gone through|go through|come through|arrived?|processed)\b"
+    r"|\brefund status\b|\bstatus of my refund\b|\bwhere(?:'?s| is) my refund\b|\bany refunds?\b"
+)
+
+
+def asks_about_refund_policy(text: str) -> bool:
+    """Whether the message asks how refunds work in general, not for a refund of a charge."""
+    lowered = text.lower()
+    if not re.search(r"\brefund\w*\b", lowered) or extract_amounts(text) or extract_order_ids(text):
+        return False
+    return bool(_QUESTION_START.search(lowered) and _REFUND_INFO.search(lowered) and not _REQUEST.search(lowered))
+
+
+def asks_about_refund_status(text: str) -> bool:
+    """Whether the message asks whether a refund already happened ("did you refund me?"), not for a new one."""
+    return bool(_REFUND_STATUS.search(text.lower()))
 
 
 def billing_issue_type(text: str) -> BillingIssue:
@@ -446,6 +542,8 @@ def billing_issue_type(text: str) -> BillingIssue:
     dispute = len(_DISPUTE.findall(lowered)) + (1 if has_amount else 0)
     invoice = len(_INVOICE.findall(lowered))
     payment = len(_PAYMENT_METHOD.findall(lowered)) + 2 * len(_CARD_TROUBLE.findall(lowered))
+    if asks_about_current_plan(text) or wants_cancellation(text):
+        return "plan_change"
     if plan and not (has_amount and dispute >= 2):
         return "plan_change"
     if invoice and invoice >= dispute - 1:

@@ -113,7 +113,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         (
             "human",
             r"\b(?:talk|speak|chat|get|connect|put|transfer|reach|want|need)\b[\w\s,']{0,30}\b(?:human|person"
-            r"|(?<!travel )agent|somebody|someone|representative|rep|manager|supervisor|operator|staff"
+            r"|(?<!travel )agent|somebody|someone|representative|rep|manager|supervisor|operator|staff|sales"
             r"|member of (?:your )?(?:staff|team))\b",
             1.6,
         ),
@@ -132,6 +132,13 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             1.3,
         ),
         ("human", r"\b(?:complain\w*|complaint|escalat\w*|supervisor|representative)\b", 1.3),
+        # Being ignored by support is a complaint about the service, whoever it was about.
+        (
+            "human",
+            r"\b(?:nobody|no one|no-one|noone|none of you)\b[\w\s]{0,12}\b(?:answer\w*|repl\w*|respond\w*|got back"
+            r"|get back|helped)\b|\bstill (?:no|waiting for an?) (?:reply|response|answer)\b",
+            1.3,
+        ),
         ("human", r"\b(?:phone|call)\s+(?:me|back)\b|\bcall ?back\b|\bphone number\b", 1.0),
         # Refunds: explicit wording about getting money back or about a duplicated payment.
         ("refund", r"\b(?:refund\w*|reimburs\w*|money back|chargeback)\b", 1.6),
@@ -153,7 +160,9 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             "refund",
             r"\b(?:give|send|pay|get|want)\b[\w\s]{0,20}\b(?:money|funds|it|that|payment)\s+(?:back|returned)\b"
             r"|\b(?:give|send|pay) (?:me |us )?back\b|\b(?:money|funds) (?:back|returned)\b"
-            r"|\b(?:reverse|undo)\b[\w\s]{0,15}\b(?:charge|payment)\b|\bcredit (?:it )?back\b",
+            r"|\b(?:reverse|undo)\b[\w\s]{0,15}\b(?:charge|payment)\b|\bcredit (?:it )?back\b"
+            r"|\bcredit (?:me|us|my account|our account)\b|\b(?:reverse|undo) (?:it|that|this)\b"
+            r"|\b(?:it|that|this|charge|payment) reversed\b",
             1.3,
         ),
         # Billing: plans, subscriptions, seats, invoices, prices and the card on file.
@@ -172,7 +181,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         (
             "billing",
             r"\b(?:card on file|payment method|payment card|credit card|debit card|paypal|bank transfer)\b"
-            r"|\b(?:update|change|replace|swap)\b[\w\s]{0,15}\bcard\b"
+            r"|\b(?:update|change|replace|swap)\b[\w\s]{0,15}\b(?:card|visa|mastercard|amex)\b"
+            r"|\b(?:new|replacement) (?:visa|mastercard|amex)\b"
             r"|\bcard\b[\w\s]{0,20}\b(?:expir\w*|on file|changed|replaced)"
             r"|\bnew (?:credit|debit|company|payment) card\b",
             1.5,
@@ -191,6 +201,14 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             0.8,
         ),
         ("billing", r"\b(?:how much|price|cost|costs|pay|paying)\b", 0.5),
+        # The account's own plan and balance: "which plan am I on?", "do I owe anything?", "explain ord_401".
+        (
+            "billing",
+            r"\b(?:my|our)\s+(?:plan|tier|subscription)\b|\bplan (?:am i|are we) on\b"
+            r"|\bowe\b|\b(?:outstanding|open) (?:balance|amount)\b|\bbalance due\b"
+            r"|\b(?:explain|what (?:is|was)|whats)\b[\w\s]{0,15}\bord_\d+",
+            1.2,
+        ),
         # Product how-to questions: the FAQ specialist answers them from the help center.
         (
             "faq",
@@ -228,6 +246,12 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
 )
 
 
+_CREATIVE_RE = re.compile(
+    r"\b(?:write|compose|tell|make up|give)\s+(?:me\s+|us\s+)?(?:a|an|some|another)\s+(?:\w+\s+)?"
+    r"(?:poem|haiku|song|joke|essay|story|limerick|rap)s?\b"
+)
+
+
 def rule_signals(text: str) -> dict[str, float]:
     """Keyword evidence for each route (0 when no rule fires).
 
@@ -250,8 +274,11 @@ def rule_signals(text: str) -> dict[str, float]:
     # "Charged twice" is about money back even though it says "charged": don't let billing compete.
     if signals["refund"] >= 1.6:
         signals["billing"] = min(signals["billing"], 0.5)
-    # "Hi, I was double charged" is about the charge; small talk only counts when nothing else fires.
-    if any(signals[route] for route in ROUTES if route != "other"):
+    # "Hi, I was double charged" is about the charge; small talk only counts when nothing else fires. A request
+    # for a poem or a joke stays out of scope even when it is about invoices.
+    if _CREATIVE_RE.search(lowered):
+        signals["other"] = max(signals.values()) + 1.5
+    elif any(signals[route] for route in ROUTES if route != "other"):
         signals["other"] = 0.0
     return signals
 
@@ -268,7 +295,7 @@ _DOMAIN_RE = re.compile(
     r"|ship\w*|statement|transaction\w*|purchase\w*|bought|product|service|delet\w*|restor\w*|recover\w*"
     r"|backup\w*|webhook\w*|token\w*|key|domain|status|uptime|outage|down|error\w*|bug\w*|crash\w*|logs?|activity"
     r"|notification\w*|security|encrypt\w*|gdpr|privacy|profile|member\w*|invite\w*|renew\w*|discount\w*"
-    r"|currenc\w*|exchange|atm|withdraw\w*|passcode|sync\w*)\b"
+    r"|currenc\w*|exchange|atm|withdraw\w*|passcode|sync\w*|owe|visa|mastercard|amex|enterprise|pro(?! tip)|acme)\b"
 )
 
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["GENERIC_WORDS", "article_sentences", "content_words", "normalise", "sentences", "stem"]
+__all__ = [
+    "FILLER_WORDS",
+    "GENERIC_WORDS",
+    "article_sentences",
+    "content_words",
+    "normalise",
+    "root",
+    "salient_terms",
+    "sentences",
+    "stem",
+    "with_synonyms",
+]
 
 _AMOUNT_RE = re.compile(
     r"(?:[$€£]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*(?:\.\d+)?\s?(?:dollars?|bucks|usd|eur|euros?|pounds?|gbp)\b"
@@ -67,10 +78,74 @@ _SYNONYMS = {
 }
 
 
+def with_synonyms(text: str) -> str:
+    """`text` plus the help center's word for any everyday synonym in it, for a keyword search.
+
+    "add a colleague" also searches for "member", the word the articles use.
+    """
+    extra = sorted({_SYNONYMS[tok] for tok in normalise(text) if tok in _SYNONYMS})
+    return f"{text} {' '.join(extra)}" if extra else text
+
+
 def content_words(text: str) -> list[str]:
     """The stemmed words that carry meaning: no generic words, placeholders or very short tokens."""
     words = (_SYNONYMS.get(tok, tok) for tok in normalise(text))
     return [tok for tok in words if tok not in GENERIC_WORDS and len(tok) > 2 and not tok.startswith("z")]
+
+
+# Everyday words that say when, how much or how politely, never what a question is about: a help-center
+# article need not contain them to answer the question ("my card expires *soon*").
+_FILLER_TEXT = (
+    "soon now later yet already still ago recently currently lately again ever never always often sometimes "
+    "anymore right quick quickly asap urgent urgently maybe actually basically probably possibly perhaps "
+    "thing things stuff lot lots many few bit little someone somebody something anything everything nothing "
+    "everyone anyone anybody other another else each every own same sure fine guy guys folks okay kind sort "
+    "wondering wonder trying try tried question questions issue problem problems stop keep getting got gets "
+    "give let lets next first week weeks month months year years minute minutes hour hours morning tonight "
+    "tomorrow yesterday ours mine yours instead anyway though although because since long take takes taking "
+    "acme"  # every article is about Acme, so the name says nothing about which one answers
+)
+FILLER_WORDS = frozenset(_FILLER_TEXT.split())
+
+# Suffixes that mark the same idea in another part of speech ("integrate", "integration", "integrations").
+_ROOT_SUFFIXES = ("ications", "ication", "ations", "ation", "ions", "ion", "ments", "ment", "ies", "ied", "ing")
+
+
+def root(word: str) -> str:
+    """A coarser stem than `stem`, for matching a question against articles.
+
+    "update", "updating" and "updated" share a root, and so do "integrate" and "integrations",
+    "cancel" and "cancellation", "expire" and "expiry". Roots are only compared with each other.
+    """
+    word = stem(word.lower())
+    for suffix in _ROOT_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    for ending in ("ate", "at", "e", "y"):
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            word = word[: -len(ending)]
+            break
+    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "aeiou":
+        word = word[:-1]  # "cancell" -> "cancel"
+    return word
+
+
+# Roots customers use for what articles say with another word ("when will it show up" / "appear").
+_ROOT_SYNONYMS = {"show": "appear", "arriv": "appear", "land": "appear"}
+
+
+def salient_terms(text: str) -> set[str]:
+    """The roots of the words that say what a text is about: content words without filler."""
+    out: set[str] = set()
+    for word in content_words(text):
+        if word in FILLER_WORDS:
+            continue
+        base = root(word)
+        base = _ROOT_SYNONYMS.get(base, base)
+        if base not in FILLER_WORDS and base not in GENERIC_WORDS:
+            out.add(base)
+    return out
 
 
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9*\"'(])")

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from llm.text import article_sentences, content_words
+from llm.text import article_sentences, salient_terms
 
 __all__ = ["MAX_ANSWER_SENTENCES", "MIN_ARTICLE_SCORE", "answer_from", "best_article"]
 
@@ -15,21 +15,29 @@ __all__ = ["MAX_ANSWER_SENTENCES", "MIN_ARTICLE_SCORE", "answer_from", "best_art
 MIN_ARTICLE_SCORE = 0.5
 MAX_ANSWER_SENTENCES = 4
 
-_HOW_TO_RE = re.compile(r"^\W*(?:how|where|what steps)\b|\bhow (?:do|can|to|would|should|does)\b|\bset ?up\b", re.I)
+# "How long", "how much" and "how many" ask for a fact, not for steps.
+_HOW_TO_RE = re.compile(
+    r"^\W*(?:how(?! long| much| many| soon| often)|where|what steps)\b|\bhow (?:do|can|to|would|should|does)\b"
+    r"|\bset ?up\b",
+    re.I,
+)
+_NOT_HOW_TO_RE = re.compile(r"^\W*how (?:long|much|many|soon|often)\b", re.I)
 
 
 def _overlaps(words: set[str], units: Sequence[tuple[str, bool]]) -> list[int]:
-    return [len(words & set(content_words(text))) for text, _ in units]
+    return [len(words & salient_terms(text)) for text, _ in units]
 
 
 def best_article(articles: Sequence[Mapping[str, Any]], question: str) -> Mapping[str, Any] | None:
     """The most relevant article, or None when none is relevant enough to answer from.
 
     Relevant means the retrieval score reaches `MIN_ARTICLE_SCORE` and the article covers most of the
-    question's content words. Among relevant articles, the one with the sentence sharing most words
-    with the question wins (words that occur together answer better than words scattered around).
+    question's salient terms (stemmed content words without filler such as "soon", so that "update"
+    matches "updating" and filler cannot sink an article that covers the question). Among relevant
+    articles, the one whose best sentence plus title share most terms with the question wins (words that
+    occur together answer better than words scattered around, and a title says what the article is for).
     """
-    words = set(content_words(question))
+    words = salient_terms(question)
     if not words:
         return None
     best: tuple[int, int, float, int] | None = None
@@ -37,14 +45,14 @@ def best_article(articles: Sequence[Mapping[str, Any]], question: str) -> Mappin
     for index, article in enumerate(articles):
         score = float(article.get("score") or 0)
         title, body = str(article.get("title", "")), str(article.get("body", ""))
-        hits = len(words & set(content_words(f"{title} {body}")))
+        hits = len(words & salient_terms(f"{title} {body}"))
         if score < MIN_ARTICLE_SCORE or hits == 0:
             continue
         # A short question must be covered almost entirely; a long one may leave more words out.
         if hits < _needed_hits(len(words)):
             continue
         closest = max(_overlaps(words, article_sentences(body)), default=0)
-        key = (closest, hits, score, -index)
+        key = (closest + len(words & salient_terms(title)), hits, score, -index)
         if best is None or key > best:
             best, chosen = key, article
     return chosen
@@ -65,14 +73,14 @@ def answer_from(article: Mapping[str, Any], question: str) -> str:
     ("limits are:").
     """
     title = article.get("title") or article.get("slug") or "our help center"
-    words = set(content_words(question))
+    words = salient_terms(question)
     units = article_sentences(str(article.get("body", "")))
     if not units:
         return f'Our help-center article "{title}" covers this.'
     overlap = _overlaps(words, units)
     chosen: set[int] = set()
     blocks = _step_blocks(units)
-    if _HOW_TO_RE.search(question) and blocks:
+    if _HOW_TO_RE.search(question) and not _NOT_HOW_TO_RE.search(question) and blocks:
         block = max(blocks, key=lambda b: (sum(overlap[i] for i in b), -b[0]))
         if sum(overlap[i] for i in block) > 0:
             intro = [i for i in range(len(units)) if not units[i][1] and overlap[i] > 0]

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from llm.entities import (
+    asks_about_current_plan,
     billing_issue_type,
     extract_amounts,
     extract_dates,
@@ -17,9 +19,17 @@ from llm.entities import (
     is_affirmative,
     is_negative,
     mentioned_period,
+    wants_cancellation,
 )
-from llm.offline.charges import charge_line, criteria, explain_charge, find_charges_args, match_charges
-from llm.offline.plans import plan_change, proposed_plan
+from llm.offline.charges import (
+    charge_line,
+    criteria,
+    explain_charge,
+    find_charges_args,
+    match_charges,
+    match_description,
+)
+from llm.offline.plans import cancellation, current_plan, plan_change, proposed_plan
 from llm.offline.records import REASON_CHARS, escalation_record, handback_record, refund_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
@@ -34,6 +44,8 @@ _BILLING_WORDS = re.compile(
     r"|pricing|cost\w*|seat\w*|upgrad\w*|downgrad\w*|renew\w*|prorat\w*|vat|tax)\b",
     re.I,
 )
+_MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*)\b", re.I)
+_LATEST_RE = re.compile(r"\b(?:latest|last|most recent|newest|recent)\s+(?:charge|payment|bill|transaction)\b", re.I)
 _REFUND_OFFER_RE = re.compile(r"\brefund\w*\b[^.?!]*\bsay yes\b|\bsay yes\b[^.?!]*\brefund", re.I)
 
 
@@ -67,7 +79,11 @@ def billing(turn: Turn) -> Reply:
             record["order_id"] = offered[0] if offered else None
             return Reply(call=ToolCall("transfer_to_refund", record))
 
-    if (decision.route == "refund" or signals["refund"] >= 1.6) and turn.has("transfer_to_refund"):
+    # Only wording about money back goes to refunds: the router alone leans to refunds for bare amounts ("the
+    # $899 one") and for "cancel", which billing answers itself.
+    if (signals["refund"] >= FIRM_SIGNAL or (decision.route == "refund" and _MONEY_BACK_RE.search(text))) and turn.has(
+        "transfer_to_refund"
+    ):
         return Reply(call=ToolCall("transfer_to_refund", refund_record(text)))
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
@@ -77,6 +93,10 @@ def billing(turn: Turn) -> Reply:
         if turn.has("transfer_to_triage"):
             return Reply(call=ToolCall("transfer_to_triage", handback_record(text, decision.route)))
 
+    if wants_cancellation(text):
+        return cancellation(turn)
+    if asks_about_current_plan(text):
+        return current_plan(turn)
     issue = _billing_issue(turn)
     if issue == "plan_change":
         return plan_change(turn)
@@ -92,6 +112,9 @@ def _billing_signal(turn: Turn) -> bool:
     return bool(
         turn.signals["billing"] >= FIRM_SIGNAL
         or _BILLING_WORDS.search(text)
+        or wants_cancellation(text)
+        or asks_about_current_plan(text)
+        or match_description(turn.charges, text) is not None
         or extract_amounts(text)
         or extract_order_ids(text)
         or extract_plan(text)
@@ -131,7 +154,31 @@ def _invoices(turn: Turn) -> Reply:
             )
         )
     invoices = [i for i in account.get("invoices") or [] if isinstance(i, Mapping)]
+    asked = _asked_invoices(turn, invoices)
+    if asked:
+        listing = "; ".join(
+            f"{i.get('invoice_id')} for {money(i.get('amount'))} (order {i.get('order_id')}), issued "
+            f"{nice_date(i.get('issued_on'))}, {i.get('status')}"
+            for i in asked[:5]
+        )
+        several = len(asked) > 1
+        return Reply(
+            text=(
+                f"Here {'are the invoices' if several else 'is the invoice'}: {listing}. "
+                f"You can download {'each' if several else 'it'} as a PDF under Settings → Billing → Invoices."
+            )
+        )
     return Reply(text=_describe_invoices(invoices, wants_open=wants_open))
+
+
+def _asked_invoices(turn: Turn, invoices: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The invoices of the charges the message names (order id, amount, date, period or description)."""
+    matched, _ = match_charges(turn.charges, turn.text, turn.today)
+    if not matched:
+        described = match_description(turn.charges, turn.text)
+        matched = [described] if described is not None else []
+    orders = {str(c.get("order_id")) for c in matched}
+    return [i for i in invoices if str(i.get("order_id")) in orders]
 
 
 def _describe_invoices(invoices: Sequence[Mapping[str, Any]], *, wants_open: bool) -> str:
@@ -172,14 +219,34 @@ def _payment_method(turn: Turn) -> Reply:
     )
     if default is None:
         return Reply(text=f"I don't see a card on file for your account yet. {how}")
+    expired = _expired(str(default.get("expires") or ""), turn.today)
+    brand = str(default.get("brand", "card")).title()
     text = (
-        f"Your default payment method is a {str(default.get('brand', 'card')).title()} "
-        f"ending in {default.get('last4')}, expiring {default.get('expires')}. {how}"
+        f"Your default payment method is {'an' if brand[:1] in 'AEIOU' else 'a'} {brand} "
+        f"ending in {default.get('last4')}, {'which expired' if expired else 'expiring'} {default.get('expires')}. "
+        f"{how}"
     )
     failed = [c for c in turn.charges if c.get("status") == "failed"]
+    open_invoices = [i for i in account.get("invoices") or [] if isinstance(i, Mapping) and i.get("status") == "open"]
     if failed:
         text += f" Note that the charge {charge_line(failed[0])} failed; once the card is updated we'll retry it."
+    elif open_invoices:
+        first = open_invoices[0]
+        text += (
+            f" Invoice {first.get('invoice_id')} for {money(first.get('amount'))} is still open: once the card is "
+            "updated, click Pay now on it to settle it."
+        )
     return Reply(text=text)
+
+
+def _expired(expires: str, today: date) -> bool:
+    """Whether a card expiring "MM/YYYY" can no longer be charged on `today` (it works to the end of that month)."""
+    match = re.fullmatch(r"\s*(\d{1,2})/(\d{2}|\d{4})\s*", expires)
+    if not match:
+        return False
+    month, year = int(match.group(1)), int(match.group(2))
+    year += 2000 if year < 100 else 0
+    return (year, month) < (today.year, today.month)
 
 
 def _charge_dispute(turn: Turn) -> Reply:
@@ -205,6 +272,11 @@ def _charge_dispute(turn: Turn) -> Reply:
         return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
     if not matched and re.search(r"\b(?:twice|double|duplicate)\b", text.lower()):
         matched = [c for c in charges if c.get("duplicate_of")]
+    if not matched and not orders:
+        described = match_description(charges, text)
+        matched = [described] if described is not None else []
+    if not matched and charges and _LATEST_RE.search(text):
+        matched = [charges[0]]  # charges are newest first
     if matched:
         explained = " ".join(explain_charge(c) for c in matched[:3])
         if relaxed:

@@ -8,6 +8,7 @@ from typing import Any
 
 from llm.entities import extract_amounts, extract_dates, extract_order_ids, mentioned_month, mentioned_period
 from llm.offline.wording import as_date, money, nice_date
+from llm.text import salient_terms
 
 __all__ = [
     "charge_line",
@@ -17,6 +18,7 @@ __all__ = [
     "has_amount",
     "is_refundable",
     "match_charges",
+    "match_description",
 ]
 
 
@@ -118,3 +120,18 @@ def criteria(text: str, today: date) -> str:
     if orders:
         parts.append(f"with order id {orders[0]}")
     return " ".join(parts)
+
+
+def match_description(charges: Sequence[Mapping[str, Any]], text: str) -> Mapping[str, Any] | None:
+    """The one charge whose description shares most words with the message ("the seat pack", "October's
+    subscription"); None when no description shares a word or two charges share as many."""
+    words = salient_terms(text)
+    if not words:
+        return None
+    scored = sorted(
+        ((len(words & salient_terms(str(c.get("description", "")))), c) for c in charges),
+        key=lambda pair: -pair[0],
+    )
+    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return scored[0][1]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from llm.entities import extract_amounts, extract_order_ids
+from llm.entities import asks_about_refund_policy, extract_amounts, extract_order_ids
 from llm.offline.articles import answer_from, best_article
 from llm.offline.records import escalation_record, handback_record
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
@@ -27,8 +27,10 @@ def faq(turn: Turn) -> Reply:
     signals = turn.signals
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
-    money_matter = decision.route in ("billing", "refund") and (
-        signals[decision.route] >= FIRM_SIGNAL or extract_amounts(text) or extract_order_ids(text)
+    money_matter = (
+        not asks_about_refund_policy(text)
+        and decision.route in ("billing", "refund")
+        and (signals[decision.route] >= FIRM_SIGNAL or extract_amounts(text) or extract_order_ids(text))
     )
     if money_matter and turn.has("transfer_to_triage"):
         return Reply(call=ToolCall("transfer_to_triage", handback_record(text, decision.route)))

@@ -1,16 +1,23 @@
-"""Plan changes for the billing agent: which plan is wanted, what the change costs, and seat questions."""
+"""Plans for the billing agent: the plan the customer is on, which plan is wanted, what a change costs, cancelling,
+and seat questions."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from llm.entities import extract_plan
 from llm.offline.turn import Reply, Turn
-from llm.offline.wording import money
+from llm.offline.wording import as_date, money, nice_date
+from llm.text import salient_terms
 
-__all__ = ["plan_change", "proposed_plan"]
+__all__ = ["cancellation", "current_plan", "next_renewal", "plan_change", "proposed_plan"]
+
+# Words of a plan question that are not a feature ("does my plan include SSO?" asks about "SSO").
+_PLAN_TERMS = salient_terms("plan plans tier subscription include includes included feature features come with offer")
 
 _PLAN_ORDER = ("free", "pro", "enterprise")
 _PLAN_OFFER_RE = re.compile(
@@ -49,13 +56,13 @@ def plan_change(turn: Turn) -> Reply:
     lowered = text.lower()
     current_id = str(((account or {}).get("plan") or {}).get("id", "")).lower() or None
     if target is None and current_id in _PLAN_ORDER:
+        # "Upgrade me" names no plan; it means the one plan above, and is a guess when there are two.
         position = _PLAN_ORDER.index(current_id)
-        if re.search(r"\bcancel\w*\b", lowered):
-            target = "free" if current_id != "free" else None
-        elif re.search(r"\bupgrad\w*\b", lowered) and position + 1 < len(_PLAN_ORDER):
-            target = _PLAN_ORDER[position + 1]
-        elif re.search(r"\bdowngrad\w*\b", lowered) and position > 0:
-            target = _PLAN_ORDER[position - 1]
+        above, below = _PLAN_ORDER[position + 1 :], _PLAN_ORDER[:position]
+        if re.search(r"\bupgrad\w*\b", lowered) and len(above) == 1:
+            target = above[0]
+        elif re.search(r"\bdowngrad\w*\b", lowered) and len(below) == 1:
+            target = below[0]
     if account is None:
         if target is None:
             return Reply(text="Which plan would you like to move to: Free, Pro or Enterprise?")
@@ -63,7 +70,9 @@ def plan_change(turn: Turn) -> Reply:
     current = account.get("plan") or {}
     current_name = current.get("name") or str(current_id or "current").title()
     current_price = float(current.get("monthly_price") or 0)
-    if target is None and re.search(r"\b(?:seats?|members?|users?|licen[cs]es?|teammates?)\b", lowered):
+    if target in (None, current_id) and re.search(
+        r"\b(?:seats?|members?|users?|licen[cs]es?|teammates?|team|people|enough)\b", lowered
+    ):
         return Reply(text=_seat_answer(account))
     if target is None:
         options = ", ".join(
@@ -95,9 +104,11 @@ def plan_change(turn: Turn) -> Reply:
     difference = price - current_price
     gained, lost = _feature_changes(current, plan)
     change = "more" if difference >= 0 else "less"
+    if _only_asks(text):
+        return Reply(text=_describe_plan(plan, current_name, difference, lost))
     # The offer comes first: the history block trims old replies, and the next turn must still see it.
     sentences_out = [
-        f"Switching you to the {name} plan costs {money(price)}/month instead of the "
+        f"I can switch you to the {name} plan for {money(price)}/month instead of the "
         f"{money(current_price)}/month you pay for {current_name} now, {money(abs(difference))} {change} "
         "per month."
     ]
@@ -161,3 +172,110 @@ def _feature_changes(current: Mapping[str, Any], target: Mapping[str, Any]) -> t
     elif contains(have, target):
         gained = []
     return gained, lost
+
+
+def _add_month(day: date) -> date:
+    year, month0 = divmod(day.year * 12 + day.month, 12)
+    return day.replace(year=year, month=month0 + 1, day=min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+def next_renewal(turn: Turn) -> date | None:
+    """The next monthly subscription charge, a month after the latest one; None unless that is still ahead."""
+    days = [as_date(c.get("charged_on")) for c in turn.charges if c.get("kind") == "subscription"]
+    known = [d for d in days if d is not None]
+    if not known:
+        return None
+    upcoming = _add_month(max(known))
+    return upcoming if upcoming > turn.today else None
+
+
+def current_plan(turn: Turn) -> Reply:
+    """What the customer's plan is, costs and includes, when it renews, and whether it has the feature asked about."""
+    account = turn.account
+    if account is None:
+        return Reply(text="You can see your plan, its price and what it includes under Settings → Billing → Plan.")
+    current = account.get("plan") or {}
+    name = str(current.get("name") or "current")
+    features = [str(f) for f in current.get("features") or []]
+    asked = salient_terms(turn.text) - _PLAN_TERMS
+    head = f"You're on the {name} plan at {money(current.get('monthly_price'))}/month."
+    if asked:
+        answer = _feature_answer(account, name, features, asked)
+        if answer:
+            return Reply(text=f"{head} {answer}")
+    text = f"{head} It includes: {', '.join(features)}." if features else head
+    renewal = next_renewal(turn)
+    if renewal is not None and float(current.get("monthly_price") or 0) > 0:
+        text += f" Your next monthly charge is due on {nice_date(renewal)}."
+    return Reply(text=text)
+
+
+def _feature_answer(account: Mapping[str, Any], name: str, features: list[str], asked: set[str]) -> str | None:
+    """Whether the plan has a feature the customer named, and which plan has it if not; None if no plan lists it."""
+    have = [f for f in features if asked & salient_terms(f)]
+    if have:
+        return f"Yes, it includes {', '.join(have)}."
+    for plan in account.get("available_plans") or []:
+        if not isinstance(plan, Mapping) or plan.get("name") == name:
+            continue
+        offered = [str(f) for f in plan.get("features") or [] if asked & salient_terms(str(f))]
+        if offered:
+            return (
+                f"It doesn't include {', '.join(offered)}; the {plan.get('name')} plan "
+                f"({money(plan.get('monthly_price'))}/month) does. "
+                f'Say "switch me to {plan.get("name")}" if you\'d like a quote for the change.'
+            )
+    return None
+
+
+def cancellation(turn: Turn) -> Reply:
+    """What cancelling means (no refund, no promise), and the alternative of the Free plan, to confirm with "yes"."""
+    account = turn.account or {}
+    current = account.get("plan") or {}
+    current_id = str(current.get("id", "")).lower()
+    how = "an owner or billing admin uses Settings → Billing → Plan → Cancel subscription"
+    if current_id == "free":
+        return Reply(text="You're on the Free plan, so there is nothing to cancel and nothing is charged.")
+    name = str(current.get("name") or "paid")
+    renewal = next_renewal(turn)
+    until = f" ({nice_date(renewal)})" if renewal else ""
+    # The offer must fit in the first 300 characters: the history block keeps only that much of a reply.
+    return Reply(
+        text=(
+            f"To cancel, {how}. Your {name} plan stays active until the end of the paid period{until}; "
+            "then nothing more is charged and your data is kept. "
+            'Or I can switch you to the Free plan now instead: reply "yes" to confirm.'
+        )
+    )
+
+
+# Asking what a plan is ("what's in Enterprise?", "how much is Pro?") as opposed to asking to move to it.
+_ASKS_RE = re.compile(
+    r"^\W*(?:what|whats|what's|which|how much|how does|how do|does|do|is|are|tell me)\b"
+    r"|\b(?:include[sd]?|difference|compare[sd]?|comparison|vs|versus|give[sn]? (?:us|me))\b"
+)
+_REQUEST_RE = re.compile(
+    r"\b(?:switch|move|moving|upgrad\w*|downgrad\w*|change|put (?:me|us)|sign (?:me|us) up|want|wants|would like"
+    r"|'?d like|need|please|go (?:up|down|to)|take)\b"
+)
+
+
+def _only_asks(text: str) -> bool:
+    lowered = text.lower()
+    return bool(_ASKS_RE.search(lowered)) and not _REQUEST_RE.search(lowered)
+
+
+def _describe_plan(plan: Mapping[str, Any], current_name: str, difference: float, lost: list[str]) -> str:
+    """What another plan costs and includes, with the offer to switch first (the history keeps a reply's start)."""
+    name = plan.get("name")
+    change = "more" if difference >= 0 else "less"
+    features = ", ".join(str(f) for f in (plan.get("features") or [])[:6])
+    text = (
+        f"The {name} plan is {money(plan.get('monthly_price'))}/month, {money(abs(difference))} {change} than your "
+        f'{current_name} plan, and I can switch you to the {name} plan if you\'d like: reply "yes" to confirm.'
+    )
+    if features:
+        text += f" It includes: {features}."
+    if lost:
+        text += f" Compared with {current_name} you'd lose {', '.join(lost[:4])}."
+    return text

@@ -7,19 +7,37 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from llm.entities import extract_amounts, extract_dates, extract_order_ids, is_affirmative, mentioned_period
-from llm.offline.charges import charge_line, criteria, explain_charge, has_amount, is_refundable, match_charges
+from llm.entities import (
+    asks_about_refund_policy,
+    asks_about_refund_status,
+    extract_amounts,
+    extract_dates,
+    extract_order_ids,
+    is_affirmative,
+    mentioned_period,
+)
+from llm.offline.charges import (
+    charge_line,
+    criteria,
+    explain_charge,
+    has_amount,
+    is_refundable,
+    match_charges,
+    match_description,
+)
 from llm.offline.records import escalation_record, handback_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
 from llm.offline.wording import as_date, money, trim
 from llm.router import rule_signals
 
-__all__ = ["pick_charge", "refund", "refund_reason"]
+__all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]
 
 _DUPLICATE_RE = re.compile(
     r"\b(?:twice|two times|double\w*|duplicat\w*|second charge|charged again|more than once)\b", re.I
 )
+# Asking for money back without the word "refund" ("could I get $20 back?").
+_MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*|credit(?:ed)?)\b", re.I)
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)
 
 
@@ -51,6 +69,14 @@ def refund(turn: Turn) -> Reply:
     )
     if not refers_to_charge and changed_topic and turn.has("transfer_to_triage"):
         return Reply(call=ToolCall("transfer_to_triage", handback_record(text, decision.route)))
+    if asks_about_refund_status(text):
+        return Reply(text=_refund_status(turn))
+    # How refunds work is answered by the help center's refund policy article, not by refunding something.
+    if asks_about_refund_policy(text) and turn.has("transfer_to_triage"):
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "faq")))
+    # Nobody gets a refund they did not ask for: "explain ord_401" or "cancel my account" is not a request.
+    if not asks_for_refund(turn) and turn.has("transfer_to_triage"):
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "billing")))
 
     reason = refund_reason(turn)
     charge_id, requested = pick_charge(turn)
@@ -62,6 +88,24 @@ def refund(turn: Turn) -> Reply:
     if requested is not None:
         args["amount"] = requested
     return Reply(call=ToolCall("process_refund", args))
+
+
+def asks_for_refund(turn: Turn) -> bool:
+    """Whether this message, the handoff or an earlier customer message asks for money back.
+
+    A "yes" counts too: it answers the refund an agent offered or the charge the refund agent asked about.
+    """
+    text = turn.text
+    if turn.signals["refund"] or _DUPLICATE_RE.search(text) or _MONEY_BACK_RE.search(text) or is_affirmative(text):
+        return True
+    reason = str(turn.record.get("reason") or "")
+    if rule_signals(reason)["refund"] or _DUPLICATE_RE.search(reason):
+        return True
+    return any(
+        item.get("role") == "customer"
+        and (rule_signals(str(item.get("text", "")))["refund"] or _DUPLICATE_RE.search(str(item.get("text", ""))))
+        for item in turn.history
+    )
 
 
 def refund_reason(turn: Turn) -> str:
@@ -89,12 +133,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     if orders:
         order = orders[0]
         charge = by_id.get(order.lower())
-        requested = None
-        if charge is not None and amounts:
-            full = float(charge.get("refundable_amount") or charge.get("amount") or 0)
-            smaller = [a for a in amounts if 0 < a < full - 0.005]
-            requested = smaller[0] if smaller else None
-        return order, requested
+        return order, (_partial(charge, amounts) if charge is not None else None)
     if not amounts and record.get("original_charge_amount") and not extract_dates(text, turn.today):
         amounts = [float(record["original_charge_amount"])]
 
@@ -127,7 +166,32 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         refundable = [c for c in charges if is_refundable(c)]
         if refundable:
             return str(refundable[0]["order_id"]), None
-    return None, None
+    described = match_description(charges, text)
+    if described is None:
+        return None, None
+    return str(described["order_id"]), _partial(described, amounts)
+
+
+def _partial(charge: Mapping[str, Any], amounts: list[float]) -> float | None:
+    """The part of the charge the customer asked for ("$50 back from ..."), or None for all that is left."""
+    full = float(charge.get("refundable_amount") or charge.get("amount") or 0)
+    smaller = [a for a in amounts if 0 < a < full - 0.005]
+    return smaller[0] if smaller else None
+
+
+def _refund_status(turn: Turn) -> str:
+    """The refunds already made on the account, from the charges' refunded amounts."""
+    refunded = [c for c in turn.charges if float(c.get("refunded_amount") or 0) > 0]
+    if turn.account is None:
+        return "Refunds you have received are listed on the invoices under Settings → Billing → Invoices."
+    if not refunded:
+        return "I don't see any refunds on your account so far. Would you like to ask for one?"
+    listing = "; ".join(
+        f"{money(c.get('refunded_amount'))} of the {money(c.get('amount'))} charge {c.get('order_id')} "
+        f"({c.get('description', 'a charge')})"
+        for c in refunded[:5]
+    )
+    return f"Refunds on your account so far: {listing}. A refund usually reaches your card within 5–10 business days."
 
 
 def _which_charge(turn: Turn) -> str:

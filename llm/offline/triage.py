@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from llm.entities import billing_issue_type, extract_amounts, extract_order_ids, is_affirmative
+import re
+
+from llm.entities import (
+    asks_about_current_plan,
+    asks_about_refund_policy,
+    billing_issue_type,
+    extract_amounts,
+    extract_order_ids,
+    is_affirmative,
+    wants_cancellation,
+)
 from llm.offline.records import billing_record, escalation_record, faq_record, refund_record
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
 from llm.offline.turn import Reply, ToolCall, Turn
@@ -14,10 +24,12 @@ __all__ = ["triage"]
 def triage(turn: Turn) -> Reply:
     """The triage agent's reply to this turn: small talk in text, or one transfer."""
     text = turn.text
-    decision = turn.decision
-    route = decision.route
+    route = _saas_route(turn)
     small = small_talk(text)
-    if small and not any(turn.signals[r] >= FIRM_SIGNAL for r in ("billing", "refund", "human", "faq")):
+    # "Am I talking to a real person?" asks about the assistant; it is not a request for one.
+    if small == "assistant" or (
+        small and not any(turn.signals[r] >= FIRM_SIGNAL for r in ("billing", "refund", "human", "faq"))
+    ):
         return Reply(text=small_talk_reply(small))
     if route == "other":
         follow = _continuation(turn)
@@ -48,3 +60,32 @@ def _continuation(turn: Turn) -> Reply | None:
         record = billing_record(text, billing_issue_type(context))
         return Reply(call=ToolCall("transfer_to_billing", record))
     return None
+
+
+def _saas_route(turn: Turn) -> str:
+    """The router's route, corrected where a SaaS account differs from the banking text it learnt from.
+
+    The card on file, the plan one is on and cancelling the subscription are billing matters here (the
+    banking data files card questions under FAQ and "cancel" under refunds); how refunds work in general
+    is answered by the help center; and a specialist who just handed the customer back is not sent the
+    same message again.
+    """
+    text = turn.text
+    decision = turn.decision
+    route: str = decision.route
+    if not turn.signals["refund"] and not turn.signals["other"] and route in ("faq", "refund", "other"):
+        card = billing_issue_type(text) == "payment_method" and (
+            turn.signals["billing"] >= FIRM_SIGNAL or re.search(r"\b(?:my|our) (?:credit |debit )?card\b", text.lower())
+        )
+        if card or wants_cancellation(text) or asks_about_current_plan(text):
+            route = "billing"
+    if asks_about_refund_policy(text):
+        route = "faq"
+    returned_from = str(turn.handoff.get("from") or "")
+    if turn.handoff.get("tool") == "transfer_to_triage" and route != "other" and route in returned_from.lower():
+        # A charge named without a request ("ord_301") is a question for billing, not for refunds.
+        if route == "refund" and (extract_order_ids(text) or extract_amounts(text)):
+            return "billing"
+        ranked = sorted((r for r in decision.scores if r not in (route, "other")), key=lambda r: -decision.scores[r])
+        route = ranked[0] if ranked else "other"
+    return route

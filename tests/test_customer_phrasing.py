@@ -1,0 +1,324 @@
+"""How the offline desk answers the way SaaS customers actually write, end to end on the seed data.
+
+The phrasings here are written for these tests (not taken from the router's training files), and every
+assertion checks facts that come from the seeded account or help center, never a canned sentence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from llm.offline.articles import best_article
+from llm.text import root, salient_terms
+from tools.knowledge import search_articles
+from tools.refunds import list_approvals, list_refunds
+
+# --- the plan the customer is on ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["Remind me which subscription we have?", "what plan is my account on right now", "what do we pay each month?"],
+)
+def test_current_plan_questions_are_answered_from_the_account(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_003")
+    assert result["final_agent"] == "BillingAgent"
+    text = result["response"]
+    assert "Pro plan" in text and "$49.99/month" in text
+    assert "API access" in text  # a feature of the seeded Pro plan
+    assert "December 1, 2026" in text  # a month after the latest monthly charge (November 1)
+    assert "Which charge" not in text
+
+
+def test_next_charge_date_is_left_out_when_it_cannot_be_derived(desk: Any) -> None:
+    # Dan's latest monthly charge is 45 days old: a month later is already past, so no date is promised.
+    text = desk.ask("Which tier am I currently paying for?", customer_id="cust_004")["response"]
+    assert "Pro plan" in text and "next monthly charge" not in text
+
+
+def test_a_feature_question_names_the_plan_that_has_it(desk: Any) -> None:
+    text = desk.ask("Is the audit log part of our plan?", customer_id="cust_005")["response"]
+    assert "doesn't include Audit log" in text
+    assert "Enterprise plan ($199.99/month)" in text
+    included = desk.ask("does my subscription come with API access", customer_id="cust_005")["response"]
+    assert "Yes, it includes API access" in included
+
+
+def test_a_plan_change_without_a_target_lists_the_plans_instead_of_guessing(desk: Any) -> None:
+    # Bob is on Enterprise: "downgrade" could mean Pro or Free.
+    result = desk.ask("We'd like to downgrade please", customer_id="cust_002")
+    text = result["response"]
+    assert "Free ($0.00/month)" in text and "Pro ($49.99/month)" in text
+    assert "Which one" in text and "switch you to" not in text
+
+
+# --- cancelling ----------------------------------------------------------------------------------------
+
+
+def test_cancelling_is_explained_and_not_quoted_as_a_downgrade(desk: Any) -> None:
+    result = desk.ask("Please close our subscription, we no longer need it", customer_id="cust_003")
+    text = result["response"]
+    assert result["final_agent"] == "BillingAgent"
+    assert "Cancel subscription" in text and "December 1, 2026" in text
+    assert "data is kept" in text and "nothing more is charged" in text
+    assert "switch you to the Free plan for" not in text
+    assert not list_refunds(desk.db, customer_id="cust_003")  # cancelling never refunds by itself
+
+
+def test_cancelling_offers_the_free_plan_and_yes_switches(desk: Any) -> None:
+    first = desk.ask("how can I cancel my membership?", customer_id="cust_001")
+    assert "Free plan" in first["response"]
+    done = desk.ask("yes", customer_id="cust_001", thread_id=first["thread_id"])
+    assert "now on the Free plan" in done["response"]
+
+
+def test_a_cancel_request_in_refund_words_is_not_a_refund(desk: Any) -> None:
+    result = desk.ask("Cancel my account from the end of the month please", customer_id="cust_005")
+    assert result["final_agent"] == "BillingAgent"
+    assert len(list_refunds(desk.db, customer_id="cust_005")) == 2  # only the two seeded refunds
+    assert len(result["routed_to"]) <= 4  # no ping-pong between specialists
+
+
+# --- the card on file ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["The card you have will expire next month, where do I put the new one?", "Got a replacement mastercard, swap it"],
+)
+def test_card_questions_go_to_billing_with_the_card_on_file(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_004")
+    assert result["final_agent"] == "BillingAgent"
+    assert "Mastercard ending in 4444" in result["response"]
+    assert "Payment methods" in result["response"]
+
+
+# --- balances, charges and refunds ---------------------------------------------------------------------
+
+
+def test_what_is_owed_lists_the_open_invoice(desk: Any) -> None:
+    result = desk.ask("Is there anything outstanding that I owe?", customer_id="cust_002")
+    assert result["final_agent"] == "BillingAgent"
+    assert "inv_201" in result["response"] and "$199.99" in result["response"]
+
+
+def test_asking_to_explain_an_order_never_starts_a_refund(desk: Any) -> None:
+    result = desk.ask("Can you explain what ord_401 was?", customer_id="cust_004")
+    assert result["final_agent"] == "BillingAgent"
+    assert "ord_401" in result["response"]
+    assert not list_approvals(desk.db) and not list_refunds(desk.db, customer_id="cust_004")
+
+
+def test_a_bare_amount_after_which_charge_is_explained_not_refunded(desk: Any) -> None:
+    first = desk.ask("There's a payment on my statement I can't place", customer_id="cust_003")
+    second = desk.ask("it's the 899 dollar one", customer_id="cust_003", thread_id=first["thread_id"])
+    assert "Annual seat pack" in second["response"]
+    assert not list_approvals(desk.db)
+
+
+def test_a_refund_can_name_the_charge_by_its_description(desk: Any) -> None:
+    result = desk.ask("The reporting add-on was useless, I'd like that money back", customer_id="cust_004")
+    assert result["final_agent"] == "RefundAgent"
+    assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
+
+
+def test_refund_status_questions_report_refunds_without_making_one(desk: Any) -> None:
+    result = desk.ask("Have you refunded me anything yet?", customer_id="cust_005")
+    assert "ord_501" in result["response"] and "$20.00" in result["response"]
+    assert len(list_refunds(desk.db, customer_id="cust_005")) == 2
+
+
+def test_refund_policy_questions_are_answered_from_the_help_center(desk: Any) -> None:
+    result = desk.ask("How do refunds work for charges older than a month?", customer_id="cust_001")
+    assert result["final_agent"] == "FAQAgent"
+    assert "Refund policy" in result["response"]
+    assert not list_refunds(desk.db, customer_id="cust_001")
+
+
+# --- help-center relevance -----------------------------------------------------------------------------
+
+
+def test_roots_join_word_forms_and_filler_is_not_salient() -> None:
+    assert root("integrate") == root("integrations")
+    assert root("cancellation") == root("cancel")
+    assert root("updating") == root("update")
+    assert salient_terms("will the card expire soon?") == {"card", root("expire")}
+
+
+@pytest.mark.parametrize(
+    ("question", "slug"),
+    [
+        ("my visa is expiring shortly - how can I update it?", "payment-methods"),
+        ("Does Acme integrate with Slack at all?", "integrations"),
+        ("how would I remove my account for good?", "delete-account"),
+    ],
+)
+def test_faq_uses_the_article_that_covers_the_key_words(desk: Any, question: str, slug: str) -> None:
+    articles = [a.model_dump() for a in search_articles(desk.db, question, limit=3)]
+    best = best_article(articles, question)
+    assert best is not None and best["slug"] == slug
+
+
+def test_faq_still_rejects_articles_that_miss_the_point(desk: Any) -> None:
+    text = desk.ask("How do I calibrate the warp drive in the mobile app?", customer_id="cust_002")["response"]
+    assert "couldn't find" in text
+
+
+def test_faq_answers_how_long_with_the_fact_not_the_steps(desk: Any) -> None:
+    result = desk.ask("How long until a refund lands back on my card?", customer_id="cust_002")
+    assert result["final_agent"] == "FAQAgent"
+    assert "5 to 10 business days" in result["response"]
+
+
+def test_faq_search_knows_everyday_synonyms(desk: Any) -> None:
+    result = desk.ask("how can I bring a coworker into our workspace?", customer_id="cust_001")
+    assert "team-members" in str(result["metadata"]) or "seats" in result["response"].lower()
+    assert "Single sign-on" not in result["response"]
+
+
+# --- out of scope ----------------------------------------------------------------------------------------
+
+
+def test_a_creative_request_about_billing_is_still_out_of_scope(desk: Any) -> None:
+    result = desk.ask("Compose a limerick about my subscription", customer_id="cust_004")
+    assert result["final_agent"] == "TriageAgent"
+    assert "outside what I can help with" in result["response"]
+
+
+def test_a_plan_quote_offers_rather_than_announces(desk: Any) -> None:
+    first = desk.ask("How do Pro and Enterprise compare on price?", customer_id="cust_003")
+    assert "I can switch you to the Enterprise plan" in first["response"]
+    assert "$150.00 more" in first["response"]
+
+
+# --- second exploratory pass -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["Please stop billing us, we're finished with your product", "Can we freeze the subscription for a while?"],
+)
+def test_stopping_or_pausing_is_answered_as_cancelling(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_003")
+    assert result["final_agent"] == "BillingAgent"
+    assert "Cancel subscription" in result["response"] and "Free plan" in result["response"]
+
+
+def test_a_bare_cancel_then_yes_moves_to_free(desk: Any) -> None:
+    first = desk.ask("we'd like to cancel.", customer_id="cust_004")
+    assert first["final_agent"] == "BillingAgent"
+    done = desk.ask("ok yes", customer_id="cust_004", thread_id=first["thread_id"])
+    assert "now on the Free plan" in done["response"]
+
+
+def test_failing_payments_point_at_the_expired_card_and_the_open_invoice(desk: Any) -> None:
+    result = desk.ask("Our renewal keeps getting declined, what's wrong?", customer_id="cust_002")
+    text = result["response"]
+    assert result["final_agent"] == "BillingAgent"
+    assert "an Amex ending in 0005, which expired 10/2026" in text  # Bob's card expired last month
+    assert "inv_201" in text and "Pay now" in text
+
+
+def test_a_team_size_question_about_the_current_plan_gets_the_member_limit(desk: Any) -> None:
+    text = desk.ask("Our headcount is 40 now - does Pro still cover that many people?", customer_id="cust_001")[
+        "response"
+    ]
+    assert "Up to 25 team members" in text and "Enterprise" in text
+    assert "nothing to change" not in text
+
+
+def test_asking_for_credit_is_a_refund_request(desk: Any) -> None:
+    result = desk.ask("That advanced reporting thing was broken, please credit my account", customer_id="cust_004")
+    assert result["final_agent"] == "RefundAgent"
+    assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
+
+
+def test_a_follow_up_naming_a_charge_by_month_stays_with_billing(desk: Any) -> None:
+    first = desk.ask("Something on my bill looks off", customer_id="cust_001")
+    second = desk.ask("the september one", customer_id="cust_001", thread_id=first["thread_id"])
+    assert second["final_agent"] == "BillingAgent"
+    assert "ord_104" in second["response"] and "September 2026" in second["response"]
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [("alright, cheers - bye!", "welcome"), ("what can you help me with?", "I can help with billing")],
+)
+def test_small_talk_with_a_lead_in_is_still_small_talk(desk: Any, message: str, expected: str) -> None:
+    result = desk.ask(message, customer_id="cust_005")
+    assert result["final_agent"] == "TriageAgent"
+    assert expected in result["response"] and "outside what I can help" not in result["response"]
+
+
+def test_an_invoice_asked_for_by_its_charge_is_the_one_given(desk: Any) -> None:
+    by_order = desk.ask("I need the invoice that goes with ord_402", customer_id="cust_004")["response"]
+    assert "inv_402" in by_order and "inv_401" not in by_order
+    by_description = desk.ask("Where's the receipt for our seat pack?", customer_id="cust_003")["response"]
+    assert "inv_301" in by_description and "inv_302" not in by_description
+
+
+# --- third exploratory pass --------------------------------------------------------------------------------
+
+
+def test_asking_for_a_charge_to_be_reversed_is_a_refund_request(desk: Any) -> None:
+    result = desk.ask("We bought the reporting add-on by accident, can you reverse it?", customer_id="cust_004")
+    assert result["final_agent"] == "RefundAgent"
+    assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
+
+
+@pytest.mark.parametrize(
+    "message", ["Still no reply to my three emails, none of you helped", "I'd like a word with your sales team"]
+)
+def test_being_ignored_or_asking_for_sales_reaches_a_person(desk: Any, message: str) -> None:
+    assert desk.ask(message, customer_id="cust_002")["final_agent"] == "EscalationAgent"
+
+
+def test_a_bare_order_id_is_explained_not_refunded(desk: Any) -> None:
+    result = desk.ask("ord_402?", customer_id="cust_004")
+    assert result["final_agent"] == "BillingAgent"
+    assert "Advanced reporting add-on" in result["response"]
+    assert not list_refunds(desk.db, customer_id="cust_004")
+
+
+def test_the_most_recent_charge_is_explained(desk: Any) -> None:
+    text = desk.ask("What was my most recent payment for?", customer_id="cust_003")["response"]
+    assert "ord_301" in text and "Annual seat pack" in text
+
+
+def test_is_our_card_ok_is_a_billing_question(desk: Any) -> None:
+    result = desk.ask("Is our card still good?", customer_id="cust_002")
+    assert result["final_agent"] == "BillingAgent"
+    assert "which expired 10/2026" in result["response"]
+
+
+def test_a_question_about_another_plan_describes_it_and_yes_switches(desk: Any) -> None:
+    first = desk.ask("What do we get with Enterprise?", customer_id="cust_005")
+    text = first["response"]
+    assert "The Enterprise plan is $199.99/month, $150.00 more" in text
+    assert "Audit log" in text and len(text[: text.index("confirm") + 7]) <= 300  # the offer survives the history
+    done = desk.ask("sounds good", customer_id="cust_005", thread_id=first["thread_id"])
+    assert "now on the Enterprise plan" in done["response"]
+
+
+@pytest.mark.parametrize("message", ["wait, are you an AI?", "Am I chatting with a human right now?"])
+def test_asking_whether_the_assistant_is_a_bot_is_answered_honestly(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_003")
+    assert result["final_agent"] == "TriageAgent"  # a question about the assistant, not a request for a person
+    assert "automated support assistant" in result["response"]
+
+
+def test_a_request_for_a_human_is_still_escalated(desk: Any) -> None:
+    assert desk.ask("I need a real person, not a bot", customer_id="cust_003")["final_agent"] == "EscalationAgent"
+
+
+def test_a_partial_refund_of_a_described_charge_refunds_only_the_part_asked(desk: Any) -> None:
+    desk.ask("Could I get $30 back on the onboarding session? It ran short", customer_id="cust_005")
+    refunds = list_refunds(desk.db, customer_id="cust_005")
+    assert [(r["order_id"], r["amount"]) for r in refunds][-1] == ("ord_502", pytest.approx(30.0))
+
+
+def test_a_bare_cry_for_help_gets_the_menu_not_a_ticket(desk: Any) -> None:
+    result = desk.ask("hi, I need help", customer_id="cust_001")
+    assert result["final_agent"] == "TriageAgent" and "I can help with billing" in result["response"]
