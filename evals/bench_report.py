@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.bench import LONG_CONVERSATION
+from nodes.conversation import KEEP_MESSAGES
 
 __all__ = ["PLOT_NAME", "REPORT_NAME", "machine", "render_markdown", "write_plot", "write_report"]
 
@@ -211,24 +212,17 @@ def _long_conversation_notes(long: dict[str, Any]) -> list[str]:
         "  (specialists see a bounded summary of earlier turns, never the whole transcript). Between messages it",
         "  varies with what each agent is sent "
         f"({min(r['prompt_tokens'] for r in rows):,} to {max(r['prompt_tokens'] for r in rows):,} tokens).",
-        f"- **Latency grows with the transcript**: median {early:.1f} ms over the first {window} turns, {late:.1f} ms "
-        f"over the last {window}.",
-        "  The nodes and the model do the same work every turn; what grows is the checkpoint. Each turn loads",
-        "  the thread's checkpoint three times (the desk's ownership and pending-approval check, the run, the",
-        "  result), deserialising every message, and writes one checkpoint per graph step, serialising every",
-        "  message again. In a separate experiment (2026-11-25, same machine) the same 200 turns run with",
-        '  `durability="exit"` (one checkpoint write per turn) kept latency flat, about 26 ms at the start and',
-        "  30 ms at the end, and stored 4.4 times fewer bytes: the writes are most of the growth.",
-        "- **Checkpoint bytes grow with the transcript, by design of the saver.** The state keeps the full message",
-        f"  list ({last['messages_in_state']} messages at turn {last['turn']}), and `SqliteSaver` stores every channel",
-        "  value inline in every checkpoint, so the latest checkpoint grows linearly "
-        f"({first['checkpoint_bytes']:,} → {last['checkpoint_bytes']:,} bytes).",
-        f"  A turn writes one checkpoint per graph step (about {per_turn:.1f} checkpoints' worth of bytes per turn),",
-        f"  so the thread's total grows quadratically: {last['stored_bytes_total']:,} bytes after "
-        f"{last['turn']} turns.",
-        "  Ways to bound it, not applied here: prune a thread's superseded checkpoints, run turns with",
-        '  `durability="exit"` (one checkpoint per turn instead of one per step), or keep the transcript in its',
-        "  own table and only a bounded window in the state.",
+        f"- **Latency**: median {early:.1f} ms over the first {window} turns, {late:.1f} ms over the last {window}.",
+        "  Each turn does the same work: the nodes and the model see bounded inputs, and the checkpoint they",
+        "  load and write has a bounded size (below).",
+        f"- **Checkpoint size stays flat**: the state keeps at most {KEEP_MESSAGES} messages "
+        f"({last['messages_in_state']} at turn {last['turn']}); older ones move to the `transcript_archive` table,",
+        "  so `support history` still shows the whole conversation. The latest checkpoint is "
+        f"{first['checkpoint_bytes']:,} bytes at turn 1 and {last['checkpoint_bytes']:,} at turn {last['turn']}.",
+        f"  A turn writes one checkpoint per graph step (about {per_turn:.1f} checkpoints' worth of bytes), so the",
+        f"  thread's total grows linearly with its length: {last['stored_bytes_total']:,} bytes after {last['turn']} "
+        "turns.",
+        "  `SqliteSaver` keeps superseded checkpoints; pruning them is the remaining lever and is not applied here.",
     ]
 
 
