@@ -30,6 +30,7 @@ __all__ = [
     "is_negative",
     "mentioned_month",
     "mentioned_period",
+    "mentions_payment_card",
     "month_range",
     "wants_cancellation",
 ]
@@ -599,3 +600,16 @@ def is_affirmative(text: str) -> bool:
         return True
     words = lowered.split()
     return len(words) <= 6 and any(_AFFIRMATIVE.match(" ".join(words[i:])) for i in range(len(words)))
+
+
+# "my card", "our Visa", "the amex on file": a payment card the customer pays with.
+_PAYMENT_CARD = re.compile(
+    r"\b(?:my|our)\s+(?:(?:credit|debit|company|business)\s+)?(?:card|visa|mastercard|amex|discover)\b"
+    r"|\b(?:card|visa|mastercard|amex)\s+on\s+file\b",
+    re.IGNORECASE,
+)
+
+
+def mentions_payment_card(text: str) -> bool:
+    """Does the message speak of the customer's own payment card?"""
+    return _PAYMENT_CARD.search(text) is not None

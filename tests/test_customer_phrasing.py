@@ -322,3 +322,13 @@ def test_a_partial_refund_of_a_described_charge_refunds_only_the_part_asked(desk
 def test_a_bare_cry_for_help_gets_the_menu_not_a_ticket(desk: Any) -> None:
     result = desk.ask("hi, I need help", customer_id="cust_001")
     assert result["final_agent"] == "TriageAgent" and "I can help with billing" in result["response"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["our mastercard expired last week, where do I put the new one?", "the visa on file is getting replaced soon"],
+)
+def test_a_card_named_by_its_brand_is_a_billing_matter(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_001")
+    assert result["final_agent"] == "BillingAgent"
+    assert result["metadata"][0]["record"]["issue_type"] == "payment_method"

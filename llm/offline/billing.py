@@ -19,6 +19,7 @@ from llm.entities import (
     is_affirmative,
     is_negative,
     mentioned_period,
+    mentions_payment_card,
     wants_cancellation,
 )
 from llm.offline.charges import (
@@ -113,6 +114,7 @@ def _billing_signal(turn: Turn) -> bool:
         turn.signals["billing"] >= FIRM_SIGNAL
         or _BILLING_WORDS.search(text)
         or wants_cancellation(text)
+        or mentions_payment_card(text)
         or asks_about_current_plan(text)
         or match_description(turn.charges, text) is not None
         or extract_amounts(text)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from llm.entities import (
     asks_about_current_plan,
     asks_about_refund_policy,
@@ -11,6 +9,7 @@ from llm.entities import (
     extract_amounts,
     extract_order_ids,
     is_affirmative,
+    mentions_payment_card,
     wants_cancellation,
 )
 from llm.offline.records import billing_record, escalation_record, faq_record, refund_record
@@ -75,7 +74,7 @@ def _saas_route(turn: Turn) -> str:
     route: str = decision.route
     if not turn.signals["refund"] and not turn.signals["other"] and route in ("faq", "refund", "other"):
         card = billing_issue_type(text) == "payment_method" and (
-            turn.signals["billing"] >= FIRM_SIGNAL or re.search(r"\b(?:my|our) (?:credit |debit )?card\b", text.lower())
+            turn.signals["billing"] >= FIRM_SIGNAL or mentions_payment_card(text)
         )
         if card or wants_cancellation(text) or asks_about_current_plan(text):
             route = "billing"
