@@ -31,7 +31,7 @@ from nodes.deps import Deps
 from service.errors import InvalidRequest
 from service.settings import MAX_MESSAGE_CHARS, Settings
 from tools.accounts import customer_exists
-from tools.errors import ApprovalAlreadyDecided
+from tools.errors import ApprovalAlreadyDecided, NothingToRefund
 from tools.records import Approval
 from tools.refunds import decide_approval, get_approval, list_approvals
 from tools.transcripts import archived_messages
@@ -214,13 +214,21 @@ class SupportDesk:
         if approval is None:
             raise InvalidRequest(f"unknown approval {approval_id!r}")
         config = self._config(approval.thread_id)
-        waiting = bool(self.graph.get_state(config).interrupts)
+        # Resume only if the thread waits for *this* approval: a later one in the same thread must
+        # never be decided by a command meant for an earlier one.
+        waiting = any(
+            (i.value or {}).get("approval", {}).get("approval_id") == approval_id
+            for i in self.graph.get_state(config).interrupts
+            if isinstance(i.value, dict)
+        )
         try:
             decided = decide_approval(self.db, approval_id, approve=approve, by=by, note=note)
         except ApprovalAlreadyDecided as exc:
             raise InvalidRequest(
                 f"approval {approval_id} was already {exc.approval.status} by {exc.approval.decided_by}"
             ) from exc
+        except NothingToRefund as exc:
+            raise InvalidRequest(f"{exc}; reject it with a reason instead") from exc
         if approval.status != "pending" and not waiting:
             raise InvalidRequest(f"approval {approval_id} was already {approval.status} by {approval.decided_by}")
         reply = None

@@ -149,3 +149,24 @@ def test_unknown_approval_and_missing_reason_are_refused(desk: SupportDesk) -> N
     approval_id = pause(desk)["pending_approval"]["approval_id"]
     with pytest.raises(InvalidRequest, match="reason"):
         desk.decide(approval_id, approve=False, by="maya", note="")
+
+
+def test_re_deciding_an_old_approval_never_decides_a_later_one_in_the_same_thread(desk: SupportDesk) -> None:
+    # Alice's older monthly charges are past the 30-day window, so each refund request waits for a manager.
+    first = pause(desk, "cust_001", "Please refund order ord_105, I did not use the product that month.")
+    old_id = first["pending_approval"]["approval_id"]
+    desk.decide(old_id, approve=False, by="maya", note="used during the period")
+    second = pause_in(desk, first["thread_id"], "Then please refund order ord_106 instead.")
+    new_id = second["pending_approval"]["approval_id"]
+    assert new_id != old_id
+    # The same decision again is refused, and above all does not resume the thread into the new approval.
+    with pytest.raises(InvalidRequest, match="already rejected"):
+        desk.decide(old_id, approve=False, by="maya", note="used during the period")
+    assert get_approval(desk.db, new_id).status == "pending"  # type: ignore[union-attr]
+    assert desk.graph.get_state(desk._config(first["thread_id"])).interrupts
+
+
+def pause_in(desk: SupportDesk, thread_id: str, message: str) -> dict[str, Any]:
+    result = desk.ask(message, customer_id="cust_001", thread_id=thread_id)
+    assert result["pending_approval"] is not None, result
+    return result
