@@ -209,18 +209,21 @@ def _server_section(server: dict[str, Any] | None, throughput: list[dict[str, An
     own = server.get("own_server")
     where = (
         f"a `langgraph dev` started for the run as `support serve` starts it ({own['jobs']} runs at once, "
-        f"{own['model']} model, throwaway data directory; ready in {own['startup_seconds']:g} s)"
+        f"{own['model']} model, a throwaway data directory; ready in {own['startup_seconds']:g} s)"
         if own
         else f"the server already running at {server['url']}"
     )
     lat = server["latency_ms"]
+    customers = server["customers"]
     out += [
-        f"{server['clients']} customers at once ({', '.join(server['customers'])}, demo tokens), each creating its",
-        f"thread and sending {server['turns_each']} messages one after another with `langgraph_sdk`'s async",
-        f"`runs.wait`, over HTTP on 127.0.0.1 against {where}. The messages are the long conversation's, so no",
-        "thread waits for a manager. Latency is one `runs.wait` as the customer sees it. An error is an exception,",
-        "an HTTP error, a run that ended in error or paused, or a turn cut off by the global timeout "
-        f"({server['timeout_seconds']:g} s).",
+        f"{server['clients']} customers at once, spread over {len(customers)} seed customers "
+        f"({', '.join(customers)}, demo tokens).",
+        f"Each creates its thread and sends {server['turns_each']} messages one after another with the async",
+        f"`runs.wait` of `langgraph_sdk`, over HTTP on 127.0.0.1, against {where}.",
+        "The messages are the long conversation's, so no thread waits for a manager.",
+        "Latency is one `runs.wait` as the customer sees it; turns/s counts the answered turns.",
+        "An error is a failed request, a run that ended in error or paused, or a turn cut off by the global",
+        f"timeout ({server['timeout_seconds']:g} s).",
         "",
         "| clients | turns each | turns | seconds | turns/s | p50 (ms) | p95 (ms) | max (ms) | errors |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -231,12 +234,20 @@ def _server_section(server: dict[str, Any] | None, throughput: list[dict[str, An
     ]
     if server["error_samples"]:
         out += ["First errors:", "", *[f"- {e}" for e in server["error_samples"]], ""]
+    runs = own.get("runs") if own else None
     single = next((r for r in throughput if r["threads"] == 1), None)
-    if single:
+    if runs:
         out += [
-            f"The same turns take {single['latency_ms']['median']:.1f} ms (median) in process with one thread. The",
-            "rest is the server's machinery: `langgraph dev` runs on the in-memory runtime, whose workers poll the",
-            "run queue (sleeping 0.5 s between polls when idle), then stream the run's result back over HTTP.",
+            "Where the time goes, from the server's own log (each run's `run_wait_time_ms` and `run_exec_ms`):",
+            f"a run waits {runs['queued_ms']['median']:.0f} ms (median; p95 {runs['queued_ms']['p95']:.0f}) in the "
+            f"queue and executes in {runs['executing_ms']['median']:.0f} ms (p95 {runs['executing_ms']['p95']:.0f}).",
+            *(
+                [f"In process, with one thread, a turn takes {single['latency_ms']['median']:.1f} ms (median)."]
+                if single
+                else []
+            ),
+            "The queue wait is the time the in-memory runtime of `langgraph dev` takes to pick a new run up;",
+            "the execution is the graph's own work.",
             "",
         ]
     return out

@@ -12,6 +12,7 @@ timeout, after which the unfinished turns count as errors.
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -37,7 +38,9 @@ _OWN_SERVER_ENV = {
     "SUPPORT_DEMO_TOKENS": "1",
     "SUPPORT_STUDIO_ACCESS": "0",
     "LOG_COLOR": "false",
+    "LOG_LEVEL": "INFO",  # the worker then logs each run's queue wait and execution time, read back below
 }
+_RUN_TIMES = re.compile(r"Background run \w+.*?run_exec_ms=(\d+).*?run_wait_time_ms=(\d+)")
 _DROP_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUPPORT_TOKENS_FILE", "SUPPORT_CUSTOMER_TOKENS")
 
 
@@ -206,6 +209,20 @@ def run_server_bench(
     return result
 
 
+def server_side_times(log: str) -> dict[str, dict[str, float]] | None:
+    """Each run's time queued and executing, from the server's own log; None when it logged none.
+
+    The first run is the warm-up and is left out.
+    """
+    found = [(int(exec_ms), int(wait_ms)) for exec_ms, wait_ms in _RUN_TIMES.findall(log)][1:]
+    if not found:
+        return None
+    return {
+        "queued_ms": latency_summary([wait for _, wait in found]),
+        "executing_ms": latency_summary([run for run, _ in found]),
+    }
+
+
 def run_with_own_server(
     *,
     clients: int,
@@ -231,5 +248,11 @@ def run_with_own_server(
             )
         finally:
             server.stop()
-    result["own_server"] = {"startup_seconds": round(startup, 1), "jobs": server.jobs, "model": "offline"}
+        log = server.log()
+    result["own_server"] = {
+        "startup_seconds": round(startup, 1),
+        "jobs": server.jobs,
+        "model": "offline",
+        "runs": server_side_times(log),
+    }
     return result

@@ -30,10 +30,13 @@ def test_bench_starts_its_own_server_and_reports_the_load(tmp_path: Path, capsys
     latency = server["latency_ms"]
     assert 0 < latency["min"] <= latency["median"] <= latency["p95"] <= latency["max"]
     assert server["turns_per_second"] > 0
+    runs = server["own_server"]["runs"]  # read back from the server's log: one entry per measured turn
+    assert runs["executing_ms"]["median"] > 0 and runs["queued_ms"]["p95"] >= runs["queued_ms"]["median"]
     report = (out / "BENCHMARKS.md").read_text(encoding="utf-8")
     assert "## Server: concurrent customers on `langgraph dev`" in report
     assert "--server --clients 2 --turns-each 2" in report
     assert "not included yet" not in report
+    assert "Where the time goes" in report
 
 
 def test_bench_loads_a_running_server_with_given_tokens_and_counts_failures(live_server: LiveServer) -> None:
