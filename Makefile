@@ -64,8 +64,8 @@ $(BENCH_STAMP): $(STAMP)
 	@touch $(BENCH_STAMP)
 
 .PHONY: bench
-bench: $(BENCH_STAMP) ## benchmarks, routing eval and scenarios; rewrites docs/BENCHMARKS.md and its plot
-	@$(BIN)/support bench --evals
+bench: $(BENCH_STAMP) ## benchmarks (in process and on the server), evals; rewrites docs/BENCHMARKS.md and its plot
+	@$(BIN)/support bench --evals --server  # the server part: 8 customers × 5 turns
 
 .PHONY: eval
 eval: $(STAMP) ## routing accuracy through triage (7,055 messages) and the scenario suite (3 runs each)

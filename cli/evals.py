@@ -141,9 +141,20 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     # The benchmark is about the offline model: a configured provider would measure the network.
     offline = dataclasses.replace(settings, models=dict.fromkeys(settings.models, "offline"))
     models = shared_models(dict(offline.models))
-    sizes = {"turns": args.turns, "reps": args.reps, "threads": args.threads, "turns_each": args.turns_each}
+    if (args.url or args.token or args.clients) and not args.server:
+        raise InvalidRequest("--clients, --url and --token go with --server")
+    if args.token and not args.url:
+        raise InvalidRequest("--token goes with --url (a server started by the benchmark has the demo tokens)")
+    if args.url:
+        from evals.server_bench import check_loopback
+
+        check_loopback(args.url)  # refused before any work
+    turns_each = args.turns_each or 20
+    sizes = {"turns": args.turns, "reps": args.reps, "threads": args.threads, "turns_each": turns_each}
     with Progress(total_ticks(**sizes), "bench") as bar:
         result = run_bench(offline, models, on_progress=bar.advance, **sizes)
+    if args.server:
+        result["server"] = _bench_server(args)
     evals: dict[str, Any] = {}
     if args.evals:
         from evals.routing import DEFAULT_CSV, evaluate_file
@@ -177,6 +188,32 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _bench_server(args: argparse.Namespace) -> dict[str, Any]:
+    """The load on a `langgraph dev`: the one at --url, or one started for the purpose and stopped after."""
+    import sys
+
+    from evals.progress import Progress
+    from evals.server_bench import run_server_bench, run_with_own_server
+
+    clients = args.clients or 8
+    turns_each = args.turns_each or 5
+    if args.url is None:
+        print("Starting a LangGraph server on a free 127.0.0.1 port with a throwaway data directory…", file=sys.stderr)
+    with Progress(clients * turns_each, "server") as bar:
+        if args.url:
+            return run_server_bench(
+                args.url,
+                clients=clients,
+                turns_each=turns_each,
+                tokens=args.token,
+                timeout=args.server_timeout,
+                on_progress=bar.advance,
+            )
+        return run_with_own_server(
+            clients=clients, turns_each=turns_each, timeout=args.server_timeout, on_progress=bar.advance
+        )
+
+
 def bench_summary(result: dict[str, Any]) -> str:
     """The headline figures as text (the full tables are in BENCHMARKS.md)."""
     lines = ["seed scenarios (latency median / p95, model calls, prompt tokens)"]
@@ -198,6 +235,15 @@ def bench_summary(result: dict[str, Any]) -> str:
             f"  {r['threads']} threads: {r['turns_per_second']:>6.1f} turns/s  "
             f"median {r['latency_ms']['median']:.1f} ms  p95 {r['latency_ms']['p95']:.1f} ms  errors {r['errors']}"
         )
+    if "server" in result:
+        r = result["server"]
+        lines.append(f"server {r['url']}: {r['clients']} clients × {r['turns_each']} turns")
+        lines.append(
+            f"  {r['turns_per_second']:>6.1f} turns/s  p50 {r['latency_ms']['median']:.1f} ms  "
+            f"p95 {r['latency_ms']['p95']:.1f} ms  errors {r['errors']}/{r['turns']}"
+            + ("  (timed out)" if r["timed_out"] else "")
+        )
+        lines += [f"  error: {e}" for e in r["error_samples"]]
     return "\n".join(lines)
 
 
@@ -238,13 +284,36 @@ def add_parsers(sub: Any) -> None:
     bench = sub.add_parser(
         "bench",
         help="measure latency, model calls, prompt tokens, checkpoint size and throughput; write BENCHMARKS.md",
-        description="In process, on the offline model, with the SQLite checkpointer, in throwaway data directories.",
+        description="In process, on the offline model, with the SQLite checkpointer, in throwaway data directories. "
+        "With --server, also N concurrent customers × M turns against `langgraph dev` (turns/s, p50/p95, errors).",
     )
     bench.add_argument("--turns", type=_positive, default=200, help="length of the long conversation (default 200)")
     bench.add_argument("--reps", type=_positive, default=20, help="runs of each seed scenario (default 20)")
     bench.add_argument("--threads", type=_positive, default=4, help="concurrent conversations (default 4)")
     bench.add_argument(
-        "--turns-each", type=_positive, default=20, help="messages per concurrent conversation (default 20)"
+        "--turns-each",
+        type=_positive,
+        help="messages per concurrent conversation (default 20 in process, 5 per --server client)",
+    )
+    bench.add_argument(
+        "--server",
+        action="store_true",
+        help="also load a running `langgraph dev` with concurrent customers over HTTP (starts its own unless --url)",
+    )
+    bench.add_argument("--clients", type=_positive, help="with --server: concurrent customers (default 8)")
+    bench.add_argument(
+        "--url", help="with --server: an already running server on this machine, e.g. http://127.0.0.1:2024"
+    )
+    bench.add_argument(
+        "--token",
+        action="append",
+        help="with --url: a customer token (repeat for several; default the demo tokens demo-cust_001 … 005)",
+    )
+    bench.add_argument(
+        "--server-timeout",
+        type=_positive,
+        default=600,
+        help="with --server: seconds for the whole load; unfinished turns count as errors (default 600)",
     )
     bench.add_argument("--evals", action="store_true", help="also run the routing eval and the scenario suite")
     bench.add_argument("--routing-limit", type=_positive, help="with --evals: only the first N routing messages")

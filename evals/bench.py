@@ -20,7 +20,7 @@ from evals.routing import percentile
 from service.desk import SupportDesk
 from service.settings import Settings
 
-__all__ = ["LONG_CONVERSATION", "SEED_SCENARIOS", "run_bench"]
+__all__ = ["LONG_CONVERSATION", "SEED_SCENARIOS", "latency_summary", "run_bench"]
 
 # The original design's four acceptance messages, for Alice (cust_001).
 SEED_SCENARIOS: tuple[tuple[str, str], ...] = (
@@ -65,7 +65,7 @@ def _checkpoint_bytes(desk: SupportDesk, thread_id: str) -> tuple[int, int]:
     return (int(latest[0]) if latest else 0), int(total) + int(writes)
 
 
-def _summary(values: Sequence[float]) -> dict[str, float]:
+def latency_summary(values: Sequence[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
         "median": round(statistics.median(ordered), 2) if ordered else 0.0,
@@ -99,7 +99,7 @@ def bench_seed_scenarios(
                 "scenario": title,
                 "message": message,
                 "final_agent": agent,
-                "latency_ms": _summary(latencies),
+                "latency_ms": latency_summary(latencies),
                 "model_calls": round(statistics.mean(calls), 2),
                 "prompt_tokens": round(statistics.mean(tokens), 1),
             }
@@ -164,7 +164,7 @@ def bench_throughput(
                 "turns": n * turns_each,
                 "seconds": round(seconds, 2),
                 "turns_per_second": round(n * turns_each / seconds, 1),
-                "latency_ms": _summary(latencies),
+                "latency_ms": latency_summary(latencies),
                 "errors": sum(errors for _, errors in outcomes),
             }
         )

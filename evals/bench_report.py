@@ -111,7 +111,8 @@ def render_markdown(bench: dict[str, Any], info: dict[str, Any], *, plot: str | 
         "",
         "```sh",
         "make bench     # installs the optional plot dependency, runs everything below, rewrites this file",
-        f"support bench --turns {p['turns']} --reps {p['reps']} --threads {p['threads']} --evals  # = make bench",
+        f"support bench --turns {p['turns']} --reps {p['reps']} --threads {p['threads']}{_server_flags(bench)} --evals"
+        "  # = make bench",
         "make eval      # support eval routing, then support eval scenarios --k 3",
         "support eval routing --json                      # routing through the triage step (7,055 messages)",
         "support eval scenarios --k 3 --verbose           # the scenario suite",
@@ -178,14 +179,78 @@ def render_markdown(bench: dict[str, Any], info: dict[str, Any], *, plot: str | 
         "The offline model is pure Python, so threads share one interpreter lock: concurrency overlaps only the",
         "SQLite I/O. With a real model the wait is network time and threads overlap almost fully.",
         "",
-        "The benchmark against a running `langgraph dev` server is not included yet (it needs the server work).",
-        "",
     ]
+    out += _server_section(bench.get("server"), bench["throughput"])
     if "routing" in evals:
         out += _routing_section(evals["routing"], evals.get("routing_heldout"))
     if "scenarios" in evals:
         out += _scenarios_section(evals["scenarios"])
     return "\n".join(out).rstrip() + "\n"
+
+
+def _server_flags(bench: dict[str, Any]) -> str:
+    """The flags beyond --turns/--reps/--threads that reproduce this run.
+
+    --turns-each sets both the in-process conversations and the server's clients; left out, they are 20 and 5.
+    """
+    server = bench.get("server")
+    flags = f" --server --clients {server['clients']}" if server else ""
+    turns_each = server["turns_each"] if server else bench["parameters"]["turns_each"]
+    if bench["parameters"]["turns_each"] != 20 or (server and server["turns_each"] != 5):
+        flags += f" --turns-each {turns_each}"
+    return flags
+
+
+def _server_section(server: dict[str, Any] | None, throughput: list[dict[str, Any]]) -> list[str]:
+    """The load on `langgraph dev`, or how to measure it when this run did not."""
+    out = ["## Server: concurrent customers on `langgraph dev`", ""]
+    if not server:
+        return [*out, "Not measured in this run; `support bench --server` adds it.", ""]
+    own = server.get("own_server")
+    where = (
+        f"a `langgraph dev` started for the run as `support serve` starts it ({own['jobs']} runs at once, "
+        f"{own['model']} model, a throwaway data directory; ready in {own['startup_seconds']:g} s)"
+        if own
+        else f"the server already running at {server['url']}"
+    )
+    lat = server["latency_ms"]
+    customers = server["customers"]
+    out += [
+        f"{server['clients']} customers at once, spread over {len(customers)} seed customers "
+        f"({', '.join(customers)}, demo tokens).",
+        f"Each creates its thread and sends {server['turns_each']} messages one after another with the async",
+        f"`runs.wait` of `langgraph_sdk`, over HTTP on 127.0.0.1, against {where}.",
+        "The messages are the long conversation's, so no thread waits for a manager.",
+        "Latency is one `runs.wait` as the customer sees it; turns/s counts the answered turns.",
+        "An error is a failed request, a run that ended in error or paused, or a turn cut off by the global",
+        f"timeout ({server['timeout_seconds']:g} s).",
+        "",
+        "| clients | turns each | turns | seconds | turns/s | p50 (ms) | p95 (ms) | max (ms) | errors |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {server['clients']} | {server['turns_each']} | {server['turns']} | {server['seconds']:.2f} | "
+        f"{server['turns_per_second']:.2f} | {lat['median']:.1f} | {lat['p95']:.1f} | {lat['max']:.1f} | "
+        f"{server['errors']} |",
+        "",
+    ]
+    if server["error_samples"]:
+        out += ["First errors:", "", *[f"- {e}" for e in server["error_samples"]], ""]
+    runs = own.get("runs") if own else None
+    single = next((r for r in throughput if r["threads"] == 1), None)
+    if runs:
+        out += [
+            "Where the time goes, from the server's own log (each run's `run_wait_time_ms` and `run_exec_ms`):",
+            f"a run waits {runs['queued_ms']['median']:.0f} ms (median; p95 {runs['queued_ms']['p95']:.0f}) in the "
+            f"queue and executes in {runs['executing_ms']['median']:.0f} ms (p95 {runs['executing_ms']['p95']:.0f}).",
+            *(
+                [f"In process, with one thread, a turn takes {single['latency_ms']['median']:.1f} ms (median)."]
+                if single
+                else []
+            ),
+            "The queue wait is the time the in-memory runtime of `langgraph dev` takes to pick a new run up;",
+            "the execution is the graph's own work.",
+            "",
+        ]
+    return out
 
 
 def _long_conversation_notes(long: dict[str, Any]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -19,13 +20,15 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from service.errors import InvalidRequest
 
 __all__ = [
     "PROJECT_ROOT",
+    "ManagedServer",
     "ServerAddresses",
+    "free_port",
     "server_command",
     "server_env",
     "wait_until_ready",
@@ -125,6 +128,104 @@ def wait_until_ready(base_url: str, process: subprocess.Popen[Any], *, timeout: 
             pass
         time.sleep(0.2)
     return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the operating system says is free on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class ManagedServer:
+    """A `langgraph dev` started in the background the way `support serve` starts it, and stopped on request.
+
+    Used by `support bench --server` (a throwaway server on a free loopback port) and by the tests.
+    The server's output goes to ``log_path`` (default ``<data dir>/server-output.log``).
+
+    Args:
+        data_dir: The server's data directory ($SUPPORT_DATA_DIR for it).
+        port: The port; a free one on 127.0.0.1 when None.
+        jobs: Runs processed at once.
+        env: Variables set for the server on top of this process's environment.
+        drop_env: Variables removed from the server's environment.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        jobs: int = DEFAULT_JOBS,
+        env: Mapping[str, str] | None = None,
+        drop_env: tuple[str, ...] = (),
+        log_path: Path | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.host = "127.0.0.1"
+        self.port = port or free_port(self.host)
+        self.jobs = jobs
+        self.addresses = ServerAddresses(self.host, self.port)
+        self.url = self.addresses.api
+        self.log_path = log_path or data_dir / "server-output.log"
+        self._extra_env = dict(env or {})
+        self._drop_env = drop_env
+        self._process: subprocess.Popen[Any] | None = None
+        self._log: IO[str] | None = None
+
+    def start(self, *, timeout: float = 90.0) -> None:
+        """Start the server and wait until it answers.
+
+        Raises:
+            RuntimeError: It exited or did not answer within ``timeout`` seconds (the end of its output is in
+                the message).
+        """
+        config = write_runtime_config(self.data_dir)
+        env = server_env(self.data_dir)
+        for var in self._drop_env:
+            env.pop(var, None)
+        env.update(self._extra_env)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("a", encoding="utf-8")
+        self._process = subprocess.Popen(
+            server_command(config, host=self.host, port=self.port, jobs=self.jobs),
+            cwd=config.parent,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        if not wait_until_ready(self.url, self._process, timeout=timeout):
+            self.stop()
+            raise RuntimeError(f"langgraph dev did not start; output:\n{self.log()[-4000:]}")
+
+    def stop(self) -> None:
+        """Stop the server cleanly (SIGINT lets it save its run registry); kill it after 30 s."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGINT)
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        return self.log_path.read_text(encoding="utf-8") if self.log_path.exists() else ""
+
+    def __enter__(self) -> ManagedServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def port_is_free(host: str, port: int) -> bool:

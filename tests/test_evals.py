@@ -241,6 +241,7 @@ def test_bench_on_a_few_turns_writes_the_report(tmp_path: Path, capsys: pytest.C
     assert "## A 3-turn conversation" in report
     assert "support bench --turns 3 --reps 1 --threads 2" in report
     assert "bench_turns.png" in report or "No plot" in report
+    assert "Not measured in this run; `support bench --server` adds it." in report
 
 
 def test_bench_no_write_and_plot_skipped_without_matplotlib(

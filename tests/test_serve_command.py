@@ -11,11 +11,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.live_server import _free_port
+from service.server import free_port
 
 
 def test_support_serve_prints_the_addresses_and_keeps_state_in_the_data_dir(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     data_dir = tmp_path / "data"
     env = {**os.environ, "SUPPORT_DATA_DIR": str(data_dir), "LOG_COLOR": "false"}
     support = Path(sys.executable).with_name("support")
