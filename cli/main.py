@@ -263,7 +263,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bench",
         "serve",
     )
-    configure_logging(settings.data_dir, show_handoffs=None if quiet else sys.stdout)
+    try:
+        configure_logging(settings.data_dir, show_handoffs=None if quiet else sys.stdout)
+    except OSError as exc:  # e.g. SUPPORT_DATA_DIR names a file, or a folder that cannot be created
+        reason = exc.strerror or str(exc)
+        print(f"support: error: cannot use {settings.data_dir} as SUPPORT_DATA_DIR: {reason}", file=sys.stderr)
+        return 2
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
         return func(args, settings)

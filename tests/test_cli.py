@@ -137,3 +137,14 @@ def test_reset_recreates_the_seed_data(tmp_path: Path) -> None:
     assert run(tmp_path, "reset").returncode == 0
     again = ok_json(tmp_path, "ask", "--customer", "cust_001", "--json", "I was charged twice this month, refund me")
     assert "refunded" in again["response"].lower()
+
+
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_a_data_dir_that_is_a_file_is_one_line_exit_2(tmp_path: Path, below: str) -> None:
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("keep me\n")
+    proc = run(a_file / below if below else a_file, "customers")
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr.count("\n") == 1 and "SUPPORT_DATA_DIR" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert a_file.read_text() == "keep me\n"
