@@ -31,7 +31,7 @@ from nodes.deps import Deps
 from service.errors import InvalidRequest
 from service.settings import MAX_MESSAGE_CHARS, Settings
 from tools.accounts import customer_exists
-from tools.errors import ApprovalAlreadyDecided
+from tools.errors import ApprovalAlreadyDecided, NothingToRefund
 from tools.records import Approval
 from tools.refunds import decide_approval, get_approval, list_approvals
 from tools.transcripts import archived_messages
@@ -221,6 +221,8 @@ class SupportDesk:
             raise InvalidRequest(
                 f"approval {approval_id} was already {exc.approval.status} by {exc.approval.decided_by}"
             ) from exc
+        except NothingToRefund as exc:  # e.g. a second request for a charge another approval already refunded
+            raise InvalidRequest(f"{exc}; reject it with a reason instead") from exc
         if approval.status != "pending" and not waiting:
             raise InvalidRequest(f"approval {approval_id} was already {approval.status} by {approval.decided_by}")
         reply = None

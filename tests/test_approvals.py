@@ -149,3 +149,19 @@ def test_unknown_approval_and_missing_reason_are_refused(desk: SupportDesk) -> N
     approval_id = pause(desk)["pending_approval"]["approval_id"]
     with pytest.raises(InvalidRequest, match="reason"):
         desk.decide(approval_id, approve=False, by="maya", note="")
+
+
+def test_approving_a_second_request_for_a_refunded_charge_is_refused_and_stays_pending(desk: SupportDesk) -> None:
+    first = pause(desk)["pending_approval"]["approval_id"]
+    second_thread = pause(desk)  # the same charge asked about again in another conversation
+    second = second_thread["pending_approval"]["approval_id"]
+    assert second != first
+    desk.decide(first, approve=True, by="maya")
+    with pytest.raises(InvalidRequest, match=r"nothing left to refund.*reject"):
+        desk.decide(second, approve=True, by="maya")
+    assert len(list_refunds(desk.db, order_id="ord_301")) == 1
+    still = get_approval(desk.db, second)
+    assert still is not None and still.status == "pending"
+    assert desk.graph.get_state(desk._config(second_thread["thread_id"])).interrupts  # not lost: still waiting
+    outcome = desk.decide(second, approve=False, by="maya", note="already refunded under " + first)
+    assert outcome["approval"]["status"] == "rejected"
