@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -275,6 +276,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidRequest as exc:
         print(f"support: error: {exc}", file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError as exc:
+        logger.exception("command failed")
+        if isinstance(exc, sqlite3.OperationalError):  # locked, disk full...: not damage
+            print(f"support: error: {exc} (details in {settings.data_dir / 'support.log'})", file=sys.stderr)
+            return 1
+        # A damaged file is left as it is, for a backup or a repair; reset is the last resort.
+        print(
+            f"support: error: a database in {settings.data_dir} is damaged ({exc}); restore it from a backup, "
+            "or start over with `support reset`",
+            file=sys.stderr,
+        )
+        return 1
     except Exception as exc:  # an operator gets one line, the log gets the traceback
         logger.exception("command failed")
         print(f"support: error: {exc} (details in {settings.data_dir / 'support.log'})", file=sys.stderr)

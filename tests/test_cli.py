@@ -148,3 +148,15 @@ def test_a_data_dir_that_is_a_file_is_one_line_exit_2(tmp_path: Path, below: str
     assert proc.stderr.count("\n") == 1 and "SUPPORT_DATA_DIR" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert a_file.read_text() == "keep me\n"
+
+
+def test_a_damaged_database_is_named_in_one_line_and_left_as_it_is(tmp_path: Path) -> None:
+    ok_json(tmp_path, "customers")
+    db = tmp_path / "support.db"
+    with db.open("r+b") as f:
+        f.truncate(10_000)
+    proc = run(tmp_path, "approvals", "list")
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.count("\n") == 1 and "damaged" in proc.stderr and "support reset" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert db.stat().st_size == 10_000  # nothing overwritten: a backup or a repair is still possible
