@@ -165,7 +165,9 @@ def _check_input(payload: Any) -> None:
         return  # no new message in this run: nothing to check
     try:
         for message in messages:
-            check_message(message_text(message))
+            text = check_message(message_text(message))
+            if isinstance(message, dict) and isinstance(message.get("content"), str):
+                message["content"] = text  # stored as the CLI stores it: no control characters
     except InvalidRequest as exc:
         raise Auth.exceptions.HTTPException(status_code=400, detail=str(exc)) from exc
 

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from service.errors import InvalidRequest
 from service.settings import MAX_MESSAGE_CHARS
 
-__all__ = ["check_message", "message_text"]
+__all__ = ["check_message", "clean_text", "message_text"]
+
+
+def clean_text(text: str) -> str:
+    """The text without control characters (escape sequences, bells, NULs), keeping newlines and tabs.
+
+    Customers' words reach operators' terminals (handoff lines, `support approvals list`, history),
+    where an escape sequence would recolour, move or hide what a manager reads.
+    """
+    text = text.replace("\r\n", "\n")
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
 
 
 def check_message(message: str | None) -> str:
-    """The message without surrounding whitespace.
+    """The message without control characters or surrounding whitespace.
 
     Raises:
         InvalidRequest: It is empty or longer than MAX_MESSAGE_CHARS.
     """
-    text = (message or "").strip()
+    text = clean_text(message or "").strip()
     if not text:
         raise InvalidRequest("the message is empty")
     if len(text) > MAX_MESSAGE_CHARS:

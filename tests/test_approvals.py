@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 from typing import Any
 
 import pytest
@@ -165,3 +166,15 @@ def test_approving_a_second_request_for_a_refunded_charge_is_refused_and_stays_p
     assert desk.graph.get_state(desk._config(second_thread["thread_id"])).interrupts  # not lost: still waiting
     outcome = desk.decide(second, approve=False, by="maya", note="already refunded under " + first)
     assert outcome["approval"]["status"] == "rejected"
+
+
+def test_control_characters_never_reach_a_managers_screen(desk: SupportDesk) -> None:
+    result = pause(desk, message="Please refund the \x1b[8m$899 seat pack\x1b[0m\x07, bought by mistake.\r\nThanks")
+    approval = get_approval(desk.db, result["pending_approval"]["approval_id"])
+    assert approval is not None
+    assert "$899 seat pack" in approval.reason and "bought by mistake" in approval.reason
+    assert not [c for c in approval.reason if unicodedata.category(c) == "Cc"]  # no ESC, BEL or CR left
+    human = desk.graph.get_state(desk._config(result["thread_id"])).values["messages"][0]
+    assert not [c for c in human.text if c != "\n" and unicodedata.category(c) == "Cc"]
+    with pytest.raises(InvalidRequest, match="empty"):
+        desk.ask("\x1b\x00\x07 \r\n", customer_id="cust_003")

@@ -51,7 +51,12 @@ def pause_for_approval(server: LiveServer, customer: str, text: str) -> tuple[Sy
 
 @pytest.mark.parametrize(
     ("content", "needle"),
-    [("   ", "empty"), ("x" * 8001, "limit is 8000"), ([{"type": "text", "text": "y" * 8001}], "limit is 8000")],
+    [
+        ("   ", "empty"),
+        ("\x1b\x00\x07 \r\n", "empty"),
+        ("x" * 8001, "limit is 8000"),
+        ([{"type": "text", "text": "y" * 8001}], "limit is 8000"),
+    ],
 )
 def test_an_empty_or_overlong_message_is_a_400_and_runs_nothing(
     live_server: LiveServer, content: Any, needle: str
