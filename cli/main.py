@@ -47,7 +47,11 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from tools.accounts import customer_exists
+
     with _desk(settings) as desk:
+        if not customer_exists(desk.db, args.customer):  # say so now, not after every line typed
+            raise InvalidRequest(f"unknown customer {args.customer!r}")
         thread = args.thread
         print(f"Chatting as {args.customer}. Type 'quit' to leave.")
         while True:

@@ -160,3 +160,10 @@ def test_a_damaged_database_is_named_in_one_line_and_left_as_it_is(tmp_path: Pat
     assert proc.stderr.count("\n") == 1 and "damaged" in proc.stderr and "support reset" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert db.stat().st_size == 10_000  # nothing overwritten: a backup or a repair is still possible
+
+
+def test_chat_as_an_unknown_customer_stops_at_once(tmp_path: Path) -> None:
+    proc = run(tmp_path, "chat", "--customer", "cust_999", input_text="hello\nhi again\nquit\n")
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr.count("\n") == 1 and "unknown customer" in proc.stderr
+    assert "you>" not in proc.stdout
