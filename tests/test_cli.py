@@ -167,3 +167,19 @@ def test_chat_as_an_unknown_customer_stops_at_once(tmp_path: Path) -> None:
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert proc.stderr.count("\n") == 1 and "unknown customer" in proc.stderr
     assert "you>" not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "needle"),
+    [
+        (("history",), "the thread id"),
+        (("chat",), "'quit'"),
+        (("approvals", "approve"), "apr_0001"),
+        (("approvals", "reject"), "apr_0001"),
+        (("reset",), "cannot be undone"),
+    ],
+)
+def test_help_explains_arguments_and_consequences(tmp_path: Path, command: tuple[str, ...], needle: str) -> None:
+    proc = run(tmp_path, *command, "--help")
+    assert proc.returncode == 0
+    assert needle in " ".join(proc.stdout.split())
