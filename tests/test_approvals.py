@@ -178,3 +178,21 @@ def test_control_characters_never_reach_a_managers_screen(desk: SupportDesk) -> 
     assert not [c for c in human.text if c != "\n" and unicodedata.category(c) == "Cc"]
     with pytest.raises(InvalidRequest, match="empty"):
         desk.ask("\x1b\x00\x07 \r\n", customer_id="cust_003")
+
+
+def test_a_direct_resume_that_cannot_be_applied_keeps_the_thread_waiting(desk: SupportDesk) -> None:
+    first = pause(desk)["pending_approval"]["approval_id"]
+    second = pause(desk)  # the same charge, another conversation
+    desk.decide(first, approve=True, by="maya")
+    config = desk._config(second["thread_id"])
+    context = Context(customer_id="cust_003")
+    desk.graph.invoke(Command(resume={"type": "accept"}), config, context=context)  # e.g. from Studio
+    assert desk.graph.get_state(config).interrupts  # still waiting, no error
+    still = get_approval(desk.db, second["pending_approval"]["approval_id"])
+    assert still is not None and still.status == "pending"
+    assert len(list_refunds(desk.db, order_id="ord_301")) == 1
+    desk.graph.invoke(Command(resume={"type": "response", "args": "Already refunded"}), config, context=context)
+    assert not desk.graph.get_state(config).interrupts
+    decided = get_approval(desk.db, second["pending_approval"]["approval_id"])
+    assert decided is not None and decided.status == "rejected" and decided.note == "Already refunded"
+    assert "Already refunded" in desk.history(second["thread_id"])[-1]["text"]
