@@ -6,6 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 2024
+# setuptools' notice on every editable install ("Editable installation ... be careful with folders"):
+# informational, and it looks like a failure on a fresh machine. Only warnings starting with that text are hidden.
+QUIET_EDITABLE := ignore:Editable installation
 
 .DEFAULT_GOAL := help
 
@@ -18,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing into $(VENV) (first run only)..."
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@PYTHONWARNINGS="$(QUIET_EDITABLE)" $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 .PHONY: install
@@ -60,7 +63,7 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 BENCH_STAMP := $(VENV)/.bench-stamp
 
 $(BENCH_STAMP): $(STAMP)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@PYTHONWARNINGS="$(QUIET_EDITABLE)" $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
 	@touch $(BENCH_STAMP)
 
 .PHONY: bench

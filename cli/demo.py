@@ -107,16 +107,23 @@ def run_demo(settings: Settings, *, as_json: bool = False) -> int:
 
 def _table(rows: list[dict[str, Any]]) -> None:
     _rule("Summary")
-    header = f"{'message':<52} {'expected':<13} {'actual route':<28} {'final agent':<13} calls"
+    cells = [
+        (
+            r["message"] if len(r["message"]) <= 50 else r["message"][:49] + "…",
+            r["expected_route"],
+            r["actual_route"],
+            f"{r['final_agent']} {'✓' if r['ok'] else '✗'}",
+        )
+        for r in rows
+    ]
+    titles = ("message", "expected", "actual route", "final agent")
+    # Columns as wide as their longest cell, so a longer route or agent name never shifts the next column.
+    widths = [max(len(t), *(len(c[i]) for c in cells)) + 1 for i, t in enumerate(titles)]
+    header = " ".join(f"{t:<{w}}" for t, w in zip(titles, widths, strict=True)) + " calls"
     print(header)
     print("─" * len(header))
-    for r in rows:
-        message = r["message"] if len(r["message"]) <= 50 else r["message"][:49] + "…"
-        mark = "✓" if r["ok"] else "✗"
-        print(
-            f"{message:<52} {r['expected_route']:<13} {r['actual_route']:<28} "
-            f"{r['final_agent'] + ' ' + mark:<13} {r['model_calls']:>5}"
-        )
+    for r, row in zip(rows, cells, strict=True):
+        print(" ".join(f"{c:<{w}}" for c, w in zip(row, widths, strict=True)) + f" {r['model_calls']:>5}")
     seed = rows[:4]
     avg = sum(r["model_calls"] for r in seed) / len(seed)
     print(f"\nModel calls per message, four classic scenarios: {avg:.2f} on average.")

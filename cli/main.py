@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -46,7 +47,11 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from tools.accounts import customer_exists
+
     with _desk(settings) as desk:
+        if not customer_exists(desk.db, args.customer):  # say so now, not after every line typed
+            raise InvalidRequest(f"unknown customer {args.customer!r}")
         thread = args.thread
         print(f"Chatting as {args.customer}. Type 'quit' to leave.")
         while True:
@@ -196,7 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("message", help="the customer's message")
     ask.set_defaults(func=_cmd_ask)
 
-    chat = sub.add_parser("chat", help="an interactive multi-turn conversation")
+    chat = sub.add_parser(
+        "chat",
+        help="an interactive multi-turn conversation",
+        description="One message per line; replies stream as they are written. 'quit', 'exit' or Ctrl-D leaves.",
+    )
     chat.add_argument("--customer", required=True, help="customer id, e.g. cust_001")
     chat.add_argument("--thread", help="continue this thread")
     chat.set_defaults(func=_cmd_chat)
@@ -207,19 +216,19 @@ def build_parser() -> argparse.ArgumentParser:
     alist.add_argument("--all", action="store_true", help="include decided approvals")
     alist.add_argument("--json", action="store_true", help="print as JSON")
     approve = asub.add_parser("approve", help="approve a refund and resume the customer's conversation")
-    approve.add_argument("approval_id")
+    approve.add_argument("approval_id", help="e.g. apr_0001 (see `support approvals list`)")
     approve.add_argument("--by", required=True, help="the manager's name")
     approve.add_argument("--note", help="an optional note")
     approve.add_argument("--json", action="store_true", help="print as JSON")
     reject = asub.add_parser("reject", help="reject a refund and tell the customer why")
-    reject.add_argument("approval_id")
+    reject.add_argument("approval_id", help="e.g. apr_0001 (see `support approvals list`)")
     reject.add_argument("--by", required=True, help="the manager's name")
     reject.add_argument("--reason", required=True, help="why (the customer sees it)")
     reject.add_argument("--json", action="store_true", help="print as JSON")
     approvals.set_defaults(func=_cmd_approvals)
 
     history = sub.add_parser("history", help="show a thread's conversation")
-    history.add_argument("thread")
+    history.add_argument("thread", help="the thread id that ask and chat print")
     history.add_argument("--json", action="store_true", help="print as JSON")
     history.set_defaults(func=_cmd_history)
 
@@ -236,7 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_serve_parser(sub)
 
-    reset = sub.add_parser("reset", help="delete all support data and recreate the seed data")
+    reset = sub.add_parser(
+        "reset",
+        help="delete all support data and recreate the seed data",
+        description="Deletes support.db, the conversations (checkpoints.db), the demo data and the server's thread "
+        "registry in $SUPPORT_DATA_DIR, then recreates the seed data. It cannot be undone.",
+    )
     reset.set_defaults(func=_cmd_reset)
 
     from cli.evals import add_parsers as add_eval_parsers
@@ -263,13 +277,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bench",
         "serve",
     )
-    configure_logging(settings.data_dir, show_handoffs=None if quiet else sys.stdout)
+    try:
+        configure_logging(settings.data_dir, show_handoffs=None if quiet else sys.stdout)
+    except OSError as exc:  # e.g. SUPPORT_DATA_DIR names a file, or a folder that cannot be created
+        reason = exc.strerror or str(exc)
+        print(f"support: error: cannot use {settings.data_dir} as SUPPORT_DATA_DIR: {reason}", file=sys.stderr)
+        return 2
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
         return func(args, settings)
     except InvalidRequest as exc:
         print(f"support: error: {exc}", file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError as exc:
+        logger.exception("command failed")
+        if isinstance(exc, sqlite3.OperationalError):  # locked, disk full...: not damage
+            print(f"support: error: {exc} (details in {settings.data_dir / 'support.log'})", file=sys.stderr)
+            return 1
+        # A damaged file is left as it is, for a backup or a repair; reset is the last resort.
+        print(
+            f"support: error: a database in {settings.data_dir} is damaged ({exc}); restore it from a backup, "
+            "or start over with `support reset`",
+            file=sys.stderr,
+        )
+        return 1
     except Exception as exc:  # an operator gets one line, the log gets the traceback
         logger.exception("command failed")
         print(f"support: error: {exc} (details in {settings.data_dir / 'support.log'})", file=sys.stderr)

@@ -8,6 +8,7 @@ crash or a second resume never pays twice.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -22,10 +23,12 @@ from graph.state import AGENT_NAMES, State
 from nodes import replies
 from nodes.deps import Deps
 from tools.accounts import get_account_summary
-from tools.errors import ApprovalAlreadyDecided
+from tools.errors import ApprovalAlreadyDecided, NothingToRefund
 from tools.refunds import decide_approval
 
 __all__ = ["Decision", "approval_request", "make_approval_node", "parse_decision"]
+
+logger = logging.getLogger("support.approval")
 
 
 class Decision(BaseModel):
@@ -100,19 +103,26 @@ def make_approval_node(deps: Deps) -> Callable[..., dict[str, Any]]:
         pending = state.get("pending_approval")
         if not pending:
             return {"next": "end"}
-        # Values are matched to interrupt() calls by order, so an unusable answer simply asks again.
-        while (decision := parse_decision(interrupt(approval_request(pending)), default_by=_caller_name())) is None:
-            pass
-        try:
-            decided = decide_approval(
-                deps.db,
-                pending["approval_id"],
-                approve=decision.decision == "approve",
-                by=decision.by,
-                note=decision.note,
-            )
-        except ApprovalAlreadyDecided as exc:  # someone else decided first: report what stands
-            decided = exc.approval
+        # Values are matched to interrupt() calls by order, so an answer that cannot be applied
+        # simply asks again: the thread keeps waiting and the approval stays pending, never lost.
+        while True:
+            decision = parse_decision(interrupt(approval_request(pending)), default_by=_caller_name())
+            if decision is None:
+                continue
+            try:
+                decided = decide_approval(
+                    deps.db,
+                    pending["approval_id"],
+                    approve=decision.decision == "approve",
+                    by=decision.by,
+                    note=decision.note,
+                )
+            except ApprovalAlreadyDecided as exc:  # someone else decided first: report what stands
+                decided = exc.approval
+            except NothingToRefund:  # refunded elsewhere meanwhile: only a rejection can settle it now
+                logger.warning("approval %s cannot be approved: nothing left to refund", pending["approval_id"])
+                continue
+            break
         account = get_account_summary(deps.db, runtime.context.customer_id).model_dump(mode="json")
         reply = AIMessage(content=replies.approval_outcome(decided.model_dump(mode="json")), name=AGENT_NAMES["refund"])
         return {"messages": [reply], "pending_approval": None, "account": account, "next": "end"}

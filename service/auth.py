@@ -18,7 +18,9 @@ from typing import Any
 
 from langgraph_sdk import Auth
 
+from service.errors import InvalidRequest
 from service.tokens import Principal, TokenError, TokenRegistry, bearer_token
+from service.validation import check_message, message_text
 
 __all__ = ["auth", "principal_of", "registry"]
 
@@ -144,6 +146,7 @@ async def customer_runs(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreat
     if kwargs.get("command"):
         raise _forbidden("customers may not resume or steer a run; a manager decides approvals")
     kwargs["context"] = {"customer_id": customer}  # identity comes from the token, never the body
+    _check_input(kwargs.get("input"))
     metadata = value.get("metadata")
     if isinstance(metadata, dict):
         metadata[OWNER_KEY] = customer  # stamps a thread this run creates
@@ -153,6 +156,20 @@ async def customer_runs(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreat
             status_code=409, detail="this conversation is waiting for a manager's decision on a refund"
         )
     return {OWNER_KEY: customer}
+
+
+def _check_input(payload: Any) -> None:
+    """The same limits as the CLI and the Python API: a customer's new message is not empty or over-long."""
+    messages = payload.get("messages") if isinstance(payload, dict) else None
+    if not isinstance(messages, list) or not messages:
+        return  # no new message in this run: nothing to check
+    try:
+        for message in messages:
+            text = check_message(message_text(message))
+            if isinstance(message, dict) and isinstance(message.get("content"), str):
+                message["content"] = text  # stored as the CLI stores it: no control characters
+    except InvalidRequest as exc:
+        raise Auth.exceptions.HTTPException(status_code=400, detail=str(exc)) from exc
 
 
 async def _waiting_for_manager(thread_id: str, customer: str) -> bool:

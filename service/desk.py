@@ -29,7 +29,8 @@ from nodes import replies
 from nodes.conversation import visible_transcript
 from nodes.deps import Deps
 from service.errors import InvalidRequest
-from service.settings import MAX_MESSAGE_CHARS, Settings
+from service.settings import Settings
+from service.validation import check_message
 from tools.accounts import customer_exists
 from tools.errors import ApprovalAlreadyDecided, NothingToRefund
 from tools.records import Approval
@@ -126,11 +127,7 @@ class SupportDesk:
             on_text: Called with each piece of the reply as it is written: model tokens as they
                 arrive from the provider, and replies written by code as whole messages.
         """
-        text = (message or "").strip()
-        if not text:
-            raise InvalidRequest("the message is empty")
-        if len(text) > MAX_MESSAGE_CHARS:
-            raise InvalidRequest(f"the message is {len(text)} characters long; the limit is {MAX_MESSAGE_CHARS}")
+        text = check_message(message)
         if not customer_exists(self.db, customer_id):
             raise InvalidRequest(f"unknown customer {customer_id!r}")
         thread_id = thread_id or f"thr_{uuid.uuid4().hex[:12]}"
@@ -227,7 +224,7 @@ class SupportDesk:
             raise InvalidRequest(
                 f"approval {approval_id} was already {exc.approval.status} by {exc.approval.decided_by}"
             ) from exc
-        except NothingToRefund as exc:
+        except NothingToRefund as exc:  # e.g. a second request for a charge another approval already refunded
             raise InvalidRequest(f"{exc}; reject it with a reason instead") from exc
         if approval.status != "pending" and not waiting:
             raise InvalidRequest(f"approval {approval_id} was already {approval.status} by {approval.decided_by}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 from typing import Any
 
 import pytest
@@ -170,3 +171,49 @@ def pause_in(desk: SupportDesk, thread_id: str, message: str) -> dict[str, Any]:
     result = desk.ask(message, customer_id="cust_001", thread_id=thread_id)
     assert result["pending_approval"] is not None, result
     return result
+
+
+def test_approving_a_second_request_for_a_refunded_charge_is_refused_and_stays_pending(desk: SupportDesk) -> None:
+    first = pause(desk)["pending_approval"]["approval_id"]
+    second_thread = pause(desk)  # the same charge asked about again in another conversation
+    second = second_thread["pending_approval"]["approval_id"]
+    assert second != first
+    desk.decide(first, approve=True, by="maya")
+    with pytest.raises(InvalidRequest, match=r"nothing left to refund.*reject"):
+        desk.decide(second, approve=True, by="maya")
+    assert len(list_refunds(desk.db, order_id="ord_301")) == 1
+    still = get_approval(desk.db, second)
+    assert still is not None and still.status == "pending"
+    assert desk.graph.get_state(desk._config(second_thread["thread_id"])).interrupts  # not lost: still waiting
+    outcome = desk.decide(second, approve=False, by="maya", note="already refunded under " + first)
+    assert outcome["approval"]["status"] == "rejected"
+
+
+def test_control_characters_never_reach_a_managers_screen(desk: SupportDesk) -> None:
+    result = pause(desk, message="Please refund the \x1b[8m$899 seat pack\x1b[0m\x07, bought by mistake.\r\nThanks")
+    approval = get_approval(desk.db, result["pending_approval"]["approval_id"])
+    assert approval is not None
+    assert "$899 seat pack" in approval.reason and "bought by mistake" in approval.reason
+    assert not [c for c in approval.reason if unicodedata.category(c) == "Cc"]  # no ESC, BEL or CR left
+    human = desk.graph.get_state(desk._config(result["thread_id"])).values["messages"][0]
+    assert not [c for c in human.text if c != "\n" and unicodedata.category(c) == "Cc"]
+    with pytest.raises(InvalidRequest, match="empty"):
+        desk.ask("\x1b\x00\x07 \r\n", customer_id="cust_003")
+
+
+def test_a_direct_resume_that_cannot_be_applied_keeps_the_thread_waiting(desk: SupportDesk) -> None:
+    first = pause(desk)["pending_approval"]["approval_id"]
+    second = pause(desk)  # the same charge, another conversation
+    desk.decide(first, approve=True, by="maya")
+    config = desk._config(second["thread_id"])
+    context = Context(customer_id="cust_003")
+    desk.graph.invoke(Command(resume={"type": "accept"}), config, context=context)  # e.g. from Studio
+    assert desk.graph.get_state(config).interrupts  # still waiting, no error
+    still = get_approval(desk.db, second["pending_approval"]["approval_id"])
+    assert still is not None and still.status == "pending"
+    assert len(list_refunds(desk.db, order_id="ord_301")) == 1
+    desk.graph.invoke(Command(resume={"type": "response", "args": "Already refunded"}), config, context=context)
+    assert not desk.graph.get_state(config).interrupts
+    decided = get_approval(desk.db, second["pending_approval"]["approval_id"])
+    assert decided is not None and decided.status == "rejected" and decided.note == "Already refunded"
+    assert "Already refunded" in desk.history(second["thread_id"])[-1]["text"]

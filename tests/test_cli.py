@@ -137,3 +137,49 @@ def test_reset_recreates_the_seed_data(tmp_path: Path) -> None:
     assert run(tmp_path, "reset").returncode == 0
     again = ok_json(tmp_path, "ask", "--customer", "cust_001", "--json", "I was charged twice this month, refund me")
     assert "refunded" in again["response"].lower()
+
+
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_a_data_dir_that_is_a_file_is_one_line_exit_2(tmp_path: Path, below: str) -> None:
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("keep me\n")
+    proc = run(a_file / below if below else a_file, "customers")
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr.count("\n") == 1 and "SUPPORT_DATA_DIR" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert a_file.read_text() == "keep me\n"
+
+
+def test_a_damaged_database_is_named_in_one_line_and_left_as_it_is(tmp_path: Path) -> None:
+    ok_json(tmp_path, "customers")
+    db = tmp_path / "support.db"
+    with db.open("r+b") as f:
+        f.truncate(10_000)
+    proc = run(tmp_path, "approvals", "list")
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.count("\n") == 1 and "damaged" in proc.stderr and "support reset" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert db.stat().st_size == 10_000  # nothing overwritten: a backup or a repair is still possible
+
+
+def test_chat_as_an_unknown_customer_stops_at_once(tmp_path: Path) -> None:
+    proc = run(tmp_path, "chat", "--customer", "cust_999", input_text="hello\nhi again\nquit\n")
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr.count("\n") == 1 and "unknown customer" in proc.stderr
+    assert "you>" not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "needle"),
+    [
+        (("history",), "the thread id"),
+        (("chat",), "'quit'"),
+        (("approvals", "approve"), "apr_0001"),
+        (("approvals", "reject"), "apr_0001"),
+        (("reset",), "cannot be undone"),
+    ],
+)
+def test_help_explains_arguments_and_consequences(tmp_path: Path, command: tuple[str, ...], needle: str) -> None:
+    proc = run(tmp_path, *command, "--help")
+    assert proc.returncode == 0
+    assert needle in " ".join(proc.stdout.split())

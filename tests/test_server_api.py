@@ -50,6 +50,28 @@ def pause_for_approval(server: LiveServer, customer: str, text: str) -> tuple[Sy
 
 
 @pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("   ", "empty"),
+        ("\x1b\x00\x07 \r\n", "empty"),
+        ("x" * 8001, "limit is 8000"),
+        ([{"type": "text", "text": "y" * 8001}], "limit is 8000"),
+    ],
+)
+def test_an_empty_or_overlong_message_is_a_400_and_runs_nothing(
+    live_server: LiveServer, content: Any, needle: str
+) -> None:
+    client = live_server.client(customer_token("cust_002"))
+    thread = client.threads.create()
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        client.runs.wait(thread["thread_id"], ASSISTANT, input={"messages": [{"role": "user", "content": content}]})
+    assert refused.value.response.status_code == 400
+    assert needle in refused.value.response.json()["detail"]
+    assert client.runs.list(thread["thread_id"]) == []
+    assert not (client.threads.get(thread["thread_id"]).get("values") or {}).get("messages")
+
+
+@pytest.mark.parametrize(
     ("customer", "text", "agent"),
     [
         ("cust_001", "What exactly was the $49.99 charge on my card this month?", "BillingAgent"),
