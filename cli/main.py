@@ -70,7 +70,7 @@ def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 result = desk.ask(line, customer_id=args.customer, thread_id=thread, on_text=printer)
             except InvalidRequest as exc:
-                print(f"error: {exc}")
+                print(f"error: {exc}", file=sys.stderr)
                 if thread is None or "thread" not in str(exc):
                     continue
                 return 2
