@@ -208,14 +208,18 @@ def _malformed(spec: AgentSpec, state: State, ai: AIMessage, calls: int, problem
         answers.append(_tool_message({"id": bad.get("id") or "", "name": bad.get("name")}, detail, error=True))
     for tc in ai.tool_calls:
         answers.append(_tool_message(tc, f"Not run: {problem}; fix it and call again.", error=True))
+    return _retry_once(
+        spec, scratch, [ai, *answers], calls, f"{spec.name} made a malformed tool call twice ({problem})"
+    )
+
+
+def _retry_once(
+    spec: AgentSpec, scratch: list[AnyMessage], messages: list[AnyMessage], calls: int, error: str
+) -> dict[str, Any]:
+    """Send the agent its own error once; a second failure in the same turn ends in the fallback."""
     if _had_invalid_handoff(scratch):
-        return {
-            "messages": [ai, *answers],
-            "next": "fallback",
-            "error": f"{spec.name} made a malformed tool call twice ({problem})",
-            "model_calls": calls,
-        }
-    return {"messages": [ai, *answers], "next": spec.key, "model_calls": calls}
+        return {"messages": messages, "next": "fallback", "error": error, "model_calls": calls}
+    return {"messages": messages, "next": spec.key, "model_calls": calls}
 
 
 def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int) -> dict[str, Any]:
@@ -231,14 +235,7 @@ def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int
             else _tool_message(tc, f"Not run: the call to {tool.name} had invalid arguments.", error=True)
             for tc in ai.tool_calls
         ]
-        if _had_invalid_handoff(scratch):
-            return {
-                "messages": [ai, *answers],
-                "next": "fallback",
-                "error": f"{spec.name} made an invalid {tool.name} twice",
-                "model_calls": calls,
-            }
-        return {"messages": [ai, *answers], "next": spec.key, "model_calls": calls}
+        return _retry_once(spec, scratch, [ai, *answers], calls, f"{spec.name} made an invalid {tool.name} twice")
 
     target_name = AGENT_NAMES[tool.target]
     entry = {
