@@ -248,8 +248,7 @@ def _server_section(server: dict[str, Any] | None, throughput: list[dict[str, An
             ),
             "The queue wait is the time the in-memory runtime of `langgraph dev` takes to pick a new run up",
             "(its worker sleeps 0.5 s between looks at the queue when it found nothing: `Runs.next` in",
-            "`langgraph_runtime_inmem`); the execution is the graph's own work. A production server with a",
-            "real queue does not poll like this.",
+            "`langgraph_runtime_inmem`); the execution is the graph's own work.",
             "",
         ]
     return out
