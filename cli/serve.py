@@ -12,7 +12,7 @@ __all__ = ["add_serve_parser"]
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from service.server import serve  # imported here so `support --help` stays instant
 
-    return serve(settings.data_dir, host=args.host, port=args.port, jobs=args.jobs)
+    return serve(settings.data_dir, host=args.host, port=args.port, jobs=args.jobs, studio=args.studio)
 
 
 def add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,4 +24,10 @@ def add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     serve.add_argument("--port", type=int, default=2024, help="port to listen on (default 2024)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--jobs", type=int, default=8, help="runs processed at once (default 8)")
+    serve.add_argument(
+        "--studio",
+        action="store_true",
+        help="let LangGraph Studio (https://smith.langchain.com) connect without a token, as a manager; "
+        "loopback hosts only (also SUPPORT_STUDIO_ACCESS=1)",
+    )
     serve.set_defaults(func=_cmd_serve)

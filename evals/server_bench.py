@@ -36,7 +36,6 @@ _OWN_SERVER_ENV = {
     "SUPPORT_MODEL": "offline",
     "SUPPORT_TODAY": DEFAULT_TODAY.isoformat(),
     "SUPPORT_DEMO_TOKENS": "1",
-    "SUPPORT_STUDIO_ACCESS": "0",
     "LOG_COLOR": "false",
     "LOG_LEVEL": "INFO",  # the worker then logs each run's queue wait and execution time, read back below
 }

@@ -6,19 +6,20 @@ with ``metadata.customer_id`` and every read, search and run is filtered on it. 
 a run's context is always taken from the token, whatever the request says, and a customer can
 never send a command (so never resume a manager's approval). A manager token may do everything.
 
-LangGraph Studio talks to `langgraph dev` with its own scheme, which the server accepts without
-a token. Such requests count as a manager unless ``SUPPORT_STUDIO_ACCESS=0``.
+LangGraph Studio talks to `langgraph dev` with its own token-less scheme. Such requests count as a
+manager only where `service.studio_access` lets them through (off by default; see there); the
+handlers below refuse them again whenever the switch is off.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 from langgraph_sdk import Auth
 
 from service.errors import InvalidRequest
+from service.studio_access import StudioPolicy
 from service.tokens import Principal, TokenError, TokenRegistry, bearer_token
 from service.validation import check_message, message_text
 
@@ -40,7 +41,8 @@ async def registry() -> TokenRegistry:
 
 
 def _studio_allowed() -> bool:
-    return os.environ.get("SUPPORT_STUDIO_ACCESS", "1").strip().lower() not in ("0", "false", "no", "off")
+    policy = StudioPolicy.from_env()
+    return policy.enabled and policy.dev_server
 
 
 def principal_of(user: Any) -> Principal | None:
@@ -61,7 +63,7 @@ def _customer(ctx: Auth.types.AuthContext) -> str | None:
     """The customer id of a customer caller; None for a manager or Studio (when allowed)."""
     if isinstance(ctx.user, Auth.types.StudioUser):
         if not _studio_allowed():
-            raise _forbidden("Studio access is turned off on this server (SUPPORT_STUDIO_ACCESS=0)")
+            raise _forbidden("Studio access is off on this server; send Authorization: Bearer <token>")
         return None
     principal = principal_of(ctx.user)
     return principal.customer_id if principal and principal.role == "customer" else None

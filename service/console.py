@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from service.auth import registry
 from service.resume import DecisionConflict, UnknownApproval, database, decide_and_resume, resume_stranded
+from service.studio_access import StudioGate
 from service.tokens import Principal, TokenError, bearer_token
 from tools.records import Approval
 from tools.refunds import get_approval, list_approvals
@@ -194,5 +196,8 @@ app = Starlette(
         Route("/approvals/api/approvals/{approval_id}/reject", reject, methods=["POST"]),
     ],
     exception_handlers={_Refused: _refused},
+    # `langgraph dev` runs our app's middleware ahead of its own routes and auth: the one place that
+    # sees Studio's token-less header before the server turns it into a manager.
+    middleware=[Middleware(StudioGate)],
     lifespan=_lifespan,
 )

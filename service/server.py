@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, TextIO
 
 from service.errors import InvalidRequest
+from service.studio_access import StudioPolicy, is_loopback
 
 __all__ = [
     "PROJECT_ROOT",
@@ -31,6 +32,7 @@ __all__ = [
     "free_port",
     "server_command",
     "server_env",
+    "studio_env",
     "wait_until_ready",
     "write_runtime_config",
 ]
@@ -114,6 +116,32 @@ def server_env(data_dir: Path, base: Mapping[str, str] | None = None) -> dict[st
     return env
 
 
+def studio_env(config: Path, *, host: str, enabled: bool, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables that turn Studio's token-less access on (or leave it off) for a server on ``host``.
+
+    On, the Studio origins join the CORS allow-list of the runtime ``langgraph.json`` (only there:
+    the API answers no other origin). Off, ``SUPPORT_STUDIO_ACCESS`` is pinned to ``0`` so a value
+    left in the shell cannot turn it on behind the operator's back.
+
+    Raises:
+        InvalidRequest: Studio access was asked for on a host other than loopback.
+    """
+    if not enabled:
+        return {"SUPPORT_STUDIO_ACCESS": "0"}
+    if not is_loopback(host):
+        raise InvalidRequest(f"--studio works only on a loopback host (127.0.0.1), not {host}: Studio needs no token")
+    origins = sorted(StudioPolicy.from_env(base).origins)
+    data = json.loads(config.read_text(encoding="utf-8"))
+    cors = dict((data.get("http") or {}).get("cors") or {})
+    cors["allow_origins"] = origins
+    return {"SUPPORT_STUDIO_ACCESS": "1", "CORS_CONFIG": json.dumps(cors)}
+
+
+def studio_requested(env: Mapping[str, str] | None = None) -> bool:
+    """Did the operator turn Studio access on in the environment (``SUPPORT_STUDIO_ACCESS=1``)?"""
+    return StudioPolicy.from_env(env).enabled
+
+
 def wait_until_ready(base_url: str, process: subprocess.Popen[Any], *, timeout: float = 60.0) -> bool:
     """Poll ``/ok`` until the server answers; False if it exits or the time runs out."""
     deadline = time.monotonic() + timeout
@@ -149,6 +177,7 @@ class ManagedServer:
         jobs: Runs processed at once.
         env: Variables set for the server on top of this process's environment.
         drop_env: Variables removed from the server's environment.
+        studio: Let Studio's token-less requests in (loopback only), as ``support serve --studio`` does.
     """
 
     def __init__(
@@ -160,8 +189,10 @@ class ManagedServer:
         env: Mapping[str, str] | None = None,
         drop_env: tuple[str, ...] = (),
         log_path: Path | None = None,
+        studio: bool = False,
     ) -> None:
         self.data_dir = data_dir
+        self.studio = studio
         self.host = "127.0.0.1"
         self.port = port or free_port(self.host)
         self.jobs = jobs
@@ -184,6 +215,7 @@ class ManagedServer:
         env = server_env(self.data_dir)
         for var in self._drop_env:
             env.pop(var, None)
+        env.update(studio_env(config, host=self.host, enabled=self.studio, base=env))
         env.update(self._extra_env)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("a", encoding="utf-8")
@@ -237,7 +269,15 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def serve(data_dir: Path, *, host: str, port: int, jobs: int = DEFAULT_JOBS, out: TextIO = sys.stdout) -> int:
+def serve(
+    data_dir: Path,
+    *,
+    host: str,
+    port: int,
+    jobs: int = DEFAULT_JOBS,
+    studio: bool = False,
+    out: TextIO = sys.stdout,
+) -> int:
     """Run the server in the foreground until Ctrl-C; returns its exit status.
 
     Raises:
@@ -251,11 +291,11 @@ def serve(data_dir: Path, *, host: str, port: int, jobs: int = DEFAULT_JOBS, out
     if not port_is_free(host, port):
         raise InvalidRequest(f"port {port} on {host} is in use (another server?); choose one with --port")
     config = write_runtime_config(data_dir)
+    env = server_env(data_dir)
+    env.update(studio_env(config, host=host, enabled=studio or studio_requested(), base=env))
     addresses = ServerAddresses(host, port)
     print(f"Starting the LangGraph server (data in {data_dir.resolve()})…", file=out, flush=True)
-    process = subprocess.Popen(
-        server_command(config, host=host, port=port, jobs=jobs), cwd=config.parent, env=server_env(data_dir)
-    )
+    process = subprocess.Popen(server_command(config, host=host, port=port, jobs=jobs), cwd=config.parent, env=env)
     try:
         if not wait_until_ready(addresses.api, process):
             process.terminate()
@@ -263,8 +303,12 @@ def serve(data_dir: Path, *, host: str, port: int, jobs: int = DEFAULT_JOBS, out
             return process.wait() or 1
         print(
             f"\n  API:      {addresses.api}   (docs: {addresses.docs})\n"
-            f"  Studio:   {addresses.studio}\n"
-            f"  Console:  {addresses.console}   (demo manager token: demo-manager)\n"
+            + (
+                f"  Studio:   {addresses.studio}\n"
+                if env["SUPPORT_STUDIO_ACCESS"] == "1"
+                else "  Studio:   off (support serve --studio turns it on, for this machine only)\n"
+            )
+            + f"  Console:  {addresses.console}   (demo manager token: demo-manager)\n"
             f"\nCustomer tokens: demo-cust_001 … demo-cust_005. Press Ctrl-C to stop; state is kept.\n",
             file=out,
             flush=True,

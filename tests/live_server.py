@@ -31,13 +31,13 @@ def customer_token(customer_id: str) -> str:
 class LiveServer(ManagedServer):
     """The product's `ManagedServer` with the tests' fixed day, no real model and a second manager."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, studio: bool = False) -> None:
         super().__init__(
             data_dir,
             jobs=8,
+            studio=studio,
             env={
                 "SUPPORT_TODAY": TODAY.isoformat(),
-                "SUPPORT_STUDIO_ACCESS": "0",
                 "SUPPORT_MANAGER_TOKENS": "second-manager=Sam",
                 "LOG_COLOR": "false",
             },
