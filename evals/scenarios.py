@@ -1,8 +1,9 @@
 """The scenario suite: multi-turn conversations with checks on the outcome, in the manner of tau-bench.
 
 A scenario is a JSON file under `evals/scenarios/`: a customer, the messages they send, how a
-scripted customer answers the agent's questions, what a scripted manager decides when a refund
-waits for approval, and what must be true at the end. Outcomes are checked on the database end
+scripted customer answers the agent's questions (a proposal nobody scripted an answer for is
+answered "yes"), what a scripted manager decides when a refund waits for approval, and what must
+be true at the end. Outcomes are checked on the database end
 state (compared exactly, so any path to the right state passes), the final agent, and facts the
 replies must and must never contain. Every run starts from a fresh data directory and a fixed day.
 """
@@ -36,6 +37,8 @@ SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
 # A scripted customer never talks forever, even to an agent that keeps asking.
 MAX_MESSAGES = 12
+# What the scripted customer says to a pending proposal when the scenario scripts no answer.
+AUTO_YES = "yes"
 
 AGENTS = Literal["TriageAgent", "BillingAgent", "RefundAgent", "FAQAgent", "EscalationAgent", "FallbackAgent"]
 
@@ -148,6 +151,11 @@ def _converse(desk: SupportDesk, scenario: Scenario) -> dict[str, Any]:
                 unused.remove(answer)
                 pending_turns.insert(0, answer.say)
                 break
+        else:
+            if result.get("pending_proposal"):
+                # The scripted customer agrees to whatever is proposed unless the scenario says otherwise:
+                # a desk that proposes what nobody asked for is then caught on the database end state.
+                pending_turns.insert(0, AUTO_YES)
     return {
         "transcript": transcript,
         "final_agent": final_agent,

@@ -8,11 +8,12 @@ from langgraph.graph.state import CompiledStateGraph
 
 from graph.context import Context
 from graph.handoffs import HANDOFF_TOOLS
-from graph.routing import make_router, route_after_intake
+from graph.routing import make_router
 from graph.state import InputState, OutputState, State
 from nodes.agent import AgentSpec, make_agent_node
 from nodes.approval import make_approval_node
 from nodes.billing import BILLING
+from nodes.confirm import CONFIRM_DESTINATIONS, make_confirm_node
 from nodes.deps import Deps
 from nodes.escalation import make_escalation_node
 from nodes.fallback import make_fallback_node
@@ -39,9 +40,10 @@ def tools_targets() -> list[str]:
 
 
 def build_workflow(deps: Deps) -> StateGraph[State, Context, InputState, OutputState]:
-    """The uncompiled graph: intake, four agents, tools, approval, escalation and fallback."""
+    """The uncompiled graph: intake, confirm, four agents, tools, approval, escalation and fallback."""
     workflow = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
     workflow.add_node("intake", make_intake_node(deps))
+    workflow.add_node("confirm", make_confirm_node(deps), destinations=CONFIRM_DESTINATIONS)
     for key, spec in AGENTS.items():
         workflow.add_node(key, make_agent_node(spec, deps))
     workflow.add_node("tools", make_tools_node(deps, AGENTS))
@@ -50,7 +52,7 @@ def build_workflow(deps: Deps) -> StateGraph[State, Context, InputState, OutputS
     workflow.add_node("fallback", make_fallback_node(deps))
 
     workflow.add_edge(START, "intake")
-    workflow.add_conditional_edges("intake", route_after_intake, ["triage", "billing", "refund", "faq"])
+    workflow.add_edge("intake", "confirm")
     for key, spec in AGENTS.items():
         router = make_router(agent_targets(spec))
         workflow.add_conditional_edges(key, router, router.targets)

@@ -27,7 +27,7 @@ def _out_of_steps(state: State) -> bool:
 
 
 def route_after_intake(state: State) -> str:
-    """A follow-up goes straight to the specialist who owns the conversation."""
+    """A follow-up goes straight to the specialist who owns the conversation (read by the confirm node)."""
     active = state.get("active_agent", "triage")
     return active if active in ("billing", "refund", "faq") else "triage"
 

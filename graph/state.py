@@ -48,6 +48,7 @@ class OutputState(TypedDict, total=False):
     routed_to: list[str]
     routing_metadata: list[dict[str, Any]]
     pending_approval: dict[str, Any] | None
+    proposal: dict[str, Any] | None
     model_calls: int
 
 
@@ -58,6 +59,7 @@ class State(InputState, total=False):
     account: dict[str, Any] | None  # AccountSummary as JSON, loaded once per thread
     active_agent: AgentKey  # who owns the conversation; a follow-up goes straight to them
     handoff: dict[str, Any] | None  # the latest handoff record, shown to the receiving specialist
+    proposal: dict[str, Any] | None  # tools.proposals.Proposal waiting for the customer's yes, as JSON
 
     # Per turn.
     next: NextStep  # set by every node, read by the routers

@@ -21,7 +21,7 @@ __all__ = ["is_money_matter", "make_fallback_node"]
 logger = logging.getLogger("support.incident")
 
 _MONEY_AGENTS = frozenset({AGENT_NAMES["billing"], AGENT_NAMES["refund"]})
-_MONEY_CALLS = frozenset({"transfer_to_billing", "transfer_to_refund", "process_refund", "change_plan"})
+_MONEY_CALLS = frozenset({"transfer_to_billing", "transfer_to_refund", "propose_refund", "propose_plan_change"})
 
 
 def is_money_matter(state: State) -> bool:

@@ -12,10 +12,97 @@ __all__ = [
     "awaiting_approval",
     "escalated",
     "fallback",
-    "one_refund_at_a_time",
+    "one_proposal_at_a_time",
+    "plan_changed",
+    "proposal",
+    "proposal_cancelled",
+    "proposal_not_done",
     "refund_outcome",
     "still_waiting",
+    "unclear_amount",
 ]
+
+CONFIRM = 'Reply "yes" to go ahead, or "no" to cancel.'
+
+
+def _date(value: Any) -> str:
+    """``2026-12-01`` -> ``December 1, 2026``."""
+    from datetime import date
+
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def proposal(terms: dict[str, Any]) -> str:
+    """A proposal's exact terms in plain words, ending with how to confirm. Nothing has happened yet."""
+    kind = terms["kind"]
+    if kind == "plan_change":
+        q = terms["quote"]
+        change = "more" if q["monthly_difference"] >= 0 else "less"
+        text = (
+            f"I can switch you from the {q['old_plan_name']} plan ({_money(q['old_monthly_price'])}/month) to the "
+            f"{q['new_plan_name']} plan at {_money(q['new_monthly_price'])}/month, "
+            f"{_money(abs(q['monthly_difference']))} {change} per month, starting today."
+        )
+        prorated = float(q["prorated_amount"])
+        if prorated > 0:
+            text += f" For the rest of this billing period, {_money(prorated)} is added to your next invoice."
+        elif prorated < 0:
+            text += f" For the rest of this billing period, {_money(-prorated)} is credited on your next invoice."
+        if q.get("next_renewal"):
+            text += f" Your next renewal is on {_date(q['next_renewal'])}."
+        if q.get("gained"):
+            text += f" You'd gain {', '.join(q['gained'][:4])}."
+        if q.get("lost"):
+            text += f" You'd lose {', '.join(q['lost'][:4])}."
+        return f"{text} {CONFIRM}"
+    order = terms["order_id"]
+    what = f"{order} ({terms['charge_description']})" if terms.get("charge_description") else order
+    if kind == "refund":
+        return (
+            f"I can refund {_money(terms['amount'])} for {what}. {terms['explanation']} "
+            f"Nothing has been refunded yet. {CONFIRM}"
+        )
+    return (
+        f"A refund of {_money(terms['amount'])} for {what} needs a manager's approval: {terms['explanation']}"
+        " I can send the request to a manager now, and you'll get the decision in this conversation. "
+        f"{CONFIRM}"
+    )
+
+
+def unclear_amount(figures: list[str]) -> str:
+    """A figure code could not read for sure: ask, never guess."""
+    shown = ", ".join(f'"{f}"' for f in figures)
+    return (
+        f"I want to get the amount exactly right and I can't read {shown} for sure. "
+        "How much would you like back, in dollars?"
+    )
+
+
+def proposal_cancelled(terms: dict[str, Any]) -> str:
+    if terms["kind"] == "plan_change":
+        return f"OK, I won't change your plan: you stay on {terms['quote']['old_plan_name']}. Anything else?"
+    order = terms["order_id"]
+    return f"OK, I won't do anything with {order}: nothing was refunded or sent for approval. Anything else?"
+
+
+def proposal_not_done(terms: dict[str, Any], why: str) -> str:
+    """The customer said yes, but the facts changed since the proposal: nothing was done."""
+    return f"I couldn't do that after all, so nothing was changed: {why} Tell me if you'd like me to look again."
+
+
+def plan_changed(change: dict[str, Any], terms: dict[str, Any]) -> str:
+    q = terms["quote"]
+    return (
+        f"Done: you're now on the {q['new_plan_name']} plan at {_money(change['new_monthly_price'])}/month "
+        f"(previously {q['old_plan_name']}), from {_date(change['effective_date'])}. "
+        "You'll get a confirmation email."
+    )
+
+
+def one_proposal_at_a_time(what: list[str]) -> str:
+    """Said after a proposal when the model proposed more in the same breath: those were not proposed."""
+    return f"One thing at a time: once this is settled, ask me again about {', '.join(what)}."
 
 
 def _money(amount: float) -> str:
@@ -43,12 +130,6 @@ def refund_outcome(outcome: dict[str, Any]) -> str:
             "or tell me the date and amount of the charge?"
         )
     return f"I'm sorry, I can't refund {order}. {outcome['explanation']}"
-
-
-def one_refund_at_a_time(order_ids: list[str]) -> str:
-    """Said after a refund when the model asked for more in the same breath: those were not run."""
-    listed = ", ".join(order_ids)
-    return f"I handle one refund at a time, so nothing was done yet for {listed}: just ask me again for it."
 
 
 def awaiting_approval(approval: dict[str, Any]) -> str:

@@ -1,4 +1,9 @@
-"""Runs the data tools an agent asked for, for the authenticated customer only."""
+"""Runs the data tools an agent asked for, for the authenticated customer only.
+
+A tool that proposes (a refund, a plan change) leaves a `Proposal` here; this node stores it in
+the state and ends the turn with its terms in code-written words. Only the customer's yes, in
+`nodes.confirm`, executes it.
+"""
 
 from __future__ import annotations
 
@@ -12,19 +17,19 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.state import State
-from nodes.agent import AgentSpec
+from nodes import replies
+from nodes.agent import AgentSpec, turn_messages
 from nodes.deps import Deps
-from tools.accounts import get_account_summary
 from tools.agent_tools import AGENT_TOOLS, ToolContext, ToolResult, run_tool
 
 __all__ = ["make_tools_node"]
 
 logger = logging.getLogger("support.tools")
 
-# Tools that change money or the plan run once per model message. A model that asks for two
-# refunds in parallel gets the first, and the second is answered "not run" (and the customer told
-# so) instead of being paid where the reply, which states one outcome, would not mention it.
-ONE_PER_MESSAGE = frozenset({"process_refund", "change_plan"})
+# One proposal at a time: the customer says yes to one set of terms. A model that proposes two
+# things in one message gets the first, and the rest are answered "not run" (and the customer is
+# told so) instead of being silently dropped.
+PROPOSING = frozenset(name for name, tool in AGENT_TOOLS.items() if tool.proposes)
 
 
 def make_tools_node(deps: Deps, agents: Mapping[str, AgentSpec]) -> Callable[..., dict[str, Any]]:
@@ -36,21 +41,22 @@ def make_tools_node(deps: Deps, agents: Mapping[str, AgentSpec]) -> Callable[...
             db=deps.db,
             customer_id=runtime.context.customer_id,
             thread_id=str(config.get("configurable", {}).get("thread_id", "")),
+            customer_text=turn_messages(state)[0].text,
         )
         results: list[ToolResult] = []
         messages: list[AnyMessage] = []
-        ran: set[str] = set()
+        proposed = False
         try:
             for call in calls:
-                if call["name"] in ONE_PER_MESSAGE and call["name"] in ran:
+                if call["name"] in PROPOSING and proposed:
                     result = ToolResult(
                         call["name"],
                         False,
-                        {"error": "not run: one per message", "skipped": True, "args": call["args"]},
+                        {"error": "not run: one proposal at a time", "skipped": True, "args": call["args"]},
                     )
                 elif call["name"] in spec.data_tools:
-                    ran.add(call["name"])
                     result = run_tool(call["name"], call["args"], ctx)
+                    proposed = proposed or result.data.get("status") == "proposed"
                 else:  # offered to another agent, or invented: refuse, but still answer the call
                     result = ToolResult(call["name"], False, {"error": f"{call['name']} is not available here"})
                 results.append(result)
@@ -67,8 +73,14 @@ def make_tools_node(deps: Deps, agents: Mapping[str, AgentSpec]) -> Callable[...
             return {"next": "fallback", "error": f"tool failed: {exc}"}
 
         update: dict[str, Any] = {"messages": messages, "next": spec.key}
-        if any(r.ok and AGENT_TOOLS[r.name].changes_account for r in results):
-            update["account"] = get_account_summary(deps.db, ctx.customer_id).model_dump(mode="json")
+        proposal = next((r.data["proposal"] for r in results if r.data.get("status") == "proposed"), None)
+        if proposal is not None:
+            skipped = [str(r.data["args"].get("order_id") or r.name) for r in results if r.data.get("skipped")]
+            text = replies.proposal(proposal) + (f" {replies.one_proposal_at_a_time(skipped)}" if skipped else "")
+            update["messages"] = [*messages, AIMessage(content=text, name=spec.name)]
+            update["proposal"] = proposal
+            update["next"] = "end"
+            return update
         conclusion = spec.conclude(results) if spec.conclude else None
         if conclusion is not None:
             reply = AIMessage(content=conclusion.reply, name=spec.name)

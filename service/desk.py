@@ -171,12 +171,14 @@ class SupportDesk:
         turn = messages[values.get("turn_start", 0) :]
         last = next((m for m in reversed(turn) if isinstance(m, AIMessage) and not m.tool_calls and m.text), None)
         pending = values.get("pending_approval") if snapshot.interrupts else None
+        proposal = values.get("proposal") if not snapshot.interrupts else None
         return {
             "response": reply if reply is not None else (last.text if last else ""),
             "final_agent": agent or (last.name if last and last.name else AGENT_NAMES["triage"]),
             "routed_to": list(values.get("routed_to", [])),
             "metadata": list(values.get("routing_metadata", [])),
             "pending_approval": pending,
+            "pending_proposal": proposal,
             "thread_id": thread_id,
             "model_calls": 0 if reply is not None else int(values.get("model_calls", 0)),
             "usage": _usage(turn if reply is None else []),
@@ -253,7 +255,8 @@ def handle_customer_message(message: str, *, customer_id: str, thread_id: str | 
         A dict with `response` (the reply), `final_agent` (TriageAgent, BillingAgent, RefundAgent,
         FAQAgent, EscalationAgent or FallbackAgent), `routed_to` (the agents this message passed
         through), `metadata` (the validated handoff records), `pending_approval` (None or the
-        approval waiting for a manager), `thread_id` (pass it back to continue), `model_calls`
+        approval waiting for a manager), `pending_proposal` (None or the exact refund, approval
+        request or plan change waiting for the customer's "yes"), `thread_id` (pass it back to continue), `model_calls`
         and `usage` (token counts reported by the provider: `input_tokens`, `output_tokens` and
         `total_tokens` for the turn, `by_agent` with the same per agent, and `calls` with one
         entry per model call: agent, model and counts).

@@ -53,3 +53,13 @@ def desk(settings: Settings) -> Iterator[Any]:
 
     with SupportDesk(settings) as d:
         yield d
+
+
+def ask_and_confirm(desk: Any, message: str, *, customer_id: str, thread_id: str | None = None) -> dict[str, Any]:
+    """Send ``message`` and, as the customer would, say "yes" to the proposal it brings.
+
+    Fails if nothing was proposed: a test that expects money to move must see the desk ask first.
+    """
+    first = desk.ask(message, customer_id=customer_id, thread_id=thread_id)
+    assert first["pending_proposal"], first
+    return desk.ask("yes", customer_id=customer_id, thread_id=first["thread_id"])

@@ -23,9 +23,9 @@ def agent_of(request: dict[str, Any]) -> str:
     tools = set(tools_offered(request))
     if "transfer_to_faq" in tools:
         return "triage"
-    if "change_plan" in tools:
+    if "propose_plan_change" in tools:
         return "billing"
-    if "process_refund" in tools:
+    if "propose_refund" in tools:
         return "refund"
     if "search_faq" in tools:
         return "faq"
@@ -109,7 +109,7 @@ def _refund(request: dict[str, Any], text: str) -> Reply:
         order = duplicates[0]["order_id"] if duplicates else None
     if order is None:
         return Reply(content="Which charge do you mean? Please tell me its order id.")
-    return Reply(tool_calls=[("process_refund", {"order_id": order, "reason": text[:200]})])
+    return Reply(tool_calls=[("propose_refund", {"order_id": order, "reason": text[:200]})])
 
 
 def _faq(request: dict[str, Any]) -> Reply:

@@ -13,6 +13,7 @@ from graph.context import Context
 from service.desk import SupportDesk
 from service.errors import InvalidRequest
 from service.settings import Settings
+from tests.conftest import ask_and_confirm
 from tools.refunds import decide_approval, get_approval, list_refunds
 
 LARGE = "We bought the $899 seat pack by mistake last week, please refund it."
@@ -20,7 +21,7 @@ OLD = "I forgot to cancel, please refund order ord_401."
 
 
 def pause(desk: SupportDesk, customer: str = "cust_003", message: str = LARGE) -> dict[str, Any]:
-    result = desk.ask(message, customer_id=customer)
+    result = ask_and_confirm(desk, message, customer_id=customer)
     assert result["pending_approval"] is not None, result
     return result
 
@@ -168,7 +169,7 @@ def test_re_deciding_an_old_approval_never_decides_a_later_one_in_the_same_threa
 
 
 def pause_in(desk: SupportDesk, thread_id: str, message: str) -> dict[str, Any]:
-    result = desk.ask(message, customer_id="cust_001", thread_id=thread_id)
+    result = ask_and_confirm(desk, message, customer_id="cust_001", thread_id=thread_id)
     assert result["pending_approval"] is not None, result
     return result
 

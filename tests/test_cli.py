@@ -66,7 +66,13 @@ def test_memory_survives_across_processes(tmp_path: Path) -> None:
 
 
 def test_approval_flow_from_the_command_line(tmp_path: Path) -> None:
-    paused = ok_json(tmp_path, "ask", "--customer", "cust_003", "--json", "Please refund the $899 seat pack, ord_301.")
+    proposed = ok_json(
+        tmp_path, "ask", "--customer", "cust_003", "--json", "Please refund the $899 seat pack, ord_301."
+    )
+    assert proposed["pending_proposal"]["kind"] == "approval_request"
+    assert proposed["pending_proposal"]["amount"] == 899.0
+    assert ok_json(tmp_path, "approvals", "list") == []  # nothing is filed before the customer's yes
+    paused = ok_json(tmp_path, "ask", "--customer", "cust_003", "--thread", proposed["thread_id"], "--json", "yes")
     approval_id = paused["pending_approval"]["approval_id"]
     listed = ok_json(tmp_path, "approvals", "list")
     assert [a["approval_id"] for a in listed] == [approval_id]

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from graph.handoffs import BillingHandoffInput, FAQHandoffInput, RefundHandoffInput
+from tests.conftest import ask_and_confirm
 from tools.refunds import list_refunds
 
 # The original design's acceptance table, for Alice, who really was charged twice.
@@ -41,7 +42,12 @@ def test_the_four_scenarios_average_at_most_two_model_calls(desk: Any) -> None:
 
 
 def test_duplicate_charge_is_refunded_once_with_the_facts(desk: Any) -> None:
-    result = desk.ask(TABLE[0][0], customer_id="cust_001")
+    proposed = desk.ask(TABLE[0][0], customer_id="cust_001")
+    assert "ord_102" in proposed["response"] and "49.99" in proposed["response"]
+    assert proposed["pending_proposal"]["amount"] == 49.99
+    assert list_refunds(desk.db, customer_id="cust_001") == []  # nothing before the customer's yes
+    result = desk.ask("Yes please", customer_id="cust_001", thread_id=proposed["thread_id"])
+    assert result["model_calls"] == 0  # code reads the yes and acts
     refunds = list_refunds(desk.db, customer_id="cust_001")
     assert [r["order_id"] for r in refunds] == ["ord_102"]
     assert "ord_102" in result["response"]
@@ -101,6 +107,8 @@ def test_billing_hands_a_refund_request_to_refund(desk: Any) -> None:
     )
     assert second["routed_to"] == ["BillingAgent", "RefundAgent"]
     assert second["final_agent"] == "RefundAgent"
+    assert second["pending_proposal"]["order_id"] == "ord_102"
+    desk.ask("yes", customer_id="cust_001", thread_id=first["thread_id"])
     assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_001")] == ["ord_102"]
 
 
@@ -141,10 +149,11 @@ def test_prompt_size_stays_bounded_as_a_thread_grows(desk: Any) -> None:
 
 
 def test_asking_again_in_the_same_thread_says_the_refund_was_already_made(desk: Any) -> None:
-    first = desk.ask(TABLE[0][0], customer_id="cust_001")
+    first = ask_and_confirm(desk, TABLE[0][0], customer_id="cust_001")
     again = desk.ask("Please refund order ord_102.", customer_id="cust_001", thread_id=first["thread_id"])
     assert again["final_agent"] == "RefundAgent"
-    assert "already been made" in again["response"]
+    assert "already been fully refunded" in again["response"]
+    assert again["pending_proposal"] is None
     assert not again["response"].startswith("Done")
     assert len(list_refunds(desk.db, customer_id="cust_001")) == 1
 

@@ -12,6 +12,7 @@ import pytest
 
 from llm.offline.articles import best_article
 from llm.text import root, salient_terms
+from tests.conftest import ask_and_confirm
 from tools.knowledge import search_articles
 from tools.refunds import list_approvals, list_refunds
 
@@ -67,9 +68,11 @@ def test_cancelling_is_explained_and_not_quoted_as_a_downgrade(desk: Any) -> Non
     assert not list_refunds(desk.db, customer_id="cust_003")  # cancelling never refunds by itself
 
 
-def test_cancelling_offers_the_free_plan_and_yes_switches(desk: Any) -> None:
+def test_cancelling_suggests_the_free_plan_which_then_takes_a_quote_and_a_yes(desk: Any) -> None:
     first = desk.ask("how can I cancel my membership?", customer_id="cust_001")
-    assert "Free plan" in first["response"]
+    assert "switch me to Free" in first["response"] and first["pending_proposal"] is None
+    quoted = desk.ask("ok, switch me to Free then", customer_id="cust_001", thread_id=first["thread_id"])
+    assert quoted["pending_proposal"]["quote"]["new_plan"] == "free"
     done = desk.ask("yes", customer_id="cust_001", thread_id=first["thread_id"])
     assert "now on the Free plan" in done["response"]
 
@@ -119,7 +122,7 @@ def test_a_bare_amount_after_which_charge_is_explained_not_refunded(desk: Any) -
 
 
 def test_a_refund_can_name_the_charge_by_its_description(desk: Any) -> None:
-    result = desk.ask("The reporting add-on was useless, I'd like that money back", customer_id="cust_004")
+    result = ask_and_confirm(desk, "The reporting add-on was useless, I'd like that money back", customer_id="cust_004")
     assert result["final_agent"] == "RefundAgent"
     assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
 
@@ -187,10 +190,10 @@ def test_a_creative_request_about_billing_is_still_out_of_scope(desk: Any) -> No
     assert "outside what I can help with" in result["response"]
 
 
-def test_a_plan_quote_offers_rather_than_announces(desk: Any) -> None:
+def test_a_price_comparison_is_answered_and_proposes_nothing(desk: Any) -> None:
     first = desk.ask("How do Pro and Enterprise compare on price?", customer_id="cust_003")
-    assert "I can switch you to the Enterprise plan" in first["response"]
     assert "$150.00 more" in first["response"]
+    assert first["pending_proposal"] is None
 
 
 # --- second exploratory pass -------------------------------------------------------------------------------
@@ -203,14 +206,16 @@ def test_a_plan_quote_offers_rather_than_announces(desk: Any) -> None:
 def test_stopping_or_pausing_is_answered_as_cancelling(desk: Any, message: str) -> None:
     result = desk.ask(message, customer_id="cust_003")
     assert result["final_agent"] == "BillingAgent"
-    assert "Cancel subscription" in result["response"] and "Free plan" in result["response"]
+    assert "Cancel subscription" in result["response"] and "Free" in result["response"]
 
 
-def test_a_bare_cancel_then_yes_moves_to_free(desk: Any) -> None:
+def test_a_yes_to_an_explanation_changes_nothing(desk: Any) -> None:
+    from tools.accounts import get_account_summary
+
     first = desk.ask("we'd like to cancel.", customer_id="cust_004")
-    assert first["final_agent"] == "BillingAgent"
-    done = desk.ask("ok yes", customer_id="cust_004", thread_id=first["thread_id"])
-    assert "now on the Free plan" in done["response"]
+    assert first["final_agent"] == "BillingAgent" and first["pending_proposal"] is None
+    desk.ask("ok yes", customer_id="cust_004", thread_id=first["thread_id"])
+    assert get_account_summary(desk.db, "cust_004").plan.id == "pro"  # nothing was proposed, so nothing moved
 
 
 def test_failing_payments_point_at_the_expired_card_and_the_open_invoice(desk: Any) -> None:
@@ -230,7 +235,9 @@ def test_a_team_size_question_about_the_current_plan_gets_the_member_limit(desk:
 
 
 def test_asking_for_credit_is_a_refund_request(desk: Any) -> None:
-    result = desk.ask("That advanced reporting thing was broken, please credit my account", customer_id="cust_004")
+    result = ask_and_confirm(
+        desk, "That advanced reporting thing was broken, please credit my account", customer_id="cust_004"
+    )
     assert result["final_agent"] == "RefundAgent"
     assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
 
@@ -263,7 +270,9 @@ def test_an_invoice_asked_for_by_its_charge_is_the_one_given(desk: Any) -> None:
 
 
 def test_asking_for_a_charge_to_be_reversed_is_a_refund_request(desk: Any) -> None:
-    result = desk.ask("We bought the reporting add-on by accident, can you reverse it?", customer_id="cust_004")
+    result = ask_and_confirm(
+        desk, "We bought the reporting add-on by accident, can you reverse it?", customer_id="cust_004"
+    )
     assert result["final_agent"] == "RefundAgent"
     assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
 
@@ -293,11 +302,13 @@ def test_is_our_card_ok_is_a_billing_question(desk: Any) -> None:
     assert "which expired 10/2026" in result["response"]
 
 
-def test_a_question_about_another_plan_describes_it_and_yes_switches(desk: Any) -> None:
+def test_a_question_about_another_plan_describes_it_and_a_request_then_a_yes_switches(desk: Any) -> None:
     first = desk.ask("What do we get with Enterprise?", customer_id="cust_005")
     text = first["response"]
     assert "The Enterprise plan is $199.99/month, $150.00 more" in text
-    assert "Audit log" in text and len(text[: text.index("confirm") + 7]) <= 300  # the offer survives the history
+    assert "Audit log" in text and first["pending_proposal"] is None
+    quoted = desk.ask("ok switch us to Enterprise", customer_id="cust_005", thread_id=first["thread_id"])
+    assert quoted["pending_proposal"]["quote"]["new_plan"] == "enterprise"
     done = desk.ask("sounds good", customer_id="cust_005", thread_id=first["thread_id"])
     assert "now on the Enterprise plan" in done["response"]
 
@@ -314,7 +325,7 @@ def test_a_request_for_a_human_is_still_escalated(desk: Any) -> None:
 
 
 def test_a_partial_refund_of_a_described_charge_refunds_only_the_part_asked(desk: Any) -> None:
-    desk.ask("Could I get $30 back on the onboarding session? It ran short", customer_id="cust_005")
+    ask_and_confirm(desk, "Could I get $30 back on the onboarding session? It ran short", customer_id="cust_005")
     refunds = list_refunds(desk.db, customer_id="cust_005")
     assert [(r["order_id"], r["amount"]) for r in refunds][-1] == ("ord_502", pytest.approx(30.0))
 

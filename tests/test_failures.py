@@ -38,8 +38,8 @@ def test_the_default_step_limit_is_25(settings: Settings) -> None:
     with desk_with(settings, triage=triage, faq=looping) as desk:
         result = desk.ask("How does it work?", customer_id="cust_001")
     assert result["final_agent"] == "FallbackAgent"
-    # 25 steps: intake + triage, then faq/tools pairs until the reserve is reached, then fallback.
-    assert len(looping.calls) == 11
+    # 25 steps: intake, confirm and triage, then faq/tools pairs until the reserve is reached, then fallback.
+    assert len(looping.calls) == 10
 
 
 def test_a_model_exception_ends_politely_and_money_matters_get_a_ticket(settings: Settings) -> None:
@@ -97,7 +97,7 @@ def test_an_invented_tool_is_answered_not_run(settings: Settings) -> None:
     )
     billing = ScriptedChatModel(
         steps=[
-            tool_call("process_refund", {"order_id": "ord_102", "reason": "x"}),
+            tool_call("propose_refund", {"order_id": "ord_102", "reason": "x"}),
             AIMessage(content="Sorry."),
         ]
     )

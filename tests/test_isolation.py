@@ -26,8 +26,8 @@ def test_lookup_of_another_customers_order_is_indistinguishable_from_a_missing_o
 
 @pytest.mark.parametrize("order_id", ALICE_ORDERS)
 def test_refund_of_another_customers_order_is_refused_and_pays_nothing(desk: Any, order_id: str) -> None:
-    theirs = run_tool("process_refund", {"order_id": order_id, "reason": "double charge"}, as_bob(desk))
-    missing = run_tool("process_refund", {"order_id": "ord_999", "reason": "double charge"}, as_bob(desk))
+    theirs = run_tool("propose_refund", {"order_id": order_id, "reason": "double charge"}, as_bob(desk))
+    missing = run_tool("propose_refund", {"order_id": "ord_999", "reason": "double charge"}, as_bob(desk))
     assert theirs.data["status"] == missing.data["status"] == "not_found"
     assert theirs.data["explanation"].replace(order_id, "X") == missing.data["explanation"].replace("ord_999", "X")
     assert list_refunds(desk.db, order_id=order_id) == []
@@ -45,10 +45,17 @@ def test_searches_and_listings_only_return_the_callers_own_records(desk: Any) ->
 
 def test_plan_change_only_touches_the_callers_account(desk: Any) -> None:
     from tools.accounts import get_account_summary
+    from tools.proposals import Proposal, execute_proposal
 
     before = get_account_summary(desk.db, "cust_001").plan.id
-    result = run_tool("change_plan", {"new_plan": "pro"}, as_bob(desk))
-    assert result.data["status"] == "changed"
+    result = run_tool("propose_plan_change", {"new_plan": "pro"}, as_bob(desk))
+    assert result.data["status"] == "proposed"
+    proposal = Proposal.model_validate(result.data["proposal"])
+    assert (proposal.customer_id, proposal.quote.old_plan) == ("cust_002", "enterprise")  # type: ignore[union-attr]
+    assert get_account_summary(desk.db, "cust_002").plan.id == "enterprise"  # a proposal changes nothing
+    # A proposal made for Bob cannot be executed for Alice, even if someone tried.
+    assert execute_proposal(desk.db, proposal, customer_id="cust_001", thread_id="t").status == "not_done"
+    assert execute_proposal(desk.db, proposal, customer_id="cust_002", thread_id="t").status == "done"
     assert get_account_summary(desk.db, "cust_002").plan.id == "pro"
     assert get_account_summary(desk.db, "cust_001").plan.id == before
 

@@ -71,8 +71,8 @@ ARGS: dict[str, type[BaseModel]] = {
     "lookup_charge": _LookupCharge,
     "find_charges": _FindCharges,
     "list_invoices": _ListInvoices,
-    "change_plan": _ChangePlan,
-    "process_refund": _ProcessRefund,
+    "propose_plan_change": _ChangePlan,
+    "propose_refund": _ProcessRefund,
     "search_faq": _SearchFAQ,
 }
 ROLE_TOOLS = {
@@ -81,12 +81,12 @@ ROLE_TOOLS = {
         "lookup_charge",
         "find_charges",
         "list_invoices",
-        "change_plan",
+        "propose_plan_change",
         "transfer_to_refund",
         "transfer_to_triage",
         "escalate_to_human",
     ),
-    "refund": ("process_refund", "lookup_charge", "transfer_to_triage", "escalate_to_human"),
+    "refund": ("propose_refund", "lookup_charge", "transfer_to_triage", "escalate_to_human"),
     "faq": ("search_faq", "transfer_to_triage", "escalate_to_human"),
 }
 
@@ -307,19 +307,16 @@ def test_billing_lists_recent_charges_when_nothing_matches() -> None:
     assert "ord_280" not in text  # only the three most recent
 
 
-def test_billing_quotes_a_plan_change_then_changes_on_yes() -> None:
-    quote = ask("billing", "I'd like to go up to the Enterprise tier")
-    assert not quote.tool_calls
-    text = str(quote.content)
-    assert "$99.00" in text and "$29.00" in text and "$70.00" in text
-    assert "SAML SSO" in text and "yes" in text.lower()
+def test_billing_proposes_a_plan_change_the_customer_asks_for() -> None:
+    # The model only understands the request; code quotes it (tools.plans) and waits for the yes.
+    name, args = only_call(ask("billing", "I'd like to go up to the Enterprise tier"))
+    assert (name, args) == ("propose_plan_change", {"new_plan": "enterprise"})
 
-    history = [
-        {"role": "customer", "agent": None, "text": "I'd like to go up to the Enterprise tier"},
-        {"role": "agent", "agent": "BillingAgent", "text": text[:300]},  # history items are trimmed
-    ]
-    name, args = only_call(ask("billing", "Yes, go ahead", sys=system(**{HISTORY_TAG: history})))
-    assert (name, args) == ("change_plan", {"new_plan": "enterprise"})
+
+def test_billing_answers_a_plan_question_without_proposing() -> None:
+    reply = ask("billing", "What's in the Enterprise plan?")
+    assert not reply.tool_calls
+    assert "$99.00" in str(reply.content)
 
 
 def test_billing_quote_lists_only_real_gains_and_keeps_plan_on_no() -> None:
@@ -346,7 +343,7 @@ def test_billing_matches_amount_when_the_date_is_off() -> None:
 
 def test_billing_does_not_change_plan_without_a_proposal() -> None:
     reply = ask("billing", "yes")
-    assert all(call["name"] != "change_plan" for call in reply.tool_calls)
+    assert all(call["name"] != "propose_plan_change" for call in reply.tool_calls)
 
 
 def test_billing_confirmed_duplicate_goes_to_refund() -> None:
@@ -385,9 +382,9 @@ def test_billing_uses_tools_without_an_account_and_summarises_results() -> None:
     assert not reply.tool_calls
     assert "ord_299" in str(reply.content)
 
-    changed = {"status": "changed", "old_plan": "pro", "new_plan": "enterprise", "new_monthly_price": 99.0}
-    done = ask("billing", "yes", *tool_exchange("change_plan", {"new_plan": "enterprise"}, changed))
-    assert "Enterprise" in str(done.content) and "$99.00" in str(done.content)
+    rejected = {"status": "rejected", "reason": "you are already on the Enterprise plan"}
+    done = ask("billing", "yes", *tool_exchange("propose_plan_change", {"new_plan": "enterprise"}, rejected))
+    assert "already on the Enterprise plan" in str(done.content)
 
 
 # --------------------------------------------------------------------------- refund
@@ -395,7 +392,7 @@ def test_billing_uses_tools_without_an_account_and_summarises_results() -> None:
 
 def test_refund_picks_the_verified_duplicate() -> None:
     name, args = only_call(ask("refund", "I got billed double this month, please fix it"))
-    assert name == "process_refund"
+    assert name == "propose_refund"
     assert args["order_id"] == "ord_305"
     assert args.get("amount") is None
 
@@ -408,12 +405,12 @@ def test_refund_uses_order_id_from_message_or_handoff() -> None:
         "record": {"order_id": "ord_299", "reason": "x"},
     }
     name, args = only_call(ask("refund", "I want a refund", sys=system(**{HANDOFF_TAG: handoff})))
-    assert (name, args["order_id"]) == ("process_refund", "ord_299")
+    assert (name, args["order_id"]) == ("propose_refund", "ord_299")
 
 
 def test_refund_unknown_order_still_asks_the_tool() -> None:
     name, args = only_call(ask("refund", "Refund ord_999999"))
-    assert (name, args["order_id"]) == ("process_refund", "ord_999999")
+    assert (name, args["order_id"]) == ("propose_refund", "ord_999999")
 
 
 def test_refund_by_amount_and_partial_amount() -> None:
@@ -463,7 +460,7 @@ def test_refund_summarises_the_outcome() -> None:
         "refund_id": "ref_0001",
     }
     args = {"order_id": "ord_299", "reason": "unused"}
-    reply = ask("refund", "refund ord_299", *tool_exchange("process_refund", args, outcome))
+    reply = ask("refund", "refund ord_299", *tool_exchange("propose_refund", args, outcome))
     assert not reply.tool_calls
     assert "$64.50" in str(reply.content) and "ref_0001" in str(reply.content)
 

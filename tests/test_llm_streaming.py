@@ -71,7 +71,7 @@ def test_a_tool_call_comes_whole_in_the_last_chunk_with_the_usage() -> None:
     chunks = list(bound.stream(messages))
     last = chunks[-1]
     assert last.chunk_position == "last"
-    assert [c["name"] for c in last.tool_call_chunks] == ["process_refund"]
+    assert [c["name"] for c in last.tool_call_chunks] == ["propose_refund"]
     assert json.loads(last.tool_call_chunks[0]["args"] or "") == invoked.tool_calls[0]["args"]
     assert last.tool_call_chunks[0]["id"] == invoked.tool_calls[0]["id"]
     assert all(not chunk.tool_call_chunks for chunk in chunks[:-1])

@@ -136,11 +136,16 @@ def test_seed_scenarios_on_the_openai_client(
     assert_thread_answers_every_tool_call(desk, result["thread_id"])
 
 
-def test_the_duplicate_charge_is_refunded_once_from_a_real_tool_call(desk: SupportDesk) -> None:
-    result = desk.ask(TABLE[0][0], customer_id="cust_001")
+def test_the_duplicate_charge_is_refunded_once_from_a_real_tool_call(desk: SupportDesk, provider: FakeOpenAI) -> None:
+    proposed = desk.ask(TABLE[0][0], customer_id="cust_001")
+    assert proposed["metadata"][0]["record"]["priority"] == "high"
+    assert proposed["pending_proposal"]["order_id"] == "ord_102"
+    assert list_refunds(desk.db, customer_id="cust_001") == []
+    calls = len(provider.requests)
+    result = desk.ask("yes", customer_id="cust_001", thread_id=proposed["thread_id"])
+    assert len(provider.requests) == calls  # the yes is read by code: no model call
     assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_001")] == ["ord_102"]
     assert "ord_102" in result["response"] and "49.99" in result["response"]
-    assert result["metadata"][0]["record"]["priority"] == "high"
 
 
 def test_every_request_follows_the_contract(desk: SupportDesk, provider: FakeOpenAI) -> None:
@@ -163,10 +168,13 @@ def test_every_request_follows_the_contract(desk: SupportDesk, provider: FakeOpe
 
 
 def test_a_refund_that_needs_approval(desk: SupportDesk, provider: FakeOpenAI) -> None:
-    result = desk.ask("Please refund ord_301, we bought far too many seats", customer_id="cust_003")
+    proposed = desk.ask("Please refund ord_301, we bought far too many seats", customer_id="cust_003")
+    assert proposed["model_calls"] == 2 == len(provider.requests)
+    assert proposed["pending_proposal"]["kind"] == "approval_request"
+    result = desk.ask("yes", customer_id="cust_003", thread_id=proposed["thread_id"])
     pending = result["pending_approval"]
     assert pending and pending["order_id"] == "ord_301"
-    assert result["model_calls"] == 2 == len(provider.requests)
+    assert result["model_calls"] == 0 and len(provider.requests) == 2
     assert list_refunds(desk.db, customer_id="cust_003") == []
     outcome = desk.decide(pending["approval_id"], approve=True, by="Maya")
     assert "approved" in outcome["customer_reply"]
@@ -196,6 +204,7 @@ def test_a_handoff_next_to_a_data_tool_call(desk: SupportDesk, provider: FakeOpe
     )
     assert second["routed_to"] == ["BillingAgent", "RefundAgent"]
     assert second["final_agent"] == "RefundAgent"
+    desk.ask("yes", customer_id="cust_001", thread_id=first["thread_id"])
     assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_001")] == ["ord_102"]
     assert_thread_answers_every_tool_call(desk, first["thread_id"])
     # A third message in the thread sends the whole exchange back: the provider accepts it.
@@ -392,20 +401,22 @@ def test_support_chat_prints_the_reply_as_it_arrives(provider: FakeOpenAI, tmp_p
     assert all(r["stream"] is True for r in provider.requests)
 
 
-def test_two_refunds_asked_in_parallel_run_one_and_say_so(desk: SupportDesk, provider: FakeOpenAI) -> None:
+def test_two_refunds_proposed_in_parallel_propose_one_and_say_so(desk: SupportDesk, provider: FakeOpenAI) -> None:
     def script(request: dict[str, Any]) -> Reply:
         if agent_of(request) == "refund":
             return Reply(
                 tool_calls=[
-                    ("process_refund", {"order_id": "ord_402", "reason": "not used"}),
-                    ("process_refund", {"order_id": "ord_401", "reason": "not used"}),
+                    ("propose_refund", {"order_id": "ord_402", "reason": "not used"}),
+                    ("propose_refund", {"order_id": "ord_401", "reason": "not used"}),
                 ]
             )
         return brain(request)
 
     provider.script = script
-    result = desk.ask("Refund ord_402 and ord_401 please", customer_id="cust_004")
+    proposed = desk.ask("Refund ord_402 and ord_401 please", customer_id="cust_004")
+    assert proposed["pending_proposal"]["order_id"] == "ord_402"
+    assert "ord_402" in proposed["response"] and "ask me again about ord_401" in proposed["response"]
+    result = desk.ask("yes", customer_id="cust_004", thread_id=proposed["thread_id"])
     assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
-    assert result["pending_approval"] is None  # ord_401 (old, needs a manager) was not run at all
-    assert "ord_402" in result["response"] and "nothing was done yet for ord_401" in result["response"]
+    assert result["pending_approval"] is None  # ord_401 (old, needs a manager) was never proposed
     assert_thread_answers_every_tool_call(desk, result["thread_id"])

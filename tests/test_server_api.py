@@ -41,7 +41,9 @@ def pause_for_approval(server: LiveServer, customer: str, text: str) -> tuple[Sy
     """A customer asks for a refund that needs a manager; returns (client, thread id, approval id)."""
     client = server.client(customer_token(customer))
     thread = client.threads.create()
-    say(client, thread["thread_id"], text)
+    proposed = say(client, thread["thread_id"], text)
+    assert proposed["proposal"]["kind"] == "approval_request"  # nothing is filed before the customer's yes
+    say(client, thread["thread_id"], "yes")
     thread = client.threads.get(thread["thread_id"])
     assert thread["status"] == "interrupted"
     payload = next(iter(thread["interrupts"].values()))[0]["value"]
@@ -120,7 +122,8 @@ def test_a_manager_approves_in_the_console_and_the_thread_resumes_once(live_serv
     assert state["values"]["messages"][-1]["content"] == body["customer_reply"]
     assert refunds[0]["refund_id"] in body["customer_reply"]
     runs = client.runs.list(thread_id)
-    assert len(runs) == 2 and all(r["status"] == "success" for r in runs)  # the resume is a server run
+    # The request, the customer's yes, and the manager's resume: all server runs.
+    assert len(runs) == 3 and all(r["status"] == "success" for r in runs)
 
 
 def test_a_manager_rejects_with_a_reason_and_nothing_is_paid(live_server: LiveServer) -> None:

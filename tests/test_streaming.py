@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from cli.main import main
+from tests.conftest import ask_and_confirm
 
 
 def test_the_reply_arrives_in_pieces_that_add_up_to_the_response(desk: Any) -> None:
@@ -19,7 +20,7 @@ def test_the_reply_arrives_in_pieces_that_add_up_to_the_response(desk: Any) -> N
 
 
 def test_a_paused_thread_answers_without_streaming_anything_twice(desk: Any) -> None:
-    first = desk.ask("Please refund ord_301, the seats were never used", customer_id="cust_003")
+    first = ask_and_confirm(desk, "Please refund ord_301, the seats were never used", customer_id="cust_003")
     assert first["pending_approval"]
     pieces: list[Any] = []
     thread = first["thread_id"]

@@ -11,6 +11,7 @@ from tools import audit
 from tools.charges import load_charges
 from tools.errors import InvalidPlan, UnknownCustomer
 from tools.money import to_cents, to_dollars
+from tools.plans import next_renewal
 from tools.records import AccountSummary, Charge, Invoice, PaymentMethod, Plan
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def get_account_summary(db: Database, customer_id: str) -> AccountSummary:
     with db.connect() as conn:
         customer = _customer_row(conn, customer_id)
         plans = _plans(conn)
-        return AccountSummary(
+        summary = AccountSummary(
             customer_id=customer_id,
             name=customer["name"],
             email=customer["email"],
@@ -63,6 +64,7 @@ def get_account_summary(db: Database, customer_id: str) -> AccountSummary:
             payment_methods=_payment_methods(conn, customer_id),
             available_plans=plans,
         )
+    return summary.model_copy(update={"next_renewal": next_renewal(summary)})
 
 
 def get_charge(db: Database, customer_id: str, order_id: str) -> Charge | None:
@@ -110,7 +112,13 @@ def list_invoices(db: Database, customer_id: str, *, status: str | None = None) 
 
 
 def change_plan(
-    db: Database, customer_id: str, new_plan_id: str, *, thread_id: str | None, actor: str
+    db: Database,
+    customer_id: str,
+    new_plan_id: str,
+    *,
+    thread_id: str | None,
+    actor: str,
+    expected_current: str | None = None,
 ) -> dict[str, Any]:
     """Move the customer to another plan from today, record it and audit it.
 
@@ -122,9 +130,14 @@ def change_plan(
         "monthly_difference", "effective_date"}``: plan ids, dollars (difference is new
         minus old, negative for a downgrade) and an ISO date.
 
+    Args:
+        expected_current: The plan the customer was quoted from; if they are on another one now
+            (changed meanwhile), nothing changes: the quote they agreed to no longer holds.
+
     Raises:
         UnknownCustomer: No customer has this id.
-        InvalidPlan: The plan does not exist, or the customer is already on it.
+        InvalidPlan: The plan does not exist, the customer is already on it, or they are no
+            longer on ``expected_current``.
     """
     now = db.clock.now()
     today = db.clock.today()
@@ -138,6 +151,8 @@ def change_plan(
             if replayed is not None:
                 return replayed
             raise InvalidPlan(f"customer {customer_id} is already on the {new_plan_id!r} plan")
+        if expected_current is not None and current != expected_current:
+            raise InvalidPlan(f"the plan changed to {current!r} since the quote, so the quote no longer holds")
         difference = prices[new_plan_id] - prices[current]
         conn.execute(
             "UPDATE customers SET plan_id = ? WHERE id = ?",

@@ -3,6 +3,9 @@
 Each tool is a pydantic argument model (what the model sees and fills) plus a function that
 receives a `ToolContext` built from the runtime context. No argument model has a customer
 field: the customer id comes from the authenticated request, never from the model.
+
+No tool writes anything that matters. The two that concern money and plans only *propose*
+(`tools.proposals`): the customer's yes, recognised by code, is what executes a proposal.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any, Literal
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tools import accounts, knowledge, refunds
+from tools import accounts, amounts, knowledge, proposals
 from tools.db import Database
 from tools.errors import InvalidPlan
 
@@ -30,6 +33,7 @@ class ToolContext:
     db: Database
     customer_id: str
     thread_id: str
+    customer_text: str = ""  # what the customer wrote this turn: a refund never exceeds an amount named in it
 
 
 @dataclass(frozen=True)
@@ -62,16 +66,14 @@ class ListInvoicesArgs(_Args):
     status: Literal["open", "paid"] | None = Field(default=None, description="Only invoices in this state.")
 
 
-class ChangePlanArgs(_Args):
-    new_plan: Literal["free", "pro", "enterprise"] = Field(description="The plan to move to.")
+class ProposePlanChangeArgs(_Args):
+    new_plan: Literal["free", "pro", "enterprise"] = Field(description="The plan the customer asked to move to.")
 
 
-class ProcessRefundArgs(_Args):
-    order_id: str = Field(description="The order or charge id to refund, like ord_102.", max_length=64)
-    reason: str = Field(description="Why the customer wants the refund.", max_length=1000)
-    amount: float | None = Field(
-        default=None, gt=0, description="Only for a partial refund the customer asked for; else omit."
-    )
+class ProposeRefundArgs(_Args):
+    order_id: str = Field(description="The order id to refund, like ord_102.", max_length=64)
+    reason: str = Field(description="The customer's reason.", max_length=1000)
+    amount: float | None = Field(default=None, gt=0, description="Only the amount the customer named; else omit.")
 
 
 class SearchFAQArgs(_Args):
@@ -96,26 +98,28 @@ def _list_invoices(ctx: ToolContext, args: ListInvoicesArgs) -> dict[str, Any]:
     return {"invoices": [i.model_dump(mode="json") for i in found]}
 
 
-def _change_plan(ctx: ToolContext, args: ChangePlanArgs) -> dict[str, Any]:
+def _propose_plan_change(ctx: ToolContext, args: ProposePlanChangeArgs) -> dict[str, Any]:
     try:
-        change = accounts.change_plan(
-            ctx.db, ctx.customer_id, args.new_plan, thread_id=ctx.thread_id, actor="billing_agent"
-        )
+        proposal = proposals.propose_plan_change(ctx.db, ctx.customer_id, args.new_plan)
     except InvalidPlan as exc:
         return {"status": "rejected", "reason": str(exc)}
-    return {"status": "changed", **change}
+    return {"status": "proposed", "proposal": proposal.model_dump(mode="json")}
 
 
-def _process_refund(ctx: ToolContext, args: ProcessRefundArgs) -> dict[str, Any]:
-    outcome = refunds.request_refund(
-        ctx.db,
-        ctx.customer_id,
-        args.order_id,
-        reason=args.reason,
-        thread_id=ctx.thread_id,
-        requested_amount=args.amount,
+def _propose_refund(ctx: ToolContext, args: ProposeRefundArgs) -> dict[str, Any]:
+    # The customer's words bound the amount, whatever the model asked for: never more than they named.
+    named = amounts.read_amounts(ctx.customer_text)
+    if named.ambiguous:
+        return {"status": "unclear_amount", "order_id": args.order_id, "figures": named.ambiguous}
+    requested = args.amount
+    if named.amounts:
+        requested = min(requested, max(named.amounts)) if requested is not None else max(named.amounts)
+    found = proposals.propose_refund(
+        ctx.db, ctx.customer_id, args.order_id, reason=args.reason, requested_amount=requested
     )
-    return outcome.model_dump(mode="json")
+    if isinstance(found, proposals.Proposal):
+        return {"status": "proposed", "proposal": found.model_dump(mode="json")}
+    return found.model_dump(mode="json")  # denied or not found: nothing to confirm
 
 
 def _search_faq(ctx: ToolContext, args: SearchFAQArgs) -> dict[str, Any]:
@@ -131,7 +135,7 @@ class AgentTool:
     description: str
     args_model: type[_Args]
     fn: Callable[[ToolContext, Any], dict[str, Any]]
-    changes_account: bool = False  # the account summary in the state must be reloaded after it
+    proposes: bool = False  # its result may carry a proposal for the customer to confirm
 
     def schema(self) -> dict[str, Any]:
         return convert_to_openai_tool(
@@ -157,18 +161,18 @@ AGENT_TOOLS: dict[str, AgentTool] = {
         ),
         AgentTool("list_invoices", "List the customer's invoices.", ListInvoicesArgs, _list_invoices),
         AgentTool(
-            "change_plan",
-            "Move the customer to another plan. Only after they confirmed.",
-            ChangePlanArgs,
-            _change_plan,
-            changes_account=True,
+            "propose_plan_change",
+            "Quote a plan change the customer asked for; it happens only if they then say yes.",
+            ProposePlanChangeArgs,
+            _propose_plan_change,
+            proposes=True,
         ),
         AgentTool(
-            "process_refund",
-            "Ask for a refund of one charge; the refund policy decides the outcome.",
-            ProcessRefundArgs,
-            _process_refund,
-            changes_account=True,
+            "propose_refund",
+            "Propose a refund the customer asked for; the policy sets the terms and it happens only if they say yes.",
+            ProposeRefundArgs,
+            _propose_refund,
+            proposes=True,
         ),
         AgentTool("search_faq", "Search the help center articles.", SearchFAQArgs, _search_faq),
     )

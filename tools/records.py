@@ -79,6 +79,7 @@ class AccountSummary(BaseModel):
     invoices: list[Invoice]  # newest first
     payment_methods: list[PaymentMethod]
     available_plans: list[Plan]
+    next_renewal: date | None = None  # when the next monthly subscription charge is due (tools.plans)
 
 
 class PolicyDecision(BaseModel):

@@ -41,6 +41,8 @@ def request_refund(
     reason: str,
     thread_id: str,
     requested_amount: float | None = None,
+    idempotency_key: str | None = None,
+    only_if: tuple[str, float] | None = None,
 ) -> RefundOutcome:
     """Apply the refund policy to one of the customer's charges and act on the decision.
 
@@ -57,6 +59,12 @@ def request_refund(
         reason: The customer's reason, stored with the refund or approval.
         thread_id: The conversation id; part of the idempotency key.
         requested_amount: Dollars asked for; ``None`` means all that is still refundable.
+        idempotency_key: The refund's key; default ``<thread>:<order>``. A confirmed proposal
+            passes its own id, so a repeated confirmation replays instead of paying again.
+        only_if: ``(policy outcome, amount)`` the caller showed the customer ("approve", 49.99).
+            If the policy now decides otherwise (the charge was refunded elsewhere meanwhile),
+            nothing is written and the outcome is "denied" with rule ``changed``: the customer
+            agreed to those exact terms and no others.
 
     Raises:
         UnknownCustomer: No customer has this id.
@@ -66,7 +74,8 @@ def request_refund(
         if conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
             raise UnknownCustomer(customer_id)
         charge = next((c for c in load_charges(conn, customer_id, db.clock.today()) if c.order_id == order_id), None)
-        replay = None if charge is None else _earlier_outcome(conn, order_id, thread_id)
+        key = idempotency_key or f"{thread_id}:{order_id}"
+        replay = None if charge is None else _earlier_outcome(conn, order_id, thread_id, key)
         if charge is None:
             # Same words whether the order is someone else's or does not exist at all.
             outcome = RefundOutcome(
@@ -77,7 +86,7 @@ def request_refund(
         elif replay is not None:
             outcome = replay.model_copy(update={"replay": True})
         else:
-            outcome = _act(conn, charge, customer_id, reason, thread_id, requested_amount, now)
+            outcome = _act(conn, charge, customer_id, reason, thread_id, requested_amount, now, key, only_if)
         audit.record(
             conn,
             actor=_AGENT,
@@ -222,6 +231,8 @@ def _act(
     thread_id: str,
     requested_amount: float | None,
     now: datetime,
+    key: str,
+    only_if: tuple[str, float] | None,
 ) -> RefundOutcome:
     """Decide with the policy and write the refund or the approval request."""
     decision = decide_refund(charge, requested_amount=requested_amount, is_duplicate=charge.duplicate_of is not None)
@@ -231,6 +242,13 @@ def _act(
         "rule": decision.rule,
         "explanation": decision.explanation,
     }
+    if only_if is not None and (decision.outcome, to_cents(decision.amount)) != (only_if[0], to_cents(only_if[1])):
+        return RefundOutcome(
+            status="denied",
+            order_id=charge.order_id,
+            rule="changed",
+            explanation=f"Order {charge.order_id} changed since I proposed this refund ({decision.explanation})",
+        )
     if decision.outcome == "deny":
         return RefundOutcome(status="denied", **common)
     if decision.outcome == "approve":
@@ -240,7 +258,7 @@ def _act(
             customer_id=customer_id,
             cents=to_cents(decision.amount),
             reason=reason,
-            key=f"{thread_id}:{charge.order_id}",
+            key=key,
             approval_id=None,
             rule=decision.rule,
             thread_id=thread_id,
@@ -266,11 +284,10 @@ def _act(
     return RefundOutcome(status="needs_approval", approval=_load_approval(conn, approval_id), **common)
 
 
-def _earlier_outcome(conn: sqlite3.Connection, order_id: str, thread_id: str) -> RefundOutcome | None:
-    """What an earlier request for this order in this thread already produced, if anything."""
+def _earlier_outcome(conn: sqlite3.Connection, order_id: str, thread_id: str, key: str) -> RefundOutcome | None:
+    """What an earlier request with this key, or for this order in this thread, already produced, if anything."""
     refund = conn.execute(
-        "SELECT refund_id, amount_cents, rule FROM refunds WHERE idempotency_key = ?",
-        (f"{thread_id}:{order_id}",),
+        "SELECT refund_id, amount_cents, rule FROM refunds WHERE idempotency_key = ?", (key,)
     ).fetchone()
     if refund is not None:
         amount, refund_id = refund["amount_cents"], refund["refund_id"]

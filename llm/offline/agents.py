@@ -22,9 +22,9 @@ Role = Literal["triage", "billing", "refund", "faq", "generic"]
 
 def role(tools: Mapping[str, Any]) -> Role:
     """The agent whose tools these are; "generic" when there is none (plain chat, or a structured-output call)."""
-    if "change_plan" in tools:
+    if "propose_plan_change" in tools:
         return "billing"
-    if "process_refund" in tools:
+    if "propose_refund" in tools:
         return "refund"
     if "search_faq" in tools:
         return "faq"

@@ -17,7 +17,6 @@ from llm.entities import (
     extract_order_ids,
     extract_plan,
     is_affirmative,
-    is_negative,
     mentioned_period,
     mentions_payment_card,
     wants_cancellation,
@@ -30,7 +29,7 @@ from llm.offline.charges import (
     match_charges,
     match_description,
 )
-from llm.offline.plans import cancellation, current_plan, plan_change, proposed_plan
+from llm.offline.plans import cancellation, current_plan, plan_change
 from llm.offline.records import REASON_CHARS, escalation_record, handback_record, refund_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
@@ -56,23 +55,14 @@ def billing(turn: Turn) -> Reply:
     if turn.last_is_tool and turn.results:
         return Reply(text=_summarise_result(turn.results[-1]))
     affirmative = is_affirmative(text)
-    proposed = proposed_plan(turn)
-    if proposed and not affirmative and is_negative(text) and not _billing_signal(turn):
-        current = str(((turn.account or {}).get("plan") or {}).get("name") or "current")
-        return Reply(text=f"No problem, I've left you on the {current} plan. Is there anything else I can help with?")
     small = small_talk(text)
     if small and not turn.signals["billing"] and not turn.signals["refund"]:
         return Reply(text=small_talk_reply(small))
     decision = turn.decision
     signals = turn.signals
 
-    # A "yes" to a plan change this agent proposed.
-    if affirmative and proposed and not signals["refund"]:
-        target = extract_plan(text) or proposed
-        if turn.has("change_plan"):
-            return Reply(call=ToolCall("change_plan", {"new_plan": target}))
     # A "yes" to the refund this agent offered for a duplicate charge.
-    if affirmative and not proposed and _REFUND_OFFER_RE.search(turn.last_agent_text()):
+    if affirmative and _REFUND_OFFER_RE.search(turn.last_agent_text()):
         offered = extract_order_ids(turn.last_agent_text())
         if turn.has("transfer_to_refund"):
             record = refund_record(turn.last_agent_text() if offered else text)
@@ -135,8 +125,6 @@ def _off_topic_for_billing(turn: Turn) -> bool:
 
 def _billing_issue(turn: Turn) -> str:
     text = turn.text
-    if is_affirmative(text) and proposed_plan(turn):
-        return "plan_change"
     if _billing_signal(turn) or turn.signals["billing"] or not turn.record.get("issue_type"):
         return billing_issue_type(text)
     return str(turn.record["issue_type"])
@@ -323,14 +311,12 @@ def _summarise_result(result: ToolResult) -> str:
     if result.name == "list_invoices":
         invoices = [i for i in data.get("invoices") or [] if isinstance(i, Mapping)]
         return _describe_invoices(invoices, wants_open=result.args.get("status") == "open")
-    if result.name == "change_plan":
-        if data.get("status") == "changed":
-            new_plan = str(data.get("new_plan", "")).title()
-            price = data.get("new_monthly_price")
-            old = str(data.get("old_plan", "")).title()
-            text = f"Done! You're now on the {new_plan} plan"
-            text += f" at {money(price)}/month" if price is not None else ""
-            text += f" (previously {old})." if old else "."
-            return text + " The difference is prorated on your next invoice, and you'll get a confirmation email."
-        return f"I couldn't change your plan: {data.get('reason', 'the change was rejected')}."
+    if result.name == "propose_plan_change":
+        return f"I couldn't quote that change: {data.get('reason', 'the change was rejected')}."
+    if result.name == "search_faq":
+        articles = [a for a in data.get("articles") or [] if isinstance(a, Mapping)]
+        if articles:
+            first = articles[0]
+            return f"From our help center ({first.get('title')}): {trim(str(first.get('body', '')), 600)}"
+        return "I couldn't find that in our help center. Would you like me to connect you with a person?"
     return f"Here's what I found: {trim(json.dumps(data, default=str), 400)}"

@@ -3,39 +3,22 @@ and seat questions."""
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from llm.entities import extract_plan
-from llm.offline.turn import Reply, Turn
+from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import as_date, money, nice_date
 from llm.text import salient_terms
 
-__all__ = ["cancellation", "current_plan", "next_renewal", "plan_change", "proposed_plan"]
+__all__ = ["cancellation", "current_plan", "next_renewal", "plan_change"]
 
 # Words of a plan question that are not a feature ("does my plan include SSO?" asks about "SSO").
 _PLAN_TERMS = salient_terms("plan plans tier subscription include includes included feature features come with offer")
 
 _PLAN_ORDER = ("free", "pro", "enterprise")
-_PLAN_OFFER_RE = re.compile(
-    r"\b(?:switch|switching|move|moving|upgrade|downgrade|change|put)\s+you\s+(?:over\s+)?(?:to|onto)\s+"
-    r"(?:the\s+)?"
-    r"(free|pro|enterprise)\b",
-    re.I,
-)
-
-
-def proposed_plan(turn: Turn) -> str | None:
-    """The plan the last agent message offered to switch the customer to.
-
-    The offer phrase ("switch you to the Pro plan") is enough: the closing "reply yes to confirm" may
-    have been trimmed from the history block.
-    """
-    offer = _PLAN_OFFER_RE.search(turn.last_agent_text())
-    return offer.group(1).lower() if offer else None
 
 
 def _plan_by_id(account: Mapping[str, Any], plan_id: str) -> Mapping[str, Any] | None:
@@ -66,7 +49,7 @@ def plan_change(turn: Turn) -> Reply:
     if account is None:
         if target is None:
             return Reply(text="Which plan would you like to move to: Free, Pro or Enterprise?")
-        return Reply(text=f'I can switch you to the {target.title()} plan. Reply "yes" to confirm.')
+        return Reply(call=ToolCall("propose_plan_change", {"new_plan": target}))
     current = account.get("plan") or {}
     current_name = current.get("name") or str(current_id or "current").title()
     current_price = float(current.get("monthly_price") or 0)
@@ -99,31 +82,11 @@ def plan_change(turn: Turn) -> Reply:
         return Reply(
             text=(f"I couldn't find a {target.title()} plan in our catalogue. The plans are Free, Pro and Enterprise.")
         )
-    name = plan.get("name") or target.title()
-    price = float(plan.get("monthly_price") or 0)
-    difference = price - current_price
-    gained, lost = _feature_changes(current, plan)
-    change = "more" if difference >= 0 else "less"
     if _only_asks(text):
-        return Reply(text=_describe_plan(plan, current_name, difference, lost))
-    # The offer comes first: the history block trims old replies, and the next turn must still see it.
-    sentences_out = [
-        f"I can switch you to the {name} plan for {money(price)}/month instead of the "
-        f"{money(current_price)}/month you pay for {current_name} now, {money(abs(difference))} {change} "
-        "per month."
-    ]
-    if gained and difference < 0:
-        sentences_out.append(f"The {name} plan includes {', '.join(gained[:4])}.")
-    elif gained:
-        sentences_out.append(f"You'd gain {', '.join(gained[:4])}.")
-    if lost:
-        sentences_out.append(f"You'd lose {', '.join(lost[:4])}.")
-    sentences_out.append(
-        "The change applies right away and the difference for the rest of this billing period is prorated on "
-        "your next invoice."
-    )
-    sentences_out.append('Reply "yes" to confirm and I\'ll make the change.')
-    return Reply(text=" ".join(sentences_out))
+        difference = float(plan.get("monthly_price") or 0) - current_price
+        return Reply(text=_describe_plan(plan, current_name, difference, _feature_changes(current, plan)[1]))
+    # Code quotes the change (prices, proration, renewal) and waits for the customer's yes.
+    return Reply(call=ToolCall("propose_plan_change", {"new_plan": target}))
 
 
 def _seat_answer(account: Mapping[str, Any]) -> str:
@@ -174,19 +137,9 @@ def _feature_changes(current: Mapping[str, Any], target: Mapping[str, Any]) -> t
     return gained, lost
 
 
-def _add_month(day: date) -> date:
-    year, month0 = divmod(day.year * 12 + day.month, 12)
-    return day.replace(year=year, month=month0 + 1, day=min(day.day, calendar.monthrange(year, month0 + 1)[1]))
-
-
 def next_renewal(turn: Turn) -> date | None:
-    """The next monthly subscription charge, a month after the latest one; None unless that is still ahead."""
-    days = [as_date(c.get("charged_on")) for c in turn.charges if c.get("kind") == "subscription"]
-    known = [d for d in days if d is not None]
-    if not known:
-        return None
-    upcoming = _add_month(max(known))
-    return upcoming if upcoming > turn.today else None
+    """The next monthly charge, as the account says (computed by `tools.plans`)."""
+    return as_date((turn.account or {}).get("next_renewal"))
 
 
 def current_plan(turn: Turn) -> Reply:
@@ -244,7 +197,7 @@ def cancellation(turn: Turn) -> Reply:
         text=(
             f"To cancel, {how}. Your {name} plan stays active until the end of the paid period{until}; "
             "then nothing more is charged and your data is kept. "
-            'Or I can switch you to the Free plan now instead: reply "yes" to confirm.'
+            'Or, to pay nothing from now on, say "switch me to Free".'
         )
     )
 
@@ -272,7 +225,7 @@ def _describe_plan(plan: Mapping[str, Any], current_name: str, difference: float
     features = ", ".join(str(f) for f in (plan.get("features") or [])[:6])
     text = (
         f"The {name} plan is {money(plan.get('monthly_price'))}/month, {money(abs(difference))} {change} than your "
-        f'{current_name} plan, and I can switch you to the {name} plan if you\'d like: reply "yes" to confirm.'
+        f'{current_name} plan. Say "switch me to {name}" if you\'d like a quote for the change.'
     )
     if features:
         text += f" It includes: {features}."

@@ -82,12 +82,12 @@ def refund(turn: Turn) -> Reply:
     charge_id, requested = pick_charge(turn)
     if charge_id is None:
         return Reply(text=_which_charge(turn))
-    if not turn.has("process_refund"):
+    if not turn.has("propose_refund"):
         return Reply(text=f"I can see {charge_id}; our refunds team will take it from here.")
     args: dict[str, Any] = {"order_id": charge_id, "reason": reason}
     if requested is not None:
         args["amount"] = requested
-    return Reply(call=ToolCall("process_refund", args))
+    return Reply(call=ToolCall("propose_refund", args))
 
 
 def asks_for_refund(turn: Turn) -> bool:
@@ -130,6 +130,8 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     orders = extract_order_ids(text)
     if not orders and record.get("order_id") and not amounts:
         orders = extract_order_ids(str(record["order_id"])) or [str(record["order_id"])]
+    if not orders and amounts and not match_description(charges, text):
+        orders = extract_order_ids(turn.last_agent_text())[:1]  # "only $20 then": the charge just discussed
     if orders:
         order = orders[0]
         charge = by_id.get(order.lower())
@@ -222,9 +224,9 @@ def _summarise_result(result: ToolResult, turn: Turn) -> Reply:
     if result.name == "lookup_charge":
         if data.get("status") == "found" and isinstance(data.get("charge"), Mapping):
             charge = data["charge"]
-            if is_refundable(charge) and turn.has("process_refund"):
+            if is_refundable(charge) and turn.has("propose_refund"):
                 reason = refund_reason(turn)
-                return Reply(call=ToolCall("process_refund", {"order_id": str(charge["order_id"]), "reason": reason}))
+                return Reply(call=ToolCall("propose_refund", {"order_id": str(charge["order_id"]), "reason": reason}))
             return Reply(text=explain_charge(charge) + " There's nothing left on it that can be refunded.")
         order = data.get("order_id") or result.args.get("order_id")
         return Reply(text=f"I couldn't find an order {order} on your account. Could you check the id on your invoice?")

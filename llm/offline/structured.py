@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from llm.entities import extract_amounts, extract_order_ids, extract_plan
 from llm.offline.charges import find_charges_args
-from llm.offline.plans import proposed_plan
 from llm.offline.records import billing_record, escalation_record, faq_record, handback_record, refund_record
 from llm.offline.refund import pick_charge, refund_reason
 from llm.offline.turn import Reply, ToolCall, Turn
@@ -101,12 +100,12 @@ def _record_for(name: str, schema: Mapping[str, Any], turn: Turn) -> dict[str, A
         args = handback_record(text, turn.decision.route)
     elif name == "search_faq":
         args = {"query": trim(text, 500)}
-    elif name == "change_plan":
-        args = {"new_plan": extract_plan(text) or proposed_plan(turn) or "pro"}
-    elif name in ("process_refund", "lookup_charge"):
+    elif name == "propose_plan_change":
+        args = {"new_plan": extract_plan(text) or "pro"}
+    elif name in ("propose_refund", "lookup_charge"):
         order = pick_charge(turn)[0] or next(iter(extract_order_ids(text)), "")
         args = {"order_id": order}
-        if name == "process_refund":
+        if name == "propose_refund":
             args["reason"] = refund_reason(turn)
     elif name == "find_charges":
         args = find_charges_args(text, turn.today)

@@ -1,0 +1,76 @@
+"""Money amounts in a customer's own words, read strictly: what is clear is read, what is ambiguous is flagged.
+
+Used by code, not by a model, to hold a refund proposal to what the customer asked for. Numbers
+written in words ("sixty dollars", "eight hundred ninety-nine") are turned into digits by
+text2num first. An amount counts when it is marked as money ("$60", "60 dollars", "60 bucks",
+"USD 60", "49.99") or stands where an amount is asked for ("60 back", "refund 60", "60 of it").
+A negative amount, an exponent ("$8.99e2"), a range ("$50-60") or a malformed figure ("$1,00")
+is ambiguous: the caller asks the customer instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+__all__ = ["AmountReading", "read_amounts"]
+
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?"
+_MONEY = re.compile(
+    rf"(?:\$|usd\s*)\s*(?P<a>{_NUMBER})(?![\d.,]*\d)"
+    rf"|(?<![\w.$])(?P<b>{_NUMBER})\s*(?:dollars?|bucks?|usd|\$)\b"
+    rf"|(?<![\w.$-])(?P<c>\d+\.\d{{2}})(?![\d.])"
+    rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:back|of it|of that|refunded)\b)"
+    rf"|\b(?:refund|return|reverse)\s+(?:me\s+)?(?P<e>{_NUMBER})(?![\w.%])",
+    re.IGNORECASE,
+)
+_AMBIGUOUS = re.compile(
+    r"-\s*\$\s*\d[\d.,]*|\$\s*-\s*\d[\d.,]*|minus\s+\$?\d[\d.,]*"  # negative
+    r"|\$\s*\d[\d.,]*e[+-]?\d+"  # exponent
+    r"|\$\s*\d[\d.,]*\s*(?:-|to)\s*\$?\s*\d[\d.,]*"  # a range
+    r"|\$\s*\d+,\d{1,2}(?!\d)",  # a decimal comma, or a misplaced thousands separator
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class AmountReading:
+    """The amounts a message names, in dollars, and the figures too ambiguous to read."""
+
+    amounts: list[float] = field(default_factory=list)
+    ambiguous: list[str] = field(default_factory=list)
+
+
+@cache
+def _alpha2digit() -> Callable[..., str]:
+    # Imported on first use: the CLI's start-up does not pay for it.
+    from text_to_num import alpha2digit
+
+    converter: Callable[..., str] = alpha2digit
+    return converter
+
+
+def _digits(text: str) -> str:
+    try:
+        return str(_alpha2digit()(text, "en"))
+    except Exception:  # a library hiccup must not lose the message: read it as written
+        return text
+
+
+def read_amounts(text: str) -> AmountReading:
+    """The money amounts in ``text``, in order of appearance, and any ambiguous figures."""
+    converted = _digits(text)
+    unclear = list(_AMBIGUOUS.finditer(converted))
+    ambiguous = [m.group(0).strip() for m in unclear]
+    amounts: list[float] = []
+    for match in _MONEY.finditer(converted):
+        if any(u.start() <= match.start() < u.end() or match.start() <= u.start() < match.end() for u in unclear):
+            continue  # part of an ambiguous figure: never read half of it
+        raw = next(g for g in match.groups() if g)
+        value = float(raw.replace(",", ""))
+        if math.isfinite(value) and value > 0 and value not in amounts:
+            amounts.append(round(value, 2))
+    return AmountReading(amounts=amounts, ambiguous=ambiguous)
