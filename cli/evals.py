@@ -103,6 +103,31 @@ def _cmd_eval_scenarios(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result["pass_rate"] == 1.0 else 1
 
 
+def _cmd_eval_adversarial(args: argparse.Namespace, settings: Settings) -> int:
+    from evals import adversarial
+    from evals.progress import Progress
+
+    transports = adversarial.TRANSPORTS if args.transport == "both" else (args.transport,)
+    cases = adversarial.CASES
+    with Progress(len(cases) * len(transports), "adversarial cases") as bar:
+        result = adversarial.run_suite(settings, transports=transports, cases=cases, on_progress=bar.advance)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(adversarial_report(result))
+    return 0 if result["violations"] == 0 else 1
+
+
+def adversarial_report(result: dict[str, Any]) -> str:
+    lines = []
+    for r in result["results"]:
+        mark = "✓" if not r["violations"] else "✗"
+        lines.append(f"{mark} {r['transport']:<7} {r['id']:<30} {r['title']}")
+        lines += [f"      {v}" for v in r["violations"]]
+    lines += ["", f"{result['cases']} cases, {result['violations']} violations"]
+    return "\n".join(lines)
+
+
 def scenarios_report(result: dict[str, Any], *, verbose: bool = False) -> str:
     """The scenario suite as text: one line per scenario, failures with their transcript."""
     k = result["k"]
@@ -280,6 +305,20 @@ def add_parsers(sub: Any) -> None:
     scen.add_argument("--verbose", action="store_true", help="print the transcript of failing runs")
     scen.add_argument("--json", action="store_true", help="print one JSON document")
     scen.set_defaults(func=_cmd_eval_scenarios)
+
+    adv = esub.add_parser(
+        "adversarial",
+        help="drive the real graph with a misbehaving model and check that nothing moves unconfirmed",
+        description="Each case scripts a model that proposes what nobody asked for, uses other customers' orders, "
+        "inflates amounts, repeats calls, claims the customer agreed, loops handoffs or sends malformed "
+        "arguments, through the OpenAI protocol (a local server) and in process. The database must change only "
+        "by what the customer confirmed. Exits 1 on any violation.",
+    )
+    adv.add_argument(
+        "--transport", choices=("both", "openai", "offline"), default="both", help="how the model is reached"
+    )
+    adv.add_argument("--json", action="store_true", help="print one JSON document")
+    adv.set_defaults(func=_cmd_eval_adversarial)
 
     bench = sub.add_parser(
         "bench",
