@@ -518,6 +518,37 @@ def asks_about_refund_policy(text: str) -> bool:
     return bool(_QUESTION_START.search(lowered) and _REFUND_INFO.search(lowered) and not _REQUEST.search(lowered))
 
 
+# "Don't do anything yet, just explain": the customer wants to understand before deciding.
+_HOLD_OFF = re.compile(
+    r"\b(?:don'?t (?:do|change|refund|touch) any\w*|do nothing|not yet"
+    r"|just (?:explain|tell me|curious|wondering|asking|want to (?:know|understand))"
+    r"|only (?:explain|asking|wondering)|hypothetical\w*|before i decide|for now just)\b"
+)
+# A question about what would happen ("would I need a manager?", "if I asked for my money back, how long ...").
+_HYPOTHETICAL = re.compile(
+    r"\b(?:if (?:i|we) (?:asked|ask|wanted|want|requested|request|were to|did)|"
+    r"would (?:i|we|it|that|this|a refund|the refund|refunding \w+) (?:need|require|take|be|get|have)|"
+    r"(?:do|does|will) (?:i|we|it|that|this|a refund) (?:need|require) (?:a )?(?:manager|approval)|"
+    r"is (?:it|that|this) (?:even )?(?:possible|allowed|eligible)|(?:am i|are we|is it|is that) eligible|"
+    r"what(?:'s| is) your (?:refund )?policy|how long (?:would|does|will|do|did) )"
+)
+_TIMING = re.compile(r"\bhow long\b|\bhow many days\b|\bwhen (?:would|will|do|does) (?:it|the money|i)\b")
+
+
+def holds_off(text: str) -> bool:
+    """Whether the customer asks to understand first and not to act yet."""
+    return bool(_HOLD_OFF.search(text.lower().replace("\u2019", "'")))
+
+
+def asks_what_would_happen(text: str) -> bool:
+    """Whether the message asks about an outcome ("would it need a manager?") rather than asking for it."""
+    return bool(_HYPOTHETICAL.search(text.lower().replace("\u2019", "'")))
+
+
+def asks_about_timing(text: str) -> bool:
+    return bool(_TIMING.search(text.lower()))
+
+
 def asks_about_refund_status(text: str) -> bool:
     """Whether the message asks whether a refund already happened ("did you refund me?"), not for a new one."""
     return bool(_REFUND_STATUS.search(text.lower()))

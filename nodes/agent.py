@@ -225,6 +225,16 @@ def _retry_once(
 def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int) -> dict[str, Any]:
     tool = HANDOFF_TOOLS[call["name"]]
     _, scratch = turn_messages(state)
+    # No ping-pong: a specialist that already had this message (or triage twice) does not get it again.
+    # The model is told once to answer itself; a second attempt ends in the fallback.
+    seen = state.get("routed_to", []).count(AGENT_NAMES.get(tool.target, ""))
+    if seen >= (2 if tool.target == "triage" else 1):
+        refused = f"{_INVALID}: {AGENT_NAMES[tool.target]} already handled this message; answer the customer yourself."
+        answers = [
+            _tool_message(tc, refused if tc is call else "Not run: the transfer was refused.", error=True)
+            for tc in ai.tool_calls
+        ]
+        return _retry_once(spec, scratch, [ai, *answers], calls, f"{spec.name} kept handing the message back")
     try:
         record = tool.args_model.model_validate(call["args"])
     except ValidationError as exc:

@@ -8,10 +8,13 @@ from tools.agent_tools import ToolResult
 
 
 def conclude_refund(results: list[ToolResult]) -> Conclusion | None:
-    """Turn a `propose_refund` that found nothing to propose (denied, not found) into the customer's reply.
+    """Turn a policy question (`check_refund`) or a `propose_refund` with nothing to propose into the reply.
 
     A proposal is stated by the tools node itself; lookups and bad arguments go back to the model.
     """
+    checked = next((r.data for r in results if r.name == "check_refund" and r.ok), None)
+    if checked is not None:
+        return Conclusion(reply=replies.refund_policy_answer(checked))
     outcome = next((r.data for r in results if r.name == "propose_refund" and r.ok), None)
     if outcome is not None and outcome.get("status") == "unclear_amount":
         return Conclusion(reply=replies.unclear_amount(outcome["figures"]))
@@ -22,7 +25,7 @@ def conclude_refund(results: list[ToolResult]) -> Conclusion | None:
 
 REFUND = AgentSpec(
     key="refund",
-    data_tools=("propose_refund", "lookup_charge"),
+    data_tools=("propose_refund", "check_refund", "lookup_charge"),
     handoffs=("transfer_to_triage", "escalate_to_human"),
     conclude=conclude_refund,
 )

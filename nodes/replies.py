@@ -18,6 +18,7 @@ __all__ = [
     "proposal_cancelled",
     "proposal_not_done",
     "refund_outcome",
+    "refund_policy_answer",
     "still_waiting",
     "unclear_amount",
 ]
@@ -68,6 +69,22 @@ def proposal(terms: dict[str, Any]) -> str:
         " I can send the request to a manager now, and you'll get the decision in this conversation. "
         f"{CONFIRM}"
     )
+
+
+def refund_policy_answer(checked: dict[str, Any]) -> str:
+    """What the policy would decide for a charge the customer asked about; nothing was requested."""
+    status, order = checked["status"], checked["order_id"]
+    if status == "would_refund":
+        head = f"If you ask for it, {_money(checked['amount'])} for {order} can be refunded straight away."
+    elif status == "would_need_approval":
+        head = (
+            f"If you ask for it, a refund of {_money(checked['amount'])} for {order} would need a manager's approval."
+        )
+    elif status == "not_found":
+        return f"I couldn't find an order {order} on your account. Could you check the id on your invoice?"
+    else:
+        return f"A refund of {order} isn't possible: {checked['explanation']}"
+    return f"{head} {checked['explanation']} Nothing has been requested; just tell me if you'd like me to ask for it."
 
 
 def unclear_amount(figures: list[str]) -> str:

@@ -109,3 +109,14 @@ def test_an_invented_tool_is_answered_not_run(settings: Settings) -> None:
     answer = billing.calls[1][-1]
     assert "not available" in answer.content
     assert result["response"] == "Sorry."
+
+
+def test_a_specialist_cannot_hand_the_same_message_back_and_forth(settings: Settings) -> None:
+    # Triage sends to refund, refund hands back, triage sends to refund again: refused, then the fallback.
+    triage = ScriptedChatModel(steps=[tool_call("transfer_to_refund", {"reason": "money"})])
+    refund = ScriptedChatModel(steps=[tool_call("transfer_to_triage", {"reason": "not mine"})])
+    with desk_with(settings, triage=triage, refund=refund) as desk:
+        result = desk.ask("refund please", customer_id="cust_001")
+    assert result["routed_to"].count("RefundAgent") == 1
+    assert result["final_agent"] == "FallbackAgent"
+    assert len(refund.calls) == 1 and len(triage.calls) == 3  # the second transfer was refused once, then again

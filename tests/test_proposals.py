@@ -195,3 +195,26 @@ def test_an_ambiguous_amount_is_asked_about(desk: Any) -> None:
     result = desk.ask("refund -$50 from ord_502 please", customer_id="cust_005")
     assert result["pending_proposal"] is None
     assert '"-$50"' in result["response"] and "How much" in result["response"]
+
+
+# --- questions are answered, not acted on -----------------------------------------------------------------
+
+
+def test_a_policy_question_is_answered_by_the_policy_and_proposes_nothing(desk: Any) -> None:
+    result = desk.ask("Would I need a manager to approve a refund of the seat pack?", customer_id="cust_003")
+    assert result["pending_proposal"] is None and list_approvals(desk.db) == []
+    assert "would need a manager's approval" in result["response"] and "$899.00" in result["response"]
+
+
+def test_just_explain_explains_the_charges_and_proposes_nothing(desk: Any) -> None:
+    text = "I think I was charged twice this month. Don't do anything yet, just explain what the two charges are."
+    result = desk.ask(text, customer_id="cust_001")
+    assert result["pending_proposal"] is None
+    assert "ord_101" in result["response"] and "ord_102" in result["response"]
+
+
+def test_a_hypothetical_refund_question_reaches_the_help_center_without_looping(desk: Any) -> None:
+    text = "If I asked for my money back on the reporting add-on, how long would it take to reach my card?"
+    result = desk.ask(text, customer_id="cust_004")
+    assert result["final_agent"] == "FAQAgent" and result["pending_proposal"] is None
+    assert result["routed_to"].count("RefundAgent") <= 1  # no ping-pong between specialists

@@ -76,6 +76,11 @@ class ProposeRefundArgs(_Args):
     amount: float | None = Field(default=None, gt=0, description="Only the amount the customer named; else omit.")
 
 
+class CheckRefundArgs(_Args):
+    order_id: str = Field(description="The order id the customer asks about, like ord_301.", max_length=64)
+    amount: float | None = Field(default=None, gt=0, description="An amount the customer asks about, if any.")
+
+
 class SearchFAQArgs(_Args):
     query: str = Field(description="What to look up in the help center.", max_length=500)
 
@@ -120,6 +125,21 @@ def _propose_refund(ctx: ToolContext, args: ProposeRefundArgs) -> dict[str, Any]
     if isinstance(found, proposals.Proposal):
         return {"status": "proposed", "proposal": found.model_dump(mode="json")}
     return found.model_dump(mode="json")  # denied or not found: nothing to confirm
+
+
+def _check_refund(ctx: ToolContext, args: CheckRefundArgs) -> dict[str, Any]:
+    found = proposals.propose_refund(
+        ctx.db, ctx.customer_id, args.order_id, reason="question only", requested_amount=args.amount
+    )
+    if isinstance(found, proposals.Proposal):  # what the policy would decide; nothing is proposed or written
+        return {
+            "status": "would_need_approval" if found.kind == "approval_request" else "would_refund",
+            "order_id": found.order_id,
+            "amount": found.amount,
+            "rule": found.rule,
+            "explanation": found.explanation,
+        }
+    return found.model_dump(mode="json")
 
 
 def _search_faq(ctx: ToolContext, args: SearchFAQArgs) -> dict[str, Any]:
@@ -173,6 +193,12 @@ AGENT_TOOLS: dict[str, AgentTool] = {
             ProposeRefundArgs,
             _propose_refund,
             proposes=True,
+        ),
+        AgentTool(
+            "check_refund",
+            "Answer a question about a refund (would it need a manager?) without proposing or doing anything.",
+            CheckRefundArgs,
+            _check_refund,
         ),
         AgentTool("search_faq", "Search the help center articles.", SearchFAQArgs, _search_faq),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from llm.entities import asks_about_refund_policy, extract_amounts, extract_order_ids
+from llm.entities import asks_about_refund_policy, asks_what_would_happen, extract_amounts, extract_order_ids
 from llm.offline.articles import answer_from, best_article
 from llm.offline.records import escalation_record, handback_record
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
@@ -29,6 +29,7 @@ def faq(turn: Turn) -> Reply:
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
     money_matter = (
         not asks_about_refund_policy(text)
+        and not asks_what_would_happen(text)
         and decision.route in ("billing", "refund")
         and (signals[decision.route] >= FIRM_SIGNAL or extract_amounts(text) or extract_order_ids(text))
     )

@@ -10,9 +10,12 @@ from typing import Any
 from llm.entities import (
     asks_about_refund_policy,
     asks_about_refund_status,
+    asks_about_timing,
+    asks_what_would_happen,
     extract_amounts,
     extract_dates,
     extract_order_ids,
+    holds_off,
     is_affirmative,
     mentioned_period,
 )
@@ -71,6 +74,9 @@ def refund(turn: Turn) -> Reply:
         return Reply(call=ToolCall("transfer_to_triage", handback_record(text, decision.route)))
     if asks_about_refund_status(text):
         return Reply(text=_refund_status(turn))
+    # A question about what a refund would mean, or "just explain first", proposes nothing.
+    if holds_off(text) or asks_what_would_happen(text):
+        return _answer_without_acting(turn)
     # How refunds work is answered by the help center's refund policy article, not by refunding something.
     if asks_about_refund_policy(text) and turn.has("transfer_to_triage"):
         return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "faq")))
@@ -88,6 +94,31 @@ def refund(turn: Turn) -> Reply:
     if requested is not None:
         args["amount"] = requested
     return Reply(call=ToolCall("propose_refund", args))
+
+
+def _answer_without_acting(turn: Turn) -> Reply:
+    """Explain the charges or ask the policy (read-only); timing and general policy go to the help center."""
+    text = turn.text
+    duplicates = [c for c in turn.charges if c.get("duplicate_of")]
+    if _DUPLICATE_RE.search(text) and duplicates:
+        lines = []
+        for dup in duplicates[:2]:
+            original = next((c for c in turn.charges if c.get("order_id") == dup.get("duplicate_of")), None)
+            pair = [c for c in (original, dup) if c]
+            lines.append(" and ".join(charge_line(c) for c in pair) + f": {dup['order_id']} is the duplicate.")
+        return Reply(
+            text=f"Here are the two charges: {' '.join(lines)} Nothing has been refunded. "
+            "When you'd like the duplicate back, just say so."
+        )
+    charge_id, requested = pick_charge(turn)
+    if asks_about_timing(text) or charge_id is None or not turn.has("check_refund"):
+        if turn.has("transfer_to_triage"):
+            return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "faq")))
+        return Reply(text=_which_charge(turn))
+    args: dict[str, Any] = {"order_id": charge_id}
+    if requested is not None:
+        args["amount"] = requested
+    return Reply(call=ToolCall("check_refund", args))
 
 
 def asks_for_refund(turn: Turn) -> bool:

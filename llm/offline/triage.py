@@ -24,6 +24,11 @@ def triage(turn: Turn) -> Reply:
     """The triage agent's reply to this turn: small talk in text, or one transfer."""
     text = turn.text
     route = _saas_route(turn)
+    # A specialist handed the customer back and said where they belong: follow it, or the two would loop.
+    handed_back = str(turn.record.get("reason") or "") if turn.handoff.get("tool") == "transfer_to_triage" else ""
+    for hint, target in (("a product question", "faq"), ("a billing matter", "billing")):
+        if handed_back.startswith(f"The customer now asks about {hint}"):
+            route = target
     small = small_talk(text)
     # "Am I talking to a real person?" asks about the assistant; it is not a request for one.
     if small == "assistant" or (
