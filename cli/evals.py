@@ -130,7 +130,6 @@ def scenarios_report(result: dict[str, Any], *, verbose: bool = False) -> str:
 
 
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    import dataclasses
     import sys
 
     from evals.bench import run_bench, total_ticks
@@ -139,7 +138,7 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from evals.progress import Progress
 
     # The benchmark is about the offline model: a configured provider would measure the network.
-    offline = dataclasses.replace(settings, models=dict.fromkeys(settings.models, "offline"))
+    offline = settings.model_copy(update={"models": dict.fromkeys(settings.models, "offline")})
     models = shared_models(dict(offline.models))
     if (args.url or args.token or args.clients) and not args.server:
         raise InvalidRequest("--clients, --url and --token go with --server")

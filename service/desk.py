@@ -24,7 +24,6 @@ from langgraph.types import Command
 from graph.builder import build_graph
 from graph.context import Context
 from graph.state import AGENT_NAMES, InputState, OutputState, State
-from llm.factory import make_chat_model
 from nodes import replies
 from nodes.conversation import visible_transcript
 from nodes.deps import Deps
@@ -89,9 +88,8 @@ class SupportDesk:
         self._conn = sqlite3.connect(self.settings.data_dir / "checkpoints.db", check_same_thread=False)
         self.checkpointer = SqliteSaver(self._conn)
         self.checkpointer.setup()
-        retry = self.settings.retry_policy()
         self.graph: CompiledStateGraph[State, Context, InputState, OutputState] = build_graph(
-            Deps(db=self.db, model_for=self._model_for, retry=retry), checkpointer=self.checkpointer
+            Deps(db=self.db, model_for=self._model_for), checkpointer=self.checkpointer
         )
 
     def close(self) -> None:
@@ -106,8 +104,7 @@ class SupportDesk:
     def _model_for(self, agent: str) -> BaseChatModel:
         with self._models_lock:
             if agent not in self._models:
-                spec = self.settings.models.get(agent, "offline")
-                self._models[agent] = make_chat_model(spec, timeout=self.settings.model_timeout)
+                self._models[agent] = self.settings.chat_model(agent)
             return self._models[agent]
 
     def _config(self, thread_id: str) -> RunnableConfig:
