@@ -25,16 +25,15 @@ from graph.builder import build_graph
 from graph.context import Context
 from graph.state import AGENT_NAMES, InputState, OutputState, State
 from nodes import replies
-from nodes.conversation import visible_transcript
 from nodes.deps import Deps
 from service.errors import InvalidRequest
 from service.settings import Settings
+from service.transcript import live_transcript
 from service.validation import check_message
 from tools.accounts import customer_exists
 from tools.errors import ApprovalAlreadyDecided, NothingToRefund
 from tools.records import Approval
 from tools.refunds import decide_approval, get_approval, list_approvals
-from tools.transcripts import archived_messages
 
 __all__ = ["SupportDesk", "TextSink", "default_desk", "handle_customer_message"]
 
@@ -181,10 +180,13 @@ class SupportDesk:
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """The thread's visible conversation; raises InvalidRequest if there is no such thread."""
-        values = self.graph.get_state(self._config(thread_id)).values
+        snapshot = self.graph.get_state(self._config(thread_id))
+        values = snapshot.values
         if not values.get("messages"):
             raise InvalidRequest(f"unknown thread {thread_id!r}")
-        return archived_messages(self.db, thread_id) + visible_transcript(values["messages"])
+        # The live branch only: after a fork, archived turns of the abandoned branch are left out.
+        head = str(snapshot.config["configurable"]["checkpoint_id"])
+        return live_transcript(self.db, self._conn, thread_id, head, values["messages"])
 
     # --- managers --------------------------------------------------------------------------
 
