@@ -36,6 +36,7 @@ def _cmd_eval_routing(args: argparse.Namespace, settings: Settings) -> int:
         path,
         _model(args.model, settings),
         limit=args.limit,
+        seed=args.seed,
         workers=args.workers,
         customer_id=args.customer,
     )
@@ -258,7 +259,10 @@ def add_parsers(sub: Any) -> None:
         "(escalate_to_human = human, triage answering itself = other).",
     )
     routing.add_argument("--data", type=Path, help="CSV with text and route columns (default: the bundled dev set)")
-    routing.add_argument("--limit", type=_positive, help="only the first N rows")
+    routing.add_argument(
+        "--limit", type=_positive, help="a sample of N rows, in proportion to each source and route (seeded)"
+    )
+    routing.add_argument("--seed", type=int, default=0, help="the sample's seed with --limit (default 0)")
     routing.add_argument("--model", help="offline or openai:<model> (default: the configured triage model)")
     routing.add_argument("--customer", default="cust_001", help="whose account triage sees (default cust_001)")
     routing.add_argument("--workers", type=_positive, default=1, help="messages in flight at once (for real models)")

@@ -125,7 +125,7 @@ class SupportDesk:
         """
         text = check_message(message)
         if not customer_exists(self.db, customer_id):
-            raise InvalidRequest(f"unknown customer {customer_id!r}")
+            raise InvalidRequest(unknown_customer(customer_id))
         thread_id = thread_id or f"thr_{uuid.uuid4().hex[:12]}"
         config = self._config(thread_id)
         snapshot = self.graph.get_state(config)
@@ -188,6 +188,40 @@ class SupportDesk:
         head = str(snapshot.config["configurable"]["checkpoint_id"])
         return live_transcript(self.db, self._conn, thread_id, head, values["messages"])
 
+    def threads(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's conversations, most recently active first.
+
+        Each is `{"thread_id", "updated_at", "messages", "waiting_for_manager", "last_message"}`. A thread
+        belongs to the customer whose account it loaded, the same rule `ask` uses to refuse others.
+
+        Raises:
+            InvalidRequest: No such customer.
+        """
+        if not customer_exists(self.db, customer_id):
+            raise InvalidRequest(unknown_customer(customer_id))
+        ids = [r[0] for r in self._conn.execute("SELECT DISTINCT thread_id FROM checkpoints WHERE checkpoint_ns = ''")]
+        found = []
+        for thread_id in ids:
+            latest = self.checkpointer.get_tuple(self._config(thread_id))
+            if latest is None:
+                continue
+            values = latest.checkpoint["channel_values"]
+            if (values.get("account") or {}).get("customer_id") != customer_id:
+                continue
+            head = str(latest.config["configurable"]["checkpoint_id"])
+            transcript = live_transcript(self.db, self._conn, thread_id, head, values.get("messages") or [])
+            said = [m for m in transcript if m["role"] == "customer"]
+            found.append(
+                {
+                    "thread_id": thread_id,
+                    "updated_at": latest.checkpoint["ts"],
+                    "messages": len(transcript),
+                    "waiting_for_manager": bool(values.get("pending_approval")),
+                    "last_message": said[-1]["text"] if said else "",
+                }
+            )
+        return sorted(found, key=lambda t: t["updated_at"], reverse=True)
+
     # --- managers --------------------------------------------------------------------------
 
     def approvals(self, *, status: str | None = None) -> list[Approval]:
@@ -233,6 +267,10 @@ class SupportDesk:
             self.graph.invoke(Command(resume=resume), config, context=Context(customer_id=approval.customer_id))
             reply = self._result(approval.thread_id)["response"]
         return {"approval": decided.model_dump(mode="json"), "customer_reply": reply}
+
+
+def unknown_customer(customer_id: str) -> str:
+    return f"unknown customer {customer_id!r}; `support customers` lists them"
 
 
 def _agent_name(node: str | None) -> str:
