@@ -148,3 +148,12 @@ def test_an_unset_data_dir_is_dot_support_in_the_current_directory(
     monkeypatch.chdir(tmp_path)
     assert Settings.from_env({}).data_dir == tmp_path / ".support"
     assert Settings.from_env({"SUPPORT_DATA_DIR": ""}).data_dir == tmp_path / ".support"  # empty means unset
+
+
+def test_support_config_says_the_old_backoff_variables_are_not_read(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SUPPORT_MODEL_RETRY_DELAY", "0.2")
+    assert main(["config", "--json"]) == 0
+    warnings = json.loads(capsys.readouterr().out)["warnings"]
+    assert any("SUPPORT_MODEL_RETRY_DELAY is no longer read" in w for w in warnings)
