@@ -6,7 +6,6 @@ the conversations and refunds in the main one.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from dataclasses import dataclass
@@ -63,7 +62,7 @@ def run_demo(settings: Settings, *, as_json: bool = False) -> int:
     demo_dir = settings.data_dir / "demo"
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
-    demo_settings = dataclasses.replace(settings, data_dir=demo_dir)
+    demo_settings = settings.model_copy(update={"data_dir": demo_dir})
     rows: list[dict[str, Any]] = []
     with SupportDesk(demo_settings) as desk:
         if not as_json:

@@ -36,6 +36,7 @@ def _cmd_eval_routing(args: argparse.Namespace, settings: Settings) -> int:
         path,
         _model(args.model, settings),
         limit=args.limit,
+        seed=args.seed,
         workers=args.workers,
         customer_id=args.customer,
     )
@@ -155,7 +156,6 @@ def scenarios_report(result: dict[str, Any], *, verbose: bool = False) -> str:
 
 
 def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    import dataclasses
     import sys
 
     from evals.bench import run_bench, total_ticks
@@ -164,7 +164,7 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from evals.progress import Progress
 
     # The benchmark is about the offline model: a configured provider would measure the network.
-    offline = dataclasses.replace(settings, models=dict.fromkeys(settings.models, "offline"))
+    offline = settings.model_copy(update={"models": dict.fromkeys(settings.models, "offline")})
     models = shared_models(dict(offline.models))
     if (args.url or args.token or args.clients) and not args.server:
         raise InvalidRequest("--clients, --url and --token go with --server")
@@ -284,7 +284,10 @@ def add_parsers(sub: Any) -> None:
         "(escalate_to_human = human, triage answering itself = other).",
     )
     routing.add_argument("--data", type=Path, help="CSV with text and route columns (default: the bundled dev set)")
-    routing.add_argument("--limit", type=_positive, help="only the first N rows")
+    routing.add_argument(
+        "--limit", type=_positive, help="a sample of N rows, in proportion to each source and route (seeded)"
+    )
+    routing.add_argument("--seed", type=int, default=0, help="the sample's seed with --limit (default 0)")
     routing.add_argument("--model", help="offline or openai:<model> (default: the configured triage model)")
     routing.add_argument("--customer", default="cust_001", help="whose account triage sees (default cust_001)")
     routing.add_argument("--workers", type=_positive, default=1, help="messages in flight at once (for real models)")

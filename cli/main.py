@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from cli.logs import configure_logging
 from cli.serve import add_serve_parser
@@ -51,7 +52,9 @@ def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
     with _desk(settings) as desk:
         if not customer_exists(desk.db, args.customer):  # say so now, not after every line typed
-            raise InvalidRequest(f"unknown customer {args.customer!r}")
+            from service.desk import unknown_customer
+
+            raise InvalidRequest(unknown_customer(args.customer))
         thread = args.thread
         print(f"Chatting as {args.customer}. Type 'quit' to leave.")
         while True:
@@ -95,11 +98,32 @@ def _cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _approval_row(a: dict[str, Any]) -> str:
-    return (
-        f"{a['approval_id']}  {a['status']:<8}  {a['customer_id']} {a['customer_name']:<14} {a['order_id']:<8} "
-        f"${a['amount']:>9,.2f}  {a['rule']:<20} {a['reason'][:40]}"
+_APPROVAL_COLUMNS = (
+    ("ID", 8),
+    ("STATUS", 8),
+    ("CUSTOMER", 23),
+    ("ORDER", 8),
+    ("AMOUNT", 10),
+    ("RULE", 20),
+)
+
+
+def _approval_header(decided: bool) -> str:
+    head = "  ".join(f"{n:>{w}}" if n == "AMOUNT" else f"{n:<{w}}" for n, w in _APPROVAL_COLUMNS)
+    return f"{head}  {'DECIDED BY':<22}  NOTE" if decided else f"{head}  CUSTOMER'S REASON"
+
+
+def _approval_row(a: dict[str, Any], decided: bool) -> str:
+    amount = f"${a['amount']:,.2f}"
+    row = (
+        f"{a['approval_id']:<8}  {a['status']:<8}  {a['customer_id']} {a['customer_name'][:14]:<14}  "
+        f"{a['order_id']:<8}  {amount:>10}  {a['rule'][:20]:<20}"
     )
+    if not decided:
+        return f"{row}  {a['reason'][:40]}"
+    when = (a.get("decided_at") or "")[:16].replace("T", " ")
+    who = f"{a['decided_by']} {when}" if a.get("decided_by") else "-"
+    return f"{row}  {who[:22]:<22}  {(a.get('note') or '')[:40]}"
 
 
 def _cmd_approvals(args: argparse.Namespace, settings: Settings) -> int:
@@ -111,8 +135,9 @@ def _cmd_approvals(args: argparse.Namespace, settings: Settings) -> int:
             elif not found:
                 print("No approvals waiting." if not args.all else "No approvals yet.")
             else:
+                print(_approval_header(args.all))
                 for a in found:
-                    print(_approval_row(a))
+                    print(_approval_row(a, args.all))
             return 0
         approve = args.action == "approve"
         outcome = desk.decide(args.approval_id, approve=approve, by=args.by, note=args.note if approve else args.reason)
@@ -123,6 +148,24 @@ def _cmd_approvals(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{a['approval_id']} {a['status']} by {a['decided_by']}.")
     if outcome["customer_reply"]:
         print(f"Customer was told: {outcome['customer_reply']}")
+    return 0
+
+
+def _cmd_threads(args: argparse.Namespace, settings: Settings) -> int:
+    with _desk(settings) as desk:
+        found = desk.threads(args.customer)
+    if args.json:
+        _print_json({"customer_id": args.customer, "threads": found})
+        return 0
+    if not found:
+        print(f"No conversations for {args.customer} yet.")
+        return 0
+    print(f"{'THREAD':<16}  {'UPDATED (UTC)':<16}  {'MESSAGES':>8}  LAST CUSTOMER MESSAGE")
+    for t in found:
+        waiting = " (waiting for a manager)" if t["waiting_for_manager"] else ""
+        when = t["updated_at"][:16].replace("T", " ")
+        print(f"{t['thread_id']:<16}  {when:<16}  {t['messages']:>8}  {t['last_message'][:60]}{waiting}")
+    print("Continue one with: support chat --customer CUSTOMER --thread THREAD; read it with: support history THREAD")
     return 0
 
 
@@ -182,8 +225,10 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, as_json=args.json)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser(
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser, *, required: bool = True
+) -> argparse.ArgumentParser:
+    parser = parser_class(
         prog="support",
         description="Acme Support Desk: a triage agent hands each customer to billing, refund or FAQ.",
         epilog="Data lives in $SUPPORT_DATA_DIR (default ./.support). Runs offline unless a model is configured.",
@@ -195,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     ask = sub.add_parser("ask", help="send one message and print the reply")
-    ask.add_argument("--customer", required=True, help="customer id, e.g. cust_001")
+    ask.add_argument("--customer", required=required, help="customer id, e.g. cust_001")
     ask.add_argument("--thread", help="continue this thread (printed after each reply)")
     ask.add_argument("--json", action="store_true", help="print the full result as JSON")
     ask.add_argument("message", help="the customer's message")
@@ -206,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="an interactive multi-turn conversation",
         description="One message per line; replies stream as they are written. 'quit', 'exit' or Ctrl-D leaves.",
     )
-    chat.add_argument("--customer", required=True, help="customer id, e.g. cust_001")
+    chat.add_argument("--customer", required=required, help="customer id, e.g. cust_001")
     chat.add_argument("--thread", help="continue this thread")
     chat.set_defaults(func=_cmd_chat)
 
@@ -217,13 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     alist.add_argument("--json", action="store_true", help="print as JSON")
     approve = asub.add_parser("approve", help="approve a refund and resume the customer's conversation")
     approve.add_argument("approval_id", help="e.g. apr_0001 (see `support approvals list`)")
-    approve.add_argument("--by", required=True, help="the manager's name")
+    approve.add_argument("--by", required=required, help="the manager's name")
     approve.add_argument("--note", help="an optional note")
     approve.add_argument("--json", action="store_true", help="print as JSON")
     reject = asub.add_parser("reject", help="reject a refund and tell the customer why")
     reject.add_argument("approval_id", help="e.g. apr_0001 (see `support approvals list`)")
-    reject.add_argument("--by", required=True, help="the manager's name")
-    reject.add_argument("--reason", required=True, help="why (the customer sees it)")
+    reject.add_argument("--by", required=required, help="the manager's name")
+    reject.add_argument("--reason", required=required, help="why (the customer sees it)")
     reject.add_argument("--json", action="store_true", help="print as JSON")
     approvals.set_defaults(func=_cmd_approvals)
 
@@ -231,6 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("thread", help="the thread id that ask and chat print")
     history.add_argument("--json", action="store_true", help="print as JSON")
     history.set_defaults(func=_cmd_history)
+
+    threads = sub.add_parser("threads", help="list a customer's conversations, most recent first")
+    threads.add_argument("--customer", required=required, help="customer id, e.g. cust_001 (see `support customers`)")
+    threads.add_argument("--json", action="store_true", help="print as JSON")
+    threads.set_defaults(func=_cmd_threads)
 
     customers = sub.add_parser("customers", help="list the customers in the database")
     customers.add_argument("--json", action="store_true", help="print as JSON")
@@ -259,8 +309,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _ParseError(Exception):
+    pass
+
+
+class _TrialParser(argparse.ArgumentParser):
+    """Parses without printing or exiting, to look for unknown options first."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _ParseError(message)
+
+
+def _unknown_options(argv: Sequence[str]) -> list[str]:
+    """Options no command knows, e.g. `--user` for `--customer`.
+
+    argparse checks required options before unknown ones, so `ask --user cust_001 hi` would be
+    blamed on a missing --customer; a trial parse with nothing required finds the real mistake.
+    """
+    try:
+        _, extra = build_parser(_TrialParser, required=False).parse_known_args(argv)
+    except _ParseError:
+        return []  # another mistake: the real parse reports it
+    return [a for a in extra if a.startswith("-")]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if unknown := _unknown_options(argv):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)} (see `support COMMAND --help`)")
+    args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
     except ValueError as exc:
@@ -285,7 +363,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
-        return func(args, settings)
+        status = func(args, settings)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit where it would print a warning
+        return status
+    except BrokenPipeError:
+        # The reader stopped early (`support graph | head`): not an error worth a message. Later writes,
+        # including the interpreter's final flush, go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command stopped by a closed pipe
     except InvalidRequest as exc:
         print(f"support: error: {exc}", file=sys.stderr)
         return 2

@@ -35,6 +35,8 @@ class Reply:
         delay: Seconds to wait before answering (longer than the client timeout = a timeout).
         gate: Wait for this event after the first piece of text when streaming, before
             answering at all otherwise.
+        break_after: When streaming, drop the connection after this many pieces of text, in
+            the middle of a response whose announced length promised more (a broken stream).
     """
 
     content: str = ""
@@ -44,6 +46,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     gate: threading.Event | None = None
+    break_after: int | None = None
 
 
 Script = Callable[[dict[str, Any]], Reply]
@@ -218,12 +221,24 @@ class FakeOpenAI:
         handler.send_header("Cache-Control", "no-cache")
         for key, value in reply.headers.items():
             handler.send_header(key, value)
-        handler.end_headers()
-        for item in self._chunks(request, reply, n):
-            handler.wfile.write(f"data: {json.dumps(item)}\n\n".encode())
+        if reply.break_after is None:
+            handler.end_headers()
+            for item in self._chunks(request, reply, n):
+                handler.wfile.write(f"data: {json.dumps(item)}\n\n".encode())
+                handler.wfile.flush()
+            handler.wfile.write(b"data: [DONE]\n\n")
             handler.wfile.flush()
-        handler.wfile.write(b"data: [DONE]\n\n")
-        handler.wfile.flush()
+            return
+        # A broken stream: the announced length says more is coming, then the connection drops,
+        # which the client sees as a transport error in the middle of the answer.
+        events = [f"data: {json.dumps(item)}\n\n".encode() for item in self._chunks(request, reply, n)]
+        events.append(b"data: [DONE]\n\n")
+        handler.send_header("Content-Length", str(sum(len(e) for e in events)))
+        handler.end_headers()
+        for event in events[: 1 + reply.break_after]:  # the role chunk, then break_after pieces of text
+            handler.wfile.write(event)
+            handler.wfile.flush()
+        handler.close_connection = True
 
     @staticmethod
     def _send_json(handler: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,7 +43,7 @@ def fresh_desk(
     """
     with tempfile.TemporaryDirectory(prefix="support-eval-", dir=root) as tmp:
         day = today or settings.today or DEFAULT_TODAY
-        desk_settings = dataclasses.replace(settings, data_dir=Path(tmp), today=day)
+        desk_settings = settings.model_copy(update={"data_dir": Path(tmp), "today": day})
         with SupportDesk(desk_settings, models=models) as desk:
             yield desk
 

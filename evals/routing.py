@@ -9,6 +9,7 @@ the route (`escalate_to_human` is `human`), and triage answering by itself is `o
 from __future__ import annotations
 
 import csv
+import random
 import tempfile
 import time
 import uuid
@@ -35,7 +36,7 @@ from service.errors import InvalidRequest
 from tools.clock import FixedClock
 from tools.db import Database
 
-__all__ = ["DEFAULT_CSV", "Example", "load_examples", "route_of", "run_routing_eval"]
+__all__ = ["DEFAULT_CSV", "Example", "load_examples", "route_of", "run_routing_eval", "sample_examples"]
 
 DEFAULT_CSV = DEV_CSV
 
@@ -53,8 +54,10 @@ class Example:
     source: str | None = None
 
 
-def load_examples(path: Path, *, limit: int | None = None) -> list[Example]:
+def load_examples(path: Path, *, limit: int | None = None, seed: int = 0) -> list[Example]:
     """Read a CSV with `text` and `route` columns (others ignored; `source` kept when present).
+
+    With `limit`, a sample of that many rows, stratified by source and route (see `sample_examples`).
 
     Raises:
         InvalidRequest: the file is missing, lacks a column, or has a route we do not know.
@@ -77,11 +80,30 @@ def load_examples(path: Path, *, limit: int | None = None) -> list[Example]:
             if route not in ROUTES:
                 raise InvalidRequest(f"{path}:{line}: route {route!r} is not one of {', '.join(ROUTES)}")
             examples.append(Example(text, route, (row.get("source") or "").strip() or None))
-            if limit is not None and len(examples) >= limit:
-                break
     if not examples:
         raise InvalidRequest(f"{path} has no labelled messages")
-    return examples
+    return examples if limit is None else sample_examples(examples, limit, seed=seed)
+
+
+def sample_examples(examples: list[Example], limit: int, *, seed: int = 0) -> list[Example]:
+    """`limit` examples drawn with a seeded generator, each (source, route) group in proportion to its size.
+
+    The first N rows of a file are usually one source and a few routes, which says little about the
+    rest; a proportional sample keeps the mix, and the seed makes a run repeatable. Rows keep file order.
+    """
+    if limit >= len(examples):
+        return list(examples)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, example in enumerate(examples):
+        groups.setdefault((example.source or "", example.route), []).append(index)
+    shares = {key: limit * len(members) / len(examples) for key, members in groups.items()}
+    quotas = {key: int(share) for key, share in shares.items()}
+    # Largest remainders get the rows left over, ties broken by group name so the result is stable.
+    for key in sorted(shares, key=lambda k: (quotas[k] - shares[k], k))[: limit - sum(quotas.values())]:
+        quotas[key] += 1
+    rng = random.Random(seed)
+    picked = [i for key, members in sorted(groups.items()) for i in rng.sample(members, quotas[key])]
+    return [examples[i] for i in sorted(picked)]
 
 
 def route_of(values: dict[str, Any]) -> str:
@@ -201,12 +223,13 @@ def evaluate_file(
     model: BaseChatModel,
     *,
     limit: int | None = None,
+    seed: int = 0,
     workers: int = 1,
     customer_id: str = "cust_001",
     progress: bool = True,
 ) -> dict[str, Any]:
     """Load `path` and run the evaluation with a progress bar (drawn only on a terminal)."""
-    examples = load_examples(path, limit=limit)
+    examples = load_examples(path, limit=limit, seed=seed)
     bar = Progress(len(examples), "routing", stream=None) if progress else None
     try:
         result = run_routing_eval(

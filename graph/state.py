@@ -6,11 +6,16 @@ start of every customer message; thread-long fields (account, active agent) pers
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 from langgraph.managed import RemainingSteps
+from pydantic import ConfigDict, with_config
+
+# Not typing.TypedDict: below Python 3.12 pydantic cannot read it, and LangGraph Studio's input and
+# output forms (built from these schemas) come out empty.
+from typing_extensions import TypedDict
 
 __all__ = [
     "AGENT_NAMES",
@@ -35,21 +40,34 @@ AGENT_NAMES: dict[str, str] = {
 }
 
 
+# Each field's docstring becomes its description in the JSON schemas Studio shows.
+_DESCRIBED = ConfigDict(use_attribute_docstrings=True)
+
+
+@with_config(_DESCRIBED)
 class InputState(TypedDict):
     """What a caller sends: the customer's new message."""
 
     messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation; send the customer's new message, e.g. {"role": "user", "content": "..."}."""
 
 
+@with_config(_DESCRIBED)
 class OutputState(TypedDict, total=False):
     """What a caller gets back."""
 
     messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation kept in the checkpoint: the customer's messages, the agents' replies and tool calls."""
     routed_to: list[str]
+    """The agents the latest customer message passed through, in order (e.g. TriageAgent, RefundAgent)."""
     routing_metadata: list[dict[str, Any]]
+    """The validated handoff records of the latest message: from, to, tool and the record's fields."""
     pending_approval: dict[str, Any] | None
+    """The refund waiting for a manager's decision, or null."""
     proposal: dict[str, Any] | None
+    """The refund, approval request or plan change waiting for the customer's "yes", with its exact terms, or null."""
     model_calls: int
+    """Model calls made for the latest customer message."""
 
 
 class State(InputState, total=False):

@@ -1,128 +1,94 @@
-"""Bounded retries with exponential backoff and jitter for provider calls.
+"""Model-call retries are the OpenAI client's own (`ChatOpenAI(max_retries=…)`); this adds two rules.
 
-Only transient failures are retried: timeouts, connection errors, 408/409/429 and 5xx. A
-bad request, a bad key or a programming error fails at once, and so does a 429 that says the
-account is out of quota (waiting does not fix that).
+The client retries a request that failed before its answer began: timeouts, connection errors,
+408/409/429 and 5xx, with exponential backoff (0.5 s doubling up to 8 s, with jitter) and a
+server's Retry-After. A stream that breaks after tokens were shown is never retried, so the
+customer never reads the same words twice: the agent's turn ends in the polite fallback answer.
+
+Through httpx event hooks on the client's own HTTP connection, this module adds:
+
+- **No retry on an exhausted quota.** A 429 whose error code is `insufficient_quota` will not go
+  away by waiting, so the response is marked `x-should-retry: false`, a header the client obeys.
+- **A log line per retry** (`model_retry`, with the attempt, the failed status and the measured
+  wait), read from the retry count the client sends on every request (`x-stainless-retry-count`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from contextvars import ContextVar
+from typing import Any
 
-__all__ = ["RetryPolicy", "call_with_retry", "is_transient", "retry_after"]
+__all__ = ["QUOTA_CODE", "async_http_client", "http_client", "is_exhausted_quota"]
 
 logger = logging.getLogger("support.model")
 
-T = TypeVar("T")
+QUOTA_CODE = "insufficient_quota"
 
-_RETRY_STATUS = frozenset({408, 409, 429})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently to retry one model call.
-
-    Attributes:
-        max_retries: Retries after the first attempt; 0 means try once.
-        delay: The first backoff in seconds; it doubles on every retry.
-        max_delay: No single backoff is longer than this, whatever the server asks for.
-    """
-
-    max_retries: int = 3
-    delay: float = 0.5
-    max_delay: float = 8.0
-
-    def backoff(self, retry: int, *, rng: Callable[[], float] = random.random, hint: float | None = None) -> float:
-        """Seconds to wait before retry number `retry` (1-based).
-
-        Exponential with "equal jitter": half the step is fixed, half is random, so retries from
-        many conversations spread out but never shrink to nothing. A server's Retry-After is
-        honoured up to `max_delay`.
-        """
-        step = min(self.max_delay, self.delay * 2 ** (retry - 1))
-        wait = step / 2 + rng() * step / 2
-        if hint is not None and hint > 0:
-            wait = max(wait, hint)
-        return min(wait, self.max_delay)
+# The outcome of the previous attempt of the call running in this context (thread or task):
+# (monotonic time it ended, HTTP status). Each model call runs in its own context.
+_last_attempt: ContextVar[tuple[float, int] | None] = ContextVar("support_last_attempt", default=None)
 
 
-def _status(exc: BaseException) -> int | None:
-    status = getattr(exc, "status_code", None)
-    return status if isinstance(status, int) else None
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether waiting and trying again can help."""
+def is_exhausted_quota(status: int, body: bytes) -> bool:
+    """Whether an error response says the account is out of quota (not a passing rate limit)."""
+    if status != 429:
+        return False
     try:
-        import openai
-    except ImportError:  # pragma: no cover - openai comes with langchain-openai
-        openai = None  # type: ignore[assignment]
-    if openai is not None and isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-        return True
-    status = _status(exc)
-    if status is not None:
-        body = getattr(exc, "body", None)
-        code = body.get("code") if isinstance(body, dict) else None
-        if status == 429 and code == "insufficient_quota":
-            return False
-        return status in _RETRY_STATUS or status >= 500
-    return isinstance(exc, TimeoutError | ConnectionError)
+        error = json.loads(body or b"{}").get("error") or {}
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(error, dict) and QUOTA_CODE in (error.get("code"), error.get("type"))
 
 
-def retry_after(exc: BaseException) -> float | None:
-    """The server's Retry-After (seconds), if it sent one."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return float(value) * scale
-        except ValueError:
-            return None  # an HTTP date: our own backoff is good enough
-    return None
+def _on_request(request: Any) -> None:
+    retry = int(request.headers.get("x-stainless-retry-count") or 0)
+    last = _last_attempt.get()
+    _last_attempt.set(None)
+    if retry == 0:
+        return
+    wait = round(time.monotonic() - last[0], 3) if last else None
+    status = last[1] if last else None
+    logger.warning(
+        "model request failed (%s), retry %d",
+        status or "timeout or connection error",
+        retry,
+        extra={"event": "model_retry", "attempt": retry, "status": status, "wait_s": wait},
+    )
 
 
-def call_with_retry(
-    fn: Callable[[], T],
-    policy: RetryPolicy,
-    *,
-    what: str = "model call",
-    sleep: Callable[[float], None] = time.sleep,
-    rng: Callable[[], float] = random.random,
-) -> tuple[T, int]:
-    """Call `fn`, retrying transient failures under `policy`.
+def _on_response(response: Any, body: bytes | None) -> None:
+    if response.status_code < 400:
+        return
+    _last_attempt.set((time.monotonic(), response.status_code))
+    if body is not None and is_exhausted_quota(response.status_code, body):
+        response.headers["x-should-retry"] = "false"
 
-    Returns:
-        The result and the number of attempts it took.
 
-    Raises:
-        The last exception when it is not transient or the retries are used up.
-    """
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return fn(), attempt
-        except Exception as exc:
-            if attempt > policy.max_retries or not is_transient(exc):
-                raise
-            wait = policy.backoff(attempt, rng=rng, hint=retry_after(exc))
-            logger.warning(
-                "%s failed (%s), retry %d of %d in %.2fs",
-                what,
-                type(exc).__name__,
-                attempt,
-                policy.max_retries,
-                wait,
-                extra={"event": "model_retry", "attempt": attempt, "status": _status(exc), "wait_s": round(wait, 3)},
-            )
-            sleep(wait)
+def _sync_response(response: Any) -> None:
+    # Only a 429's body is read here (a few hundred bytes); the client reads it again from memory.
+    _on_response(response, response.read() if response.status_code == 429 else None)
+
+
+async def _async_request(request: Any) -> None:
+    _on_request(request)
+
+
+async def _async_response(response: Any) -> None:
+    _on_response(response, await response.aread() if response.status_code == 429 else None)
+
+
+def http_client() -> Any:
+    """The OpenAI client's default HTTP client, with the hooks above."""
+    import openai
+
+    return openai.DefaultHttpxClient(event_hooks={"request": [_on_request], "response": [_sync_response]})
+
+
+def async_http_client() -> Any:
+    """The same for the async client (LangGraph's async runs)."""
+    import openai
+
+    return openai.DefaultAsyncHttpxClient(event_hooks={"request": [_async_request], "response": [_async_response]})

@@ -24,7 +24,6 @@ from pydantic import ValidationError
 from graph.context import Context
 from graph.handoffs import HANDOFF_TOOLS
 from graph.state import AGENT_NAMES, State
-from llm.retry import call_with_retry
 from nodes.conversation import compact_history
 from nodes.deps import Deps
 from nodes.handoff_log import log_handoff
@@ -133,7 +132,7 @@ def model_label(model: BaseChatModel) -> str:
     return str(name) if name else model._llm_type
 
 
-def _log_model_call(spec: AgentSpec, model: str, reply: AIMessage, attempts: int, seconds: float) -> None:
+def _log_model_call(spec: AgentSpec, model: str, reply: AIMessage, seconds: float) -> None:
     usage = reply.usage_metadata or {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
     usage_logger.info(
         "%s called %s: %d in, %d out tokens",
@@ -148,7 +147,6 @@ def _log_model_call(spec: AgentSpec, model: str, reply: AIMessage, attempts: int
             "input_tokens": usage["input_tokens"],
             "output_tokens": usage["output_tokens"],
             "total_tokens": usage["total_tokens"],
-            "attempts": attempts,
             "seconds": round(seconds, 3),
         },
     )
@@ -165,9 +163,8 @@ def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., dict[str, Any]
             label = model_label(base)
             model = base.bind_tools(spec.tool_schemas())
             messages = _model_input(spec, deps, state)
-            reply, attempts = call_with_retry(
-                lambda: model.invoke(messages, config), deps.retry, what=f"{spec.name} model call"
-            )
+            # The client retries a failed request itself, never a stream already shown (llm.retry).
+            reply = model.invoke(messages, config)
         except Exception as exc:  # a provider or programming error must not reach the customer
             logger.exception("model call failed for %s", spec.name, extra={"event": "model_error"})
             return {
@@ -180,7 +177,7 @@ def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., dict[str, Any]
         # The model's name rides along so per-model usage can be summed from the thread later.
         metadata = {**reply.response_metadata, "support_model": label}
         ai = reply.model_copy(update={"name": spec.name, "response_metadata": metadata})
-        _log_model_call(spec, label, ai, attempts, time.monotonic() - started)
+        _log_model_call(spec, label, ai, time.monotonic() - started)
         if ai.invalid_tool_calls:
             return _malformed(spec, state, ai, calls, f"unreadable arguments for {ai.invalid_tool_calls[0]['name']}")
         if not ai.tool_calls:

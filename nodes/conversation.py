@@ -7,7 +7,7 @@ dropped: their outcome is already in the replies and in the account summary.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
@@ -18,6 +18,7 @@ __all__ = [
     "KEEP_MESSAGES",
     "compact_history",
     "messages_to_archive",
+    "step_checkpoint",
     "visible_transcript",
 ]
 
@@ -55,6 +56,15 @@ def messages_to_archive(messages: Sequence[AnyMessage], keep: int = KEEP_MESSAGE
     while cut < len(messages) and not isinstance(messages[cut], HumanMessage):
         cut += 1
     return list(messages[:cut])
+
+
+def step_checkpoint(config: Mapping[str, Any]) -> str:
+    """The checkpoint the running step started from ('' outside a checkpointed run).
+
+    Archive rows carry it, so history can tell which branch of a forked thread they belong to.
+    """
+    configurable = config.get("configurable") or {}
+    return str((configurable.get("checkpoint_map") or {}).get("") or configurable.get("checkpoint_id") or "")
 
 
 def compact_history(messages: Sequence[AnyMessage], turn_start: int) -> list[dict[str, Any]]:

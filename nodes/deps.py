@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 
-from llm.retry import RetryPolicy
 from tools.db import Database
 
 __all__ = ["Deps"]
@@ -21,9 +20,8 @@ class Deps:
         db: The domain database (customers, charges, refunds, approvals, tickets, articles).
         model_for: Returns the chat model for an agent key ("triage", "billing", ...). Called
             at run time, so no model client is created when the graph is built or imported.
-        retry: How model calls are retried on timeouts, rate limits and server errors.
+            Each model retries its own transient failures (see `llm.retry`).
     """
 
     db: Database
     model_for: Callable[[str], BaseChatModel]
-    retry: RetryPolicy = field(default_factory=RetryPolicy)

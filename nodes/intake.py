@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.state import AGENT_NAMES, State
-from nodes.conversation import messages_to_archive, visible_transcript
+from nodes.conversation import messages_to_archive, step_checkpoint, visible_transcript
 from nodes.deps import Deps
 from tools.accounts import get_account_summary
 from tools.transcripts import archive_messages
@@ -30,6 +30,7 @@ def make_intake_node(deps: Deps) -> Callable[..., dict[str, Any]]:
                 thread_id=str(config.get("configurable", {}).get("thread_id", "")),
                 customer_id=runtime.context.customer_id,
                 entries=visible_transcript(old, with_ids=True),
+                checkpoint_id=step_checkpoint(config),  # the branch they belong to, for time travel
             )
         turn_start = len(messages) - 1 - len(old)
         active = state.get("active_agent") or "triage"

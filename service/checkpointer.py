@@ -23,8 +23,9 @@ CHECKPOINTS_FILE = "checkpoints.db"
 @asynccontextmanager
 async def checkpointer() -> AsyncIterator[AsyncSqliteSaver]:
     """Yield a ready `AsyncSqliteSaver` on `<SUPPORT_DATA_DIR>/checkpoints.db`, closed on exit."""
-    data_dir = Settings.from_env().data_dir
-    # The server flags blocking calls on its event loop, so even mkdir goes to a thread.
+    # The server flags blocking calls on its event loop (even os.getcwd for the default data
+    # directory, and mkdir), so both go to a thread.
+    data_dir = (await asyncio.to_thread(Settings.from_env)).data_dir
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     async with AsyncSqliteSaver.from_conn_string(str(data_dir / CHECKPOINTS_FILE)) as saver:
         await saver.setup()

@@ -7,6 +7,9 @@
   ``GET /approvals/api/approvals/{id}``, ``POST /approvals/api/approvals/{id}/approve`` (``{"note"}``,
   optional) and ``POST /approvals/api/approvals/{id}/reject`` (``{"reason"}``, required): manager
   tokens only; 401 without a known token, 403 for a customer token, 404 unknown, 409 decided.
+- ``GET /approvals/api/threads/{thread_id}/transcript``: a thread's whole conversation on its live
+  branch (archived turns included, those of a branch abandoned by time travel left out), for a
+  manager reading a long thread that Studio's state shows only the recent part of.
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from service.auth import registry
+from service.checkpointer import CHECKPOINTS_FILE
 from service.resume import DecisionConflict, UnknownApproval, database, decide_and_resume, resume_stranded
 from service.studio_access import StudioGate
 from service.tokens import Principal, TokenError, bearer_token
+from service.transcript import thread_transcript
 from tools.records import Approval
 from tools.refunds import get_approval, list_approvals
 
@@ -109,6 +114,16 @@ async def get_one(request: Request) -> Response:
     if approval is None:
         return _error(404, f"unknown approval {request.path_params['approval_id']!r}")
     return JSONResponse(_view(approval, datetime.now(UTC)))
+
+
+async def transcript(request: Request) -> Response:
+    await _manager(request)
+    db = await database()
+    thread_id = request.path_params["thread_id"]
+    found = await asyncio.to_thread(thread_transcript, db, db.path.parent / CHECKPOINTS_FILE, thread_id)
+    if found is None:
+        return _error(404, f"unknown thread {thread_id!r}")
+    return JSONResponse(found)
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -194,6 +209,7 @@ app = Starlette(
         Route("/approvals/api/approvals/{approval_id}", get_one, methods=["GET"]),
         Route("/approvals/api/approvals/{approval_id}/approve", approve, methods=["POST"]),
         Route("/approvals/api/approvals/{approval_id}/reject", reject, methods=["POST"]),
+        Route("/approvals/api/threads/{thread_id}/transcript", transcript, methods=["GET"]),
     ],
     exception_handlers={_Refused: _refused},
     # `langgraph dev` runs our app's middleware ahead of its own routes and auth: the one place that

@@ -24,18 +24,16 @@ from langgraph.types import Command
 from graph.builder import build_graph
 from graph.context import Context
 from graph.state import AGENT_NAMES, InputState, OutputState, State
-from llm.factory import make_chat_model
 from nodes import replies
-from nodes.conversation import visible_transcript
 from nodes.deps import Deps
 from service.errors import InvalidRequest
 from service.settings import Settings
+from service.transcript import live_transcript
 from service.validation import check_message
 from tools.accounts import customer_exists
 from tools.errors import ApprovalAlreadyDecided, NothingToRefund
 from tools.records import Approval
 from tools.refunds import decide_approval, get_approval, list_approvals
-from tools.transcripts import archived_messages
 
 __all__ = ["SupportDesk", "TextSink", "default_desk", "handle_customer_message"]
 
@@ -89,9 +87,8 @@ class SupportDesk:
         self._conn = sqlite3.connect(self.settings.data_dir / "checkpoints.db", check_same_thread=False)
         self.checkpointer = SqliteSaver(self._conn)
         self.checkpointer.setup()
-        retry = self.settings.retry_policy()
         self.graph: CompiledStateGraph[State, Context, InputState, OutputState] = build_graph(
-            Deps(db=self.db, model_for=self._model_for, retry=retry), checkpointer=self.checkpointer
+            Deps(db=self.db, model_for=self._model_for), checkpointer=self.checkpointer
         )
 
     def close(self) -> None:
@@ -106,8 +103,7 @@ class SupportDesk:
     def _model_for(self, agent: str) -> BaseChatModel:
         with self._models_lock:
             if agent not in self._models:
-                spec = self.settings.models.get(agent, "offline")
-                self._models[agent] = make_chat_model(spec, timeout=self.settings.model_timeout)
+                self._models[agent] = self.settings.chat_model(agent)
             return self._models[agent]
 
     def _config(self, thread_id: str) -> RunnableConfig:
@@ -129,7 +125,7 @@ class SupportDesk:
         """
         text = check_message(message)
         if not customer_exists(self.db, customer_id):
-            raise InvalidRequest(f"unknown customer {customer_id!r}")
+            raise InvalidRequest(unknown_customer(customer_id))
         thread_id = thread_id or f"thr_{uuid.uuid4().hex[:12]}"
         config = self._config(thread_id)
         snapshot = self.graph.get_state(config)
@@ -186,10 +182,47 @@ class SupportDesk:
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """The thread's visible conversation; raises InvalidRequest if there is no such thread."""
-        values = self.graph.get_state(self._config(thread_id)).values
+        snapshot = self.graph.get_state(self._config(thread_id))
+        values = snapshot.values
         if not values.get("messages"):
             raise InvalidRequest(f"unknown thread {thread_id!r}")
-        return archived_messages(self.db, thread_id) + visible_transcript(values["messages"])
+        # The live branch only: after a fork, archived turns of the abandoned branch are left out.
+        head = str(snapshot.config["configurable"]["checkpoint_id"])
+        return live_transcript(self.db, self._conn, thread_id, head, values["messages"])
+
+    def threads(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's conversations, most recently active first.
+
+        Each is `{"thread_id", "updated_at", "messages", "waiting_for_manager", "last_message"}`. A thread
+        belongs to the customer whose account it loaded, the same rule `ask` uses to refuse others.
+
+        Raises:
+            InvalidRequest: No such customer.
+        """
+        if not customer_exists(self.db, customer_id):
+            raise InvalidRequest(unknown_customer(customer_id))
+        ids = [r[0] for r in self._conn.execute("SELECT DISTINCT thread_id FROM checkpoints WHERE checkpoint_ns = ''")]
+        found = []
+        for thread_id in ids:
+            latest = self.checkpointer.get_tuple(self._config(thread_id))
+            if latest is None:
+                continue
+            values = latest.checkpoint["channel_values"]
+            if (values.get("account") or {}).get("customer_id") != customer_id:
+                continue
+            head = str(latest.config["configurable"]["checkpoint_id"])
+            transcript = live_transcript(self.db, self._conn, thread_id, head, values.get("messages") or [])
+            said = [m for m in transcript if m["role"] == "customer"]
+            found.append(
+                {
+                    "thread_id": thread_id,
+                    "updated_at": latest.checkpoint["ts"],
+                    "messages": len(transcript),
+                    "waiting_for_manager": bool(values.get("pending_approval")),
+                    "last_message": said[-1]["text"] if said else "",
+                }
+            )
+        return sorted(found, key=lambda t: t["updated_at"], reverse=True)
 
     # --- managers --------------------------------------------------------------------------
 
@@ -236,6 +269,10 @@ class SupportDesk:
             self.graph.invoke(Command(resume=resume), config, context=Context(customer_id=approval.customer_id))
             reply = self._result(approval.thread_id)["response"]
         return {"approval": decided.model_dump(mode="json"), "customer_reply": reply}
+
+
+def unknown_customer(customer_id: str) -> str:
+    return f"unknown customer {customer_id!r}; `support customers` lists them"
 
 
 def _agent_name(node: str | None) -> str:

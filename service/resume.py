@@ -63,7 +63,7 @@ class DecisionOutcome:
 
 async def database() -> Database:
     """The domain database of this server's data directory, ready to use."""
-    settings = Settings.from_env()
+    settings = await asyncio.to_thread(Settings.from_env)  # off the event loop: it may read the cwd
     key = str(settings.data_dir)
     if key not in _databases:
         db = Database(settings.data_dir / "support.db", FixedClock(settings.today) if settings.today else SystemClock())

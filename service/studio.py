@@ -17,7 +17,6 @@ from langgraph.graph.state import CompiledStateGraph
 from graph.builder import build_graph
 from graph.context import Context
 from graph.state import InputState, OutputState, State
-from llm.factory import make_chat_model
 from nodes.deps import Deps
 from service.settings import Settings
 
@@ -36,14 +35,16 @@ def build_server_graph(settings: Settings) -> SupportGraph:
 
     @cache  # one client per agent, created on first use, never at import or build time
     def model_for(agent: str) -> BaseChatModel:
-        return make_chat_model(settings.models.get(agent, "offline"), timeout=settings.model_timeout)
+        return settings.chat_model(agent)
 
-    return build_graph(Deps(db=db, model_for=model_for, retry=settings.retry_policy()))
+    return build_graph(Deps(db=db, model_for=model_for))
 
 
 async def make_graph() -> SupportGraph:
     """The support graph for the environment's settings (called by the server for each run)."""
-    settings = Settings.from_env()
+    # In a thread: the default data directory comes from the current directory, and the server
+    # refuses even os.getcwd() on its event loop (BlockingError).
+    settings = await asyncio.to_thread(Settings.from_env)
     key = (str(settings.data_dir), settings.today, settings.step_limit, tuple(sorted(settings.models.items())))
     graph = _GRAPHS.get(key)
     if graph is None:

@@ -1,6 +1,7 @@
 """Draw docs/approvals-console.png: the console with two refunds waiting and one decided.
 
-Run with `make screenshot`. It starts a throwaway server on a temporary data directory, makes
+Run with `make screenshot` (1280 px wide; `python -m tests.console_screenshot out.png 390` for a
+phone). It starts a throwaway server on a temporary data directory, makes
 the approvals through the real API, and photographs the page in headless Chromium.
 """
 
@@ -17,7 +18,7 @@ from tests.live_server import MANAGER, LiveServer
 from tests.test_server_api import BIG_SEAT_PACK, OLD_ORDER, pause_for_approval
 
 
-def main(target: Path) -> int:
+def main(target: Path, width: int = 1280) -> int:
     browser_path = chromium_path()
     if browser_path is None:
         print("Debian's chromium is needed: apt-get install -y chromium", file=sys.stderr)
@@ -35,7 +36,7 @@ def main(target: Path) -> int:
             )
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=browser_path, headless=True, args=CHROMIUM_FLAGS)
-                page = browser.new_page(viewport={"width": 1180, "height": 900}, device_scale_factor=1)
+                page = browser.new_page(viewport={"width": width, "height": 900}, device_scale_factor=1)
                 page.goto(server.addresses.console)
                 page.get_by_label("Manager token").fill(MANAGER)
                 page.keyboard.press("Enter")
@@ -51,4 +52,10 @@ def main(target: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/approvals-console.png")))
+    # python -m tests.console_screenshot [PATH] [WIDTH]: 1280 px for the README; 390 px shows a phone.
+    sys.exit(
+        main(
+            Path(sys.argv[1] if len(sys.argv) > 1 else "docs/approvals-console.png"),
+            int(sys.argv[2]) if len(sys.argv) > 2 else 1280,
+        )
+    )

@@ -307,3 +307,28 @@ def test_bench_with_evals_puts_every_figure_in_the_report(tmp_path: Path, capsys
     assert "saas_eval.csv" in report
     assert f"{result['scenarios']['n']} multi-turn scenarios" in report
     assert "| faq_export | 1/1 |" in report
+
+
+def test_limit_draws_a_seeded_sample_in_proportion_to_source_and_route() -> None:
+    from evals.routing import Example, sample_examples
+
+    examples = [Example(f"a{i}", "faq", "bitext") for i in range(60)]
+    examples += [Example(f"b{i}", "refund", "bitext") for i in range(30)]
+    examples += [Example(f"c{i}", "billing", "banking77") for i in range(10)]
+    sample = sample_examples(examples, 10, seed=0)
+    assert len(sample) == 10
+    counts = {(e.source, e.route): sum(1 for x in sample if (x.source, x.route) == (e.source, e.route)) for e in sample}
+    assert counts == {("bitext", "faq"): 6, ("bitext", "refund"): 3, ("banking77", "billing"): 1}
+    assert sample == sample_examples(examples, 10, seed=0)  # repeatable
+    assert sample != sample_examples(examples, 10, seed=1)  # and the seed matters
+    assert [examples.index(e) for e in sample] == sorted(examples.index(e) for e in sample)  # file order kept
+    assert sample_examples(examples, 500) == examples
+
+
+def test_routing_eval_limit_samples_across_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [("s", f"How do I export report number {i}?", "i", "faq") for i in range(6)]
+    rows += [("s", f"Refund order ord_10{i}, I was double charged", "i", "refund") for i in range(6)]
+    data = write_csv(tmp_path / "t.csv", rows)
+    result = run_json(capsys, "eval", "routing", "--data", str(data), "--limit", "4")
+    assert result["n"] == 4
+    assert result["per_route"]["faq"]["support"] == 2 and result["per_route"]["refund"]["support"] == 2

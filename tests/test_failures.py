@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ def test_a_model_that_loops_hits_the_step_limit_and_falls_back(settings: Setting
     triage = ScriptedChatModel(
         steps=[tool_call("transfer_to_billing", {"issue_type": "charge_dispute", "summary": "charge"})]
     )
-    with desk_with(dataclasses.replace(settings, step_limit=12), triage=triage, billing=looping) as desk:
+    with desk_with(settings.model_copy(update={"step_limit": 12}), triage=triage, billing=looping) as desk:
         result = desk.ask("What is ord_101?", customer_id="cust_001")
     assert result["final_agent"] == "FallbackAgent"
     assert APOLOGY in result["response"]

@@ -15,7 +15,7 @@ from service.settings import Settings
 def test_defaults_are_offline_with_bounded_retries() -> None:
     s = Settings.from_env({})
     assert set(s.models.values()) == {"offline"}
-    assert (s.model_timeout, s.model_max_retries, s.retry_delay, s.retry_max_delay) == (30.0, 3, 0.5, 8.0)
+    assert (s.model_timeout, s.model_max_retries) == (30.0, 3)
 
 
 def test_a_key_alone_selects_the_original_designs_models() -> None:
@@ -43,11 +43,9 @@ def test_timeouts_and_retries_from_the_environment() -> None:
     env = {
         "SUPPORT_MODEL_TIMEOUT": "12.5",
         "SUPPORT_MODEL_MAX_RETRIES": "0",
-        "SUPPORT_MODEL_RETRY_DELAY": "0.2",
-        "SUPPORT_MODEL_RETRY_MAX_DELAY": "3",
     }
     s = Settings.from_env(env)
-    assert (s.model_timeout, s.model_max_retries, s.retry_delay, s.retry_max_delay) == (12.5, 0, 0.2, 3.0)
+    assert (s.model_timeout, s.model_max_retries) == (12.5, 0)
 
 
 @pytest.mark.parametrize(
@@ -60,7 +58,9 @@ def test_timeouts_and_retries_from_the_environment() -> None:
         ("SUPPORT_MODEL_TIMEOUT", "0"),
         ("SUPPORT_MODEL_MAX_RETRIES", "2.5"),
         ("SUPPORT_MODEL_MAX_RETRIES", "99"),
-        ("SUPPORT_MODEL_RETRY_DELAY", "nan"),
+        ("SUPPORT_MODEL_TIMEOUT", "nan"),
+        ("SUPPORT_TODAY", "tomorrow"),
+        ("SUPPORT_STEP_LIMIT", "3"),
     ],
 )
 def test_bad_model_settings_are_one_line_errors(
@@ -104,10 +104,10 @@ def test_models_are_created_lazily(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 def test_the_factory_configures_the_openai_client(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
-    model = make_chat_model("openai:gpt-4o-mini", timeout=7.0)
+    model = make_chat_model("openai:gpt-4o-mini", timeout=7.0, max_retries=2)
     assert model.model_name == "gpt-4o-mini"  # type: ignore[attr-defined]
     assert model.request_timeout == 7.0  # type: ignore[attr-defined]
-    assert model.max_retries == 0  # type: ignore[attr-defined]  # llm.retry owns retries
+    assert model.max_retries == 2  # type: ignore[attr-defined]  # the client's own retries
     assert model.stream_usage is True  # type: ignore[attr-defined]
     with pytest.raises(ValueError):
         make_chat_model("gpt-4o")
@@ -123,3 +123,37 @@ def test_support_config_warns_about_a_missing_key(
     assert main(["config", "--json"]) == 0
     config = json.loads(capsys.readouterr().out)
     assert config["warnings"] == [] and config["openai_api_key"] == "****"
+
+
+def test_settings_keep_secrets_out_of_reprs_and_logs() -> None:
+    key = "sk-proj-abcdefghijklmnopqrstuvwxyz9876"
+    s = Settings.from_env({"OPENAI_API_KEY": key, "LANGSMITH_API_KEY": "lsv2-secret-value-1234"})
+    assert key not in repr(s) and key not in str(s.model_dump())
+    assert "lsv2-secret" not in repr(s)
+    assert s.openai_api_key is not None and s.openai_api_key.get_secret_value() == key
+
+
+def test_only_from_env_reads_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SUPPORT_STEP_LIMIT", "9")
+    monkeypatch.setenv("SUPPORT_MODEL", "openai:gpt-4o-mini")
+    assert Settings(data_dir=tmp_path).step_limit == 25  # what the code passes, nothing else
+    assert set(Settings(data_dir=tmp_path).models.values()) == {"offline"}
+    from_env = Settings.from_env()
+    assert from_env.step_limit == 9 and set(from_env.models.values()) == {"openai:gpt-4o-mini"}
+
+
+def test_an_unset_data_dir_is_dot_support_in_the_current_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings.from_env({}).data_dir == tmp_path / ".support"
+    assert Settings.from_env({"SUPPORT_DATA_DIR": ""}).data_dir == tmp_path / ".support"  # empty means unset
+
+
+def test_support_config_says_the_old_backoff_variables_are_not_read(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SUPPORT_MODEL_RETRY_DELAY", "0.2")
+    assert main(["config", "--json"]) == 0
+    warnings = json.loads(capsys.readouterr().out)["warnings"]
+    assert any("SUPPORT_MODEL_RETRY_DELAY is no longer read" in w for w in warnings)

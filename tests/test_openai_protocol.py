@@ -63,8 +63,6 @@ def real_settings(tmp_path: Path) -> Settings:
         models=MODELS,
         model_timeout=5.0,
         model_max_retries=2,
-        retry_delay=0.01,  # fast tests: the backoff is a setting, not a monkeypatched sleep
-        retry_max_delay=0.05,
     )
 
 
@@ -270,10 +268,8 @@ def failing_first(failure: Reply) -> Any:
 def test_a_transient_failure_is_retried(
     provider: FakeOpenAI, real_settings: Settings, logs: Records, failure: Reply
 ) -> None:
-    import dataclasses
-
     provider.script = failing_first(failure)
-    with SupportDesk(dataclasses.replace(real_settings, model_timeout=1.0)) as desk:
+    with SupportDesk(real_settings.model_copy(update={"model_timeout": 1.0})) as desk:
         result = desk.ask(TABLE[1][0], customer_id="cust_001")
     assert result["final_agent"] == "FAQAgent"
     assert len(provider.requests) == 3  # triage twice (one failure, one retry), then FAQ
@@ -300,6 +296,34 @@ def test_a_provider_that_stays_down_gets_a_polite_answer_and_an_incident(
     assert len(tickets) == 1 and tickets[0].ticket_id in result["response"]
     assert len(logs.events("incident")) == 1
     assert len(logs.events("model_retry")) == real_settings.model_max_retries
+
+
+def test_an_exhausted_quota_is_not_retried(desk: SupportDesk, provider: FakeOpenAI, logs: Records) -> None:
+    # The client retries every 429; waiting does not refill a quota, so this one is not retried.
+    provider.script = lambda request: Reply(status=429, error_code="insufficient_quota")
+    result = desk.ask("How do I export my data to CSV?", customer_id="cust_001")
+    assert len(provider.requests) == 1
+    assert logs.events("model_retry") == []
+    assert result["final_agent"] == "FallbackAgent" and APOLOGY in result["response"]
+
+
+def test_a_stream_that_breaks_is_never_shown_twice(desk: SupportDesk, provider: FakeOpenAI, logs: Records) -> None:
+    def script(request: dict[str, Any]) -> Reply:
+        if agent_of(request) == "faq":  # the connection drops after "Hello there "
+            return Reply(content="Hello there friend, here is how to export your data.", break_after=2)
+        return brain(request)
+
+    provider.script = script
+    pieces: list[tuple[str, str, str]] = []
+    result = desk.ask("How do I export my data to CSV?", customer_id="cust_001", on_text=lambda *p: pieces.append(p))
+    shown = "".join(text for _, _, text in pieces)
+    assert shown.count("Hello there") == 1 and "friend" not in shown
+    assert [agent_of(r) for r in provider.requests] == ["triage", "faq"]  # the broken stream was not re-sent
+    assert logs.events("model_retry") == []
+    # The customer is told something went wrong, in a message of its own, and the thread keeps only that.
+    assert result["final_agent"] == "FallbackAgent" and APOLOGY in result["response"]
+    assert pieces[-1][0] == "FallbackAgent" and pieces[-1][1] != pieces[0][1]
+    assert "Hello there" not in " ".join(m["text"] for m in desk.history(result["thread_id"]))
 
 
 def test_a_rejected_key_is_not_retried(desk: SupportDesk, provider: FakeOpenAI) -> None:

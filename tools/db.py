@@ -16,7 +16,7 @@ __all__ = ["Database", "default_data_dir"]
 _SCHEMA_FILE = Path(__file__).parent / "schema.sql"
 # Stored in PRAGMA user_version once schema, seed and knowledge base are all in place,
 # so ensure_ready() is a single cheap read on every later call.
-_READY_VERSION = 2  # 2: transcript_archive
+_READY_VERSION = 3  # 2: transcript_archive; 3: its rows carry their checkpoint
 _BUSY_TIMEOUT_MS = 30_000
 
 
@@ -93,6 +93,7 @@ class Database:
         with self.transaction() as conn:
             if _user_version(conn) >= _READY_VERSION:
                 return  # another process finished while we waited for the lock
+            _add_archive_checkpoints(conn)
             if conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 0:
                 seed(conn, self.clock.today())
             if conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 0:
@@ -122,6 +123,26 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+def _add_archive_checkpoints(conn: sqlite3.Connection) -> None:
+    """Version 2 -> 3: give transcript_archive its checkpoint_id column (and the wider unique key).
+
+    SQLite cannot change a table's constraints in place, so the table is copied; old rows get ''
+    (they belong to every branch, as they did before).
+    """
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(transcript_archive)")}
+    if "checkpoint_id" in columns:
+        return
+    conn.execute("ALTER TABLE transcript_archive RENAME TO transcript_archive_v2")
+    schema = _SCHEMA_FILE.read_text(encoding="utf-8")
+    start = schema.index("CREATE TABLE IF NOT EXISTS transcript_archive")
+    conn.execute(schema[start : schema.index(");", start) + 2])
+    conn.execute(
+        "INSERT INTO transcript_archive (id, thread_id, message_id, customer_id, role, agent, text) "
+        "SELECT id, thread_id, message_id, customer_id, role, agent, text FROM transcript_archive_v2"
+    )
+    conn.execute("DROP TABLE transcript_archive_v2")
 
 
 def _user_version(conn: sqlite3.Connection) -> int:

@@ -140,13 +140,17 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5 (
 
 -- Earlier messages of long conversations, moved out of the checkpoint so it stays small;
 -- the checkpoint keeps the recent turns, this table keeps everything said before them.
+-- checkpoint_id is the checkpoint the archiving step started from: a row belongs to the
+-- branches that pass through it, so after time travel history follows the live branch
+-- ('' for rows archived before this was recorded: they belong to every branch).
 CREATE TABLE IF NOT EXISTS transcript_archive (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    thread_id   TEXT NOT NULL,
-    message_id  TEXT NOT NULL,
-    customer_id TEXT NOT NULL REFERENCES customers (id),
-    role        TEXT NOT NULL CHECK (role IN ('customer', 'agent')),
-    agent       TEXT,
-    text        TEXT NOT NULL,
-    UNIQUE (thread_id, message_id)
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    thread_id     TEXT NOT NULL,
+    checkpoint_id TEXT NOT NULL DEFAULT '',
+    message_id    TEXT NOT NULL,
+    customer_id   TEXT NOT NULL REFERENCES customers (id),
+    role          TEXT NOT NULL CHECK (role IN ('customer', 'agent')),
+    agent         TEXT,
+    text          TEXT NOT NULL,
+    UNIQUE (thread_id, checkpoint_id, message_id)
 );

@@ -1,8 +1,13 @@
-"""The archive of a conversation's earlier messages, so checkpoints stay the same size."""
+"""The archive of a conversation's earlier messages, so checkpoints stay the same size.
+
+Each row records the checkpoint its archiving step started from. LangGraph's time travel forks
+a thread at an older checkpoint, so a row belongs only to the branches that pass through that
+checkpoint; `archived_messages(..., branch=...)` keeps those and drops the abandoned ones.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from tools.db import Database
@@ -10,22 +15,49 @@ from tools.db import Database
 __all__ = ["archive_messages", "archived_messages"]
 
 
-def archive_messages(db: Database, *, thread_id: str, customer_id: str, entries: Sequence[dict[str, Any]]) -> None:
-    """Store visible messages (`message_id`, `role`, `agent`, `text`) in order; a replay stores nothing twice."""
+def archive_messages(
+    db: Database, *, thread_id: str, customer_id: str, entries: Sequence[dict[str, Any]], checkpoint_id: str = ""
+) -> None:
+    """Store visible messages (`message_id`, `role`, `agent`, `text`) in order; a replay stores nothing twice.
+
+    Args:
+        checkpoint_id: The checkpoint the archiving step started from ('' if unknown).
+    """
     if not entries:
         return
     with db.transaction() as conn:
         conn.executemany(
-            "INSERT OR IGNORE INTO transcript_archive (thread_id, message_id, customer_id, role, agent, text) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(thread_id, e["message_id"], customer_id, e["role"], e.get("agent"), e["text"]) for e in entries],
+            "INSERT OR IGNORE INTO transcript_archive "
+            "(thread_id, checkpoint_id, message_id, customer_id, role, agent, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (thread_id, checkpoint_id, e["message_id"], customer_id, e["role"], e.get("agent"), e["text"])
+                for e in entries
+            ],
         )
 
 
-def archived_messages(db: Database, thread_id: str) -> list[dict[str, Any]]:
-    """The archived messages of a thread, oldest first, as `{"role", "agent", "text"}`."""
+def archived_messages(
+    db: Database, thread_id: str, *, branch: Collection[str] | None = None, skip: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """The archived messages of a thread, oldest first, as `{"role", "agent", "text"}`.
+
+    Args:
+        branch: The checkpoint ids of the live branch (see `service.transcript`); None keeps every row.
+        skip: Message ids to leave out (those still in the checkpoint, after a fork from before the
+            archive point).
+    """
     with db.connect() as conn:
         rows = conn.execute(
-            "SELECT role, agent, text FROM transcript_archive WHERE thread_id = ? ORDER BY id", (thread_id,)
+            "SELECT checkpoint_id, message_id, role, agent, text FROM transcript_archive "
+            "WHERE thread_id = ? ORDER BY id",
+            (thread_id,),
         ).fetchall()
-    return [{"role": r["role"], "agent": r["agent"], "text": r["text"]} for r in rows]
+    seen = set(skip)
+    out = []
+    for r in rows:
+        on_branch = branch is None or not r["checkpoint_id"] or r["checkpoint_id"] in branch
+        if not on_branch or r["message_id"] in seen:  # one message archived on two branches shows once
+            continue
+        seen.add(r["message_id"])
+        out.append({"role": r["role"], "agent": r["agent"], "text": r["text"]})
+    return out
