@@ -95,17 +95,25 @@ def _cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+ORPHANED_NOTE = "ORPHANED: its conversation no longer waits for it (forked, edited or lost); reject it to resolve"
+
+
 def _approval_row(a: dict[str, Any]) -> str:
-    return (
+    row = (
         f"{a['approval_id']}  {a['status']:<8}  {a['customer_id']} {a['customer_name']:<14} {a['order_id']:<8} "
         f"${a['amount']:>9,.2f}  {a['rule']:<20} {a['reason'][:40]}"
     )
+    return row + (f"\n    {ORPHANED_NOTE}" if a.get("live") is False else "")
 
 
 def _cmd_approvals(args: argparse.Namespace, settings: Settings) -> int:
     with _desk(settings) as desk:
         if args.action == "list":
-            found = [a.model_dump(mode="json") for a in desk.approvals(status=None if args.all else "pending")]
+            found = [
+                # "live" only means something while it waits: False flags an orphan nobody can approve.
+                {**a.model_dump(mode="json"), "live": desk.is_live(a) if a.status == "pending" else None}
+                for a in desk.approvals(status=None if args.all else "pending")
+            ]
             if args.json:
                 _print_json(found)
             elif not found:
@@ -123,6 +131,8 @@ def _cmd_approvals(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{a['approval_id']} {a['status']} by {a['decided_by']}.")
     if outcome["customer_reply"]:
         print(f"Customer was told: {outcome['customer_reply']}")
+    if not outcome["delivered"]:
+        print("Not delivered: the customer's conversation no longer exists or is busy; tell them another way.")
     return 0
 
 
