@@ -30,10 +30,11 @@ from nodes.conversation import visible_transcript
 from nodes.deps import Deps
 from service.errors import InvalidRequest
 from service.live_branch import waiting_approval_ids
+from service.privacy import install_trace_masking, remember_names
 from service.settings import Settings
 from service.thread_lock import thread_lock
 from service.validation import check_message
-from tools.accounts import customer_exists
+from tools.accounts import customer_exists, list_customers
 from tools.errors import ApprovalAlreadyDecided, NothingToRefund
 from tools.records import Approval
 from tools.refunds import decide_approval, get_approval, list_approvals
@@ -86,6 +87,9 @@ class SupportDesk:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = self.settings.database()
         self.db.ensure_ready()
+        # Customers' names are masked in logs and traces (service.privacy); tracing, if on, is masked.
+        remember_names(c["name"] for c in list_customers(self.db))
+        install_trace_masking()
         self._models: dict[str, BaseChatModel] = dict(models or {})
         self._models_lock = threading.Lock()
         self._conn = sqlite3.connect(self.settings.data_dir / "checkpoints.db", check_same_thread=False)
