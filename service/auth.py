@@ -226,7 +226,7 @@ async def _staff_run(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreate, 
     context: dict[str, Any] = raw_context if isinstance(raw_context, dict) else {}
     named = str(context.get("customer_id") or "").strip() or None
     thread_id = value.get("thread_id")
-    owner = await _thread_owner(str(thread_id)) if thread_id is not None else None
+    exists, owner = await _thread_owner(str(thread_id)) if thread_id is not None else (False, None)
     if owner is not None and named is not None and named != owner:
         raise _bad_request(f"this conversation belongs to {owner}, not {named}")
     customer = named or owner  # a thread's owner is named by the thread itself, never by default
@@ -239,6 +239,8 @@ async def _staff_run(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreate, 
     metadata = value.get("metadata")
     if isinstance(metadata, dict) and owner is None:
         metadata[OWNER_KEY] = customer  # the customer sees a conversation run on their behalf
+    if exists and owner is None:  # an unowned thread now belongs to the customer it runs for, and only to them
+        await _stamp_owner(str(thread_id), customer)
     await asyncio.to_thread(
         _audit_staff_run,
         db,
@@ -261,19 +263,29 @@ def _audit_staff_run(db: Database, *, actor: str, customer: str, thread_id: str 
         )
 
 
-async def _thread_owner(thread_id: str) -> str | None:
-    """The customer a thread belongs to (its ``metadata.customer_id``); None for a new or unowned thread."""
+async def _thread_owner(thread_id: str) -> tuple[bool, str | None]:
+    """Whether the thread exists, and the customer it belongs to (its ``metadata.customer_id``) if any."""
     from langgraph_sdk import get_client  # the server's in-process client, created at call time
 
     client = get_client()
     try:
         thread = await client.threads.get(thread_id)
     except Exception:  # no such thread yet: the run will create it
-        return None
+        return False, None
     finally:
         await client.aclose()
     owner = (thread.get("metadata") or {}).get(OWNER_KEY)
-    return str(owner) if owner else None
+    return True, str(owner) if owner else None
+
+
+async def _stamp_owner(thread_id: str, customer: str) -> None:
+    from langgraph_sdk import get_client
+
+    client = get_client()
+    try:
+        await client.threads.update(thread_id, metadata={OWNER_KEY: customer})
+    finally:
+        await client.aclose()
 
 
 async def _waiting_for_manager(thread_id: str, customer: str) -> bool:

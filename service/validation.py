@@ -82,7 +82,7 @@ def message_text(message: Any) -> str:
 def _role(message: Any) -> str:
     if isinstance(message, dict):
         return str(message.get("role") or message.get("type") or "user").lower()
-    if isinstance(message, (list, tuple)):
+    if isinstance(message, (list, tuple)) and message:
         return str(message[0]).lower()
     return "user"
 
@@ -96,7 +96,11 @@ def new_messages(messages: Any) -> list[tuple[str, str]]:
     if messages is None:
         return []
     items = messages if isinstance(messages, list) else [messages]
-    return [(_role(m), check_message(message_text(m))) for m in items]
+    found = []
+    for message in items:
+        text = check_message(message_text(message))  # first: it refuses every shape _role cannot read
+        found.append((_role(message), text))
+    return found
 
 
 def customer_input(payload: Any) -> dict[str, Any]:
