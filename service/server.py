@@ -335,12 +335,15 @@ def serve(
     if jobs < 1:
         raise InvalidRequest(f"--jobs must be at least 1, not {jobs}")
     demo = demo_token_env(host, requested=demo_tokens or demo_tokens_requested())
+    studio = studio or studio_requested()
+    if studio and not is_loopback(host):  # checked again by studio_env; here so nothing is written first
+        raise InvalidRequest(f"--studio works only on a loopback host (127.0.0.1), not {host}: Studio needs no token")
     # `langgraph dev` would quietly move to another port, and we would print the wrong addresses.
     if not port_is_free(host, port):
         raise InvalidRequest(f"port {port} on {host} is in use (another server?); choose one with --port")
     config = write_runtime_config(data_dir)
     env = server_env(data_dir)
-    env.update(studio_env(config, host=host, enabled=studio or studio_requested(), base=env))
+    env.update(studio_env(config, host=host, enabled=studio, base=env))
     env.update(demo)
     try:
         token_count = len(TokenRegistry.from_env(env))
