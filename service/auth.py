@@ -3,8 +3,14 @@
 Every request carries ``Authorization: Bearer <token>`` (see `service.tokens`). A customer token
 belongs to one customer, who may create and use only their own threads: each thread is stamped
 with ``metadata.customer_id`` and every read, search and run is filtered on it. The customer id in
-a run's context is always taken from the token, whatever the request says, and a customer can
-never send a command (so never resume a manager's approval). A manager token may do everything.
+a run's context is always taken from the token, whatever the request says; the run's input is
+reduced to the one checked user message (`service.validation.customer_input`); and a customer can
+never send a command (so never resume a manager's approval) or cancel a run already accepted.
+
+A manager token may do everything, but a manager's run names the customer it acts for (no
+default customer: `graph.context`), never another customer than the thread's owner, and is
+written to the audit log with both names. A resume's decider is the token's holder, whatever the
+body says. Demo tokens are accepted from the loopback interface only.
 
 LangGraph Studio talks to `langgraph dev` with its own token-less scheme. Such requests count as a
 manager only where `service.studio_access` lets them through (off by default; see there); the
