@@ -32,8 +32,8 @@ demo: $(STAMP) ## run the demo conversations offline (no key, no network)
 	@$(BIN)/support demo
 
 .PHONY: serve
-serve: $(STAMP) ## run the LangGraph server: API, Studio and the approval console (PORT=2024)
-	@$(BIN)/support serve --port $(PORT)
+serve: $(STAMP) ## run the LangGraph server on 127.0.0.1 with the demo tokens: API, Studio and the approval console (PORT=2024)
+	@$(BIN)/support serve --port $(PORT) --demo-tokens
 
 .PHONY: screenshot
 screenshot: $(STAMP) ## redraw docs/approvals-console.png (needs Debian's chromium)

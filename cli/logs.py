@@ -1,4 +1,8 @@
-"""Logging for the CLI: JSON lines to a file in the data directory, handoff lines on screen."""
+"""Logging for the CLI: JSON lines to a file in the data directory, handoff lines on screen.
+
+Everything is masked first (`service.privacy`): emails, card digits and customers' names never
+reach `support.log` or the screen.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import logging
 import sys
 from pathlib import Path
 from typing import Any, TextIO
+
+from service.privacy import MASKING_FILTER, mask, mask_support_logs, remember_names_in
 
 __all__ = ["JsonLineFormatter", "configure_logging"]
 
@@ -26,7 +32,10 @@ class JsonLineFormatter(logging.Formatter):
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        elif record.exc_text:  # already formatted (and masked) by the masking filter
+            entry["exception"] = record.exc_text
+        # Masked again as a whole line: whatever a field held, nothing personal is written.
+        return mask(json.dumps(entry, default=str))
 
 
 class _HandoffsOnly(logging.Filter):
@@ -43,11 +52,15 @@ def configure_logging(data_dir: Path, *, show_handoffs: TextIO | None = sys.stdo
         root.removeHandler(handler)
         handler.close()
     data_dir.mkdir(parents=True, exist_ok=True)
+    remember_names_in(data_dir / "support.db")
+    mask_support_logs()
     file_handler = logging.FileHandler(data_dir / "support.log", encoding="utf-8")
+    file_handler.addFilter(MASKING_FILTER)
     file_handler.setFormatter(JsonLineFormatter())
     root.addHandler(file_handler)
     if show_handoffs is not None:
         screen = logging.StreamHandler(show_handoffs)
         screen.addFilter(_HandoffsOnly())
+        screen.addFilter(MASKING_FILTER)
         screen.setFormatter(logging.Formatter("  %(message)s"))
         root.addHandler(screen)

@@ -113,6 +113,9 @@ def _approval_header(decided: bool) -> str:
     return f"{head}  {'DECIDED BY':<22}  NOTE" if decided else f"{head}  CUSTOMER'S REASON"
 
 
+ORPHANED_NOTE = "ORPHANED: its conversation no longer waits for it (forked, edited or lost); reject it to resolve"
+
+
 def _approval_row(a: dict[str, Any], decided: bool) -> str:
     amount = f"${a['amount']:,.2f}"
     row = (
@@ -120,7 +123,7 @@ def _approval_row(a: dict[str, Any], decided: bool) -> str:
         f"{a['order_id']:<8}  {amount:>10}  {a['rule'][:20]:<20}"
     )
     if not decided:
-        return f"{row}  {a['reason'][:40]}"
+        return f"{row}  {a['reason'][:40]}" + (f"\n    {ORPHANED_NOTE}" if a.get("live") is False else "")
     when = (a.get("decided_at") or "")[:16].replace("T", " ")
     who = f"{a['decided_by']} {when}" if a.get("decided_by") else "-"
     return f"{row}  {who[:22]:<22}  {(a.get('note') or '')[:40]}"
@@ -129,7 +132,11 @@ def _approval_row(a: dict[str, Any], decided: bool) -> str:
 def _cmd_approvals(args: argparse.Namespace, settings: Settings) -> int:
     with _desk(settings) as desk:
         if args.action == "list":
-            found = [a.model_dump(mode="json") for a in desk.approvals(status=None if args.all else "pending")]
+            found = [
+                # "live" only means something while it waits: False flags an orphan nobody can approve.
+                {**a.model_dump(mode="json"), "live": desk.is_live(a) if a.status == "pending" else None}
+                for a in desk.approvals(status=None if args.all else "pending")
+            ]
             if args.json:
                 _print_json(found)
             elif not found:
@@ -148,6 +155,8 @@ def _cmd_approvals(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{a['approval_id']} {a['status']} by {a['decided_by']}.")
     if outcome["customer_reply"]:
         print(f"Customer was told: {outcome['customer_reply']}")
+    if not outcome["delivered"]:
+        print("Not delivered: the customer's conversation no longer exists or is busy; tell them another way.")
     return 0
 
 

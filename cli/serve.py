@@ -12,7 +12,14 @@ __all__ = ["add_serve_parser"]
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from service.server import serve  # imported here so `support --help` stays instant
 
-    return serve(settings.data_dir, host=args.host, port=args.port, jobs=args.jobs, studio=args.studio)
+    return serve(
+        settings.data_dir,
+        host=args.host,
+        port=args.port,
+        jobs=args.jobs,
+        studio=args.studio,
+        demo_tokens=args.demo_tokens,
+    )
 
 
 def add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,5 +36,11 @@ def add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         action="store_true",
         help="let LangGraph Studio (https://smith.langchain.com) connect without a token, as a manager; "
         "loopback hosts only (also SUPPORT_STUDIO_ACCESS=1)",
+    )
+    serve.add_argument(
+        "--demo-tokens",
+        action="store_true",
+        help="accept the published demo tokens (demo-manager, demo-cust_001...) from this machine; "
+        "loopback hosts only (also SUPPORT_DEMO_TOKENS=1); `make serve` turns them on",
     )
     serve.set_defaults(func=_cmd_serve)

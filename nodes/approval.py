@@ -61,41 +61,54 @@ def approval_request(approval: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def parse_decision(answer: Any, *, default_by: str = "inbox") -> Decision | None:
+def parse_decision(answer: Any, *, caller: str | None = None, default_by: str = "inbox") -> Decision | None:
     """Read a manager's answer; anything unusable is not a decision (None).
 
     Accepts our own `{"decision", "by", "note"}` and the generic human-interrupt responses an
     agent inbox sends, alone or as a one-item list: `{"type": "accept"}` approves, and
-    `{"type": "response", "args": "<reason>"}` rejects with that reason. Those carry no name,
-    so `default_by` (the authenticated caller, when known) is recorded as who decided.
+    `{"type": "response", "args": "<reason>"}` rejects with that reason.
+
+    Who decided: `caller`, the authenticated holder of the manager token, whenever it is known,
+    whatever the answer claims ("by": "Chief Financial Officer" from a demo token is recorded as
+    the token's name). Only without one (the CLI, or the console resuming in process with the
+    name it took from the token) is the answer's own `by` used, then `default_by`.
     """
     if isinstance(answer, Decision):
-        return answer
+        answer = answer.model_dump()
     if isinstance(answer, list) and len(answer) == 1:
         answer = answer[0]
-    if isinstance(answer, dict) and "decision" not in answer and "type" in answer:
-        by = answer.get("by") or default_by
+    if not isinstance(answer, dict):
+        return None
+    if "decision" not in answer and "type" in answer:
         if answer["type"] == "accept":
-            answer = {"decision": "approve", "by": by, "note": None}
+            answer = {"decision": "approve", "by": answer.get("by"), "note": None}
         elif answer["type"] == "response" and isinstance(answer.get("args"), str) and answer["args"].strip():
-            answer = {"decision": "reject", "by": by, "note": answer["args"].strip()}
+            answer = {"decision": "reject", "by": answer.get("by"), "note": answer["args"].strip()}
         else:
             return None
+    answer = {**answer, "by": caller or answer.get("by") or default_by}
     try:
         return Decision.model_validate(answer)
     except ValidationError:
         return None
 
 
-def _caller_name() -> str:
-    """Who resumed the run, as the LangGraph server recorded it; "inbox" outside a server."""
+def _caller_name() -> str | None:
+    """The authenticated user who resumed this run on a LangGraph server; None without one.
+
+    The console resumes through the server's in-process client, which carries no user: the
+    decider's name it passes was itself taken from the manager's token.
+    """
     try:
         configurable = get_config().get("configurable", {})
     except RuntimeError:  # not inside a runnable context
-        return "inbox"
+        return None
     user = configurable.get("langgraph_auth_user")
+    if user is None:
+        return None
     name = getattr(user, "display_name", None) or (user.get("display_name") if isinstance(user, dict) else None)
-    return str(name or configurable.get("langgraph_auth_user_id") or "inbox")[:100]
+    name = name or configurable.get("langgraph_auth_user_id")
+    return str(name)[:100] if name else None
 
 
 def make_approval_node(deps: Deps) -> Callable[..., dict[str, Any]]:
@@ -106,7 +119,7 @@ def make_approval_node(deps: Deps) -> Callable[..., dict[str, Any]]:
         # Values are matched to interrupt() calls by order, so an answer that cannot be applied
         # simply asks again: the thread keeps waiting and the approval stays pending, never lost.
         while True:
-            decision = parse_decision(interrupt(approval_request(pending)), default_by=_caller_name())
+            decision = parse_decision(interrupt(approval_request(pending)), caller=_caller_name())
             if decision is None:
                 continue
             try:

@@ -9,7 +9,7 @@ from langchain_core.messages import RemoveMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
-from graph.context import Context
+from graph.context import Context, require_customer
 from graph.state import AGENT_NAMES, State
 from nodes.conversation import messages_to_archive, step_checkpoint, visible_transcript
 from nodes.deps import Deps
@@ -21,6 +21,8 @@ __all__ = ["make_intake_node"]
 
 def make_intake_node(deps: Deps) -> Callable[..., dict[str, Any]]:
     def intake(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
+        # Before anything is read or archived: a run that names no customer acts for nobody.
+        customer_id = require_customer(runtime.context)
         messages = state["messages"]
         old = messages_to_archive(messages)
         if old:
@@ -28,7 +30,7 @@ def make_intake_node(deps: Deps) -> Callable[..., dict[str, Any]]:
             archive_messages(
                 deps.db,
                 thread_id=str(config.get("configurable", {}).get("thread_id", "")),
-                customer_id=runtime.context.customer_id,
+                customer_id=customer_id,
                 entries=visible_transcript(old, with_ids=True),
                 checkpoint_id=step_checkpoint(config),  # the branch they belong to, for time travel
             )
@@ -49,8 +51,8 @@ def make_intake_node(deps: Deps) -> Callable[..., dict[str, Any]]:
         account = state.get("account")
         # Loaded once per thread with no model call; a different customer on the same thread
         # (which the service refuses anyway) would get their own account, never the first one's.
-        if not account or account.get("customer_id") != runtime.context.customer_id:
-            summary = get_account_summary(deps.db, runtime.context.customer_id)
+        if not account or account.get("customer_id") != customer_id:
+            summary = get_account_summary(deps.db, customer_id)
             update["account"] = summary.model_dump(mode="json")
         return update
 

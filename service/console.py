@@ -31,8 +31,8 @@ from starlette.routing import Route
 
 from service.auth import registry
 from service.checkpointer import CHECKPOINTS_FILE
-from service.resume import DecisionConflict, UnknownApproval, database, decide_and_resume, resume_stranded
-from service.studio_access import StudioGate
+from service.resume import DecisionConflict, UnknownApproval, database, decide_and_resume, is_live, resume_stranded
+from service.studio_access import StudioGate, is_loopback
 from service.tokens import Principal, TokenError, bearer_token
 from service.transcript import thread_transcript
 from tools.records import Approval
@@ -67,13 +67,18 @@ async def _manager(request: Request) -> Principal:
         raise _Refused(500, f"token configuration: {exc}") from exc
     if principal is None:
         raise _Refused(401, "unknown token")
+    if principal.demo and not is_loopback(request.client.host if request.client else None):
+        raise _Refused(401, "demo tokens work only from this machine")
     if principal.role != "manager":
         raise _Refused(403, "only managers can see and decide approvals")
     return principal
 
 
-def _view(approval: Approval, now: datetime) -> dict[str, Any]:
+def _view(approval: Approval, now: datetime, *, live: bool | None = None) -> dict[str, Any]:
     data = approval.model_dump(mode="json")
+    # For a pending approval: does its conversation still wait for it? False flags an orphan, which
+    # cannot be approved until a manager resolves it by rejecting it.
+    data["live"] = live
     requested = approval.requested_at if approval.requested_at.tzinfo else approval.requested_at.replace(tzinfo=UTC)
     end = approval.decided_at or now
     end = end if end.tzinfo else end.replace(tzinfo=UTC)
@@ -104,7 +109,8 @@ async def list_all(request: Request) -> Response:
     db = await database()
     found = await asyncio.to_thread(list_approvals, db, status=status)
     now = datetime.now(UTC)
-    return JSONResponse({"approvals": [_view(a, now) for a in found], "now": now.isoformat()})
+    views = [_view(a, now, live=await is_live(a) if a.status == "pending" else None) for a in found]
+    return JSONResponse({"approvals": views, "now": now.isoformat()})
 
 
 async def get_one(request: Request) -> Response:
@@ -113,7 +119,8 @@ async def get_one(request: Request) -> Response:
     approval = await asyncio.to_thread(get_approval, db, request.path_params["approval_id"])
     if approval is None:
         return _error(404, f"unknown approval {request.path_params['approval_id']!r}")
-    return JSONResponse(_view(approval, datetime.now(UTC)))
+    live = await is_live(approval) if approval.status == "pending" else None
+    return JSONResponse(_view(approval, datetime.now(UTC), live=live))
 
 
 async def transcript(request: Request) -> Response:
@@ -161,13 +168,17 @@ async def _decide(request: Request, *, approve: bool) -> Response:
     except UnknownApproval:
         return _error(404, f"unknown approval {request.path_params['approval_id']!r}")
     except DecisionConflict as exc:
-        return JSONResponse({"detail": str(exc), "approval": _view(exc.approval, datetime.now(UTC))}, status_code=409)
+        live = await is_live(exc.approval) if exc.approval.status == "pending" else None
+        return JSONResponse(
+            {"detail": str(exc), "approval": _view(exc.approval, datetime.now(UTC), live=live)}, status_code=409
+        )
     return JSONResponse(
         {
             "approval": _view(outcome.approval, datetime.now(UTC)),
             "resumed": outcome.resumed,
             "run_id": outcome.run_id,
             "customer_reply": outcome.customer_reply,
+            "delivered": outcome.delivered,
         }
     )
 

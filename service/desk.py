@@ -27,10 +27,13 @@ from graph.state import AGENT_NAMES, InputState, OutputState, State
 from nodes import replies
 from nodes.deps import Deps
 from service.errors import InvalidRequest
+from service.live_branch import waiting_approval_ids
+from service.privacy import install_trace_masking, remember_names
 from service.settings import Settings
+from service.thread_lock import thread_lock
 from service.transcript import live_transcript
 from service.validation import check_message
-from tools.accounts import customer_exists
+from tools.accounts import customer_exists, list_customers
 from tools.errors import ApprovalAlreadyDecided, NothingToRefund
 from tools.records import Approval
 from tools.refunds import decide_approval, get_approval, list_approvals
@@ -82,6 +85,9 @@ class SupportDesk:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = self.settings.database()
         self.db.ensure_ready()
+        # Customers' names are masked in logs and traces (service.privacy); tracing, if on, is masked.
+        remember_names(c["name"] for c in list_customers(self.db))
+        install_trace_masking()
         self._models: dict[str, BaseChatModel] = dict(models or {})
         self._models_lock = threading.Lock()
         self._conn = sqlite3.connect(self.settings.data_dir / "checkpoints.db", check_same_thread=False)
@@ -127,6 +133,12 @@ class SupportDesk:
         if not customer_exists(self.db, customer_id):
             raise InvalidRequest(unknown_customer(customer_id))
         thread_id = thread_id or f"thr_{uuid.uuid4().hex[:12]}"
+        # One message at a time per thread, across processes: read, run and save under the lock,
+        # or two concurrent turns would both report success and one would vanish from the thread.
+        with thread_lock(self.settings.data_dir, thread_id):
+            return self._ask_locked(text, customer_id, thread_id, on_text)
+
+    def _ask_locked(self, text: str, customer_id: str, thread_id: str, on_text: TextSink | None) -> dict[str, Any]:
         config = self._config(thread_id)
         snapshot = self.graph.get_state(config)
         owner = (snapshot.values.get("account") or {}).get("customer_id")
@@ -229,6 +241,10 @@ class SupportDesk:
     def approvals(self, *, status: str | None = None) -> list[Approval]:
         return list_approvals(self.db, status=status)
 
+    def is_live(self, approval: Approval) -> bool:
+        """Is the approval's conversation waiting for it on its live branch? See `service.live_branch`."""
+        return approval.approval_id in waiting_approval_ids(self.checkpointer, approval.thread_id)
+
     def decide(self, approval_id: str, *, approve: bool, by: str, note: str | None = None) -> dict[str, Any]:
         """Approve or reject a pending refund and resume the customer's thread.
 
@@ -236,6 +252,10 @@ class SupportDesk:
         the thread resumes; the approval node replays the same decision idempotently. If a
         previous attempt committed but crashed before resuming, deciding again the same way
         completes the resume instead of failing.
+
+        An approval its thread no longer waits for (forked, edited or lost: see
+        `service.live_branch`) cannot be approved; rejecting it resolves it. The result's
+        `delivered` says whether the customer's conversation received the decision.
         """
         by = (by or "").strip()
         if not by:
@@ -245,14 +265,20 @@ class SupportDesk:
         approval = get_approval(self.db, approval_id)
         if approval is None:
             raise InvalidRequest(f"unknown approval {approval_id!r}")
-        config = self._config(approval.thread_id)
-        # Resume only if the thread waits for *this* approval: a later one in the same thread must
-        # never be decided by a command meant for an earlier one.
-        waiting = any(
-            (i.value or {}).get("approval", {}).get("approval_id") == approval_id
-            for i in self.graph.get_state(config).interrupts
-            if isinstance(i.value, dict)
-        )
+        with thread_lock(self.settings.data_dir, approval.thread_id):
+            return self._decide_locked(approval, approve=approve, by=by, note=note)
+
+    def _decide_locked(self, approval: Approval, *, approve: bool, by: str, note: str | None) -> dict[str, Any]:
+        approval_id = approval.approval_id
+        # Resume only if the thread waits for *this* approval on its live branch: a later one in the
+        # same thread, or a branch that moved on, must never be decided by a command meant for it.
+        waiting = self.is_live(approval)
+        if approve and approval.status == "pending" and not waiting:
+            raise InvalidRequest(
+                f"approval {approval_id} is no longer on its conversation's live branch (the thread was forked, "
+                "edited or lost), so approving it would pay a refund the customer is never told about; "
+                "reject it with a reason to resolve it"
+            )
         try:
             decided = decide_approval(self.db, approval_id, approve=approve, by=by, note=note)
         except ApprovalAlreadyDecided as exc:
@@ -263,12 +289,29 @@ class SupportDesk:
             raise InvalidRequest(f"{exc}; reject it with a reason instead") from exc
         if approval.status != "pending" and not waiting:
             raise InvalidRequest(f"approval {approval_id} was already {approval.status} by {approval.decided_by}")
-        reply = None
+        config = self._config(approval.thread_id)
         if waiting:
             resume = {"decision": "approve" if approve else "reject", "by": by, "note": note}
             self.graph.invoke(Command(resume=resume), config, context=Context(customer_id=approval.customer_id))
-            reply = self._result(approval.thread_id)["response"]
-        return {"approval": decided.model_dump(mode="json"), "customer_reply": reply}
+            reply: str | None = self._result(approval.thread_id)["response"]
+        else:
+            reply = self._deliver(config, decided)
+        return {"approval": decided.model_dump(mode="json"), "customer_reply": reply, "delivered": reply is not None}
+
+    def _deliver(self, config: RunnableConfig, decided: Approval) -> str | None:
+        """Append the outcome of a decision its thread no longer waited for; None if it cannot be delivered.
+
+        Only onto an idle conversation: a lost thread has nowhere to put it, and one paused on
+        another approval or mid-turn must not have its pause disturbed.
+        """
+        snapshot = self.graph.get_state(config)
+        if not snapshot.values.get("messages") or snapshot.next or snapshot.interrupts:
+            return None
+        text = replies.approval_outcome(decided.model_dump(mode="json"))
+        # As the approval node, whose only way out is the end: the thread stays idle.
+        message = AIMessage(content=text, name=AGENT_NAMES["refund"])
+        self.graph.update_state(config, {"messages": [message]}, as_node="approval")
+        return text
 
 
 def unknown_customer(customer_id: str) -> str:

@@ -16,6 +16,8 @@ from typing import Any
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import NotFoundError
 
+from nodes import replies
+from service.live_branch import waiting_approval_ids_in
 from service.settings import Settings
 from tools.clock import FixedClock, SystemClock
 from tools.db import Database
@@ -27,9 +29,11 @@ __all__ = [
     "ASSISTANT",
     "DecisionConflict",
     "DecisionOutcome",
+    "OrphanedApproval",
     "UnknownApproval",
     "database",
     "decide_and_resume",
+    "is_live",
     "resume_stranded",
 ]
 
@@ -53,12 +57,23 @@ class DecisionConflict(Exception):
         self.approval = approval
 
 
+class OrphanedApproval(DecisionConflict):
+    """The approval's conversation no longer waits for it on its live branch: it may be rejected, not approved."""
+
+
 @dataclass(frozen=True)
 class DecisionOutcome:
     approval: Approval
     resumed: bool  # False when the thread was not waiting on this server (e.g. a CLI conversation)
     customer_reply: str | None
     run_id: str | None
+    delivered: bool = False  # the customer's conversation received the decision
+
+
+async def is_live(approval: Approval) -> bool:
+    """Does the approval's thread wait for it on its live branch? See `service.live_branch`."""
+    data_dir = Settings.from_env().data_dir
+    return approval.approval_id in await asyncio.to_thread(waiting_approval_ids_in, data_dir, approval.thread_id)
 
 
 async def database() -> Database:
@@ -86,6 +101,13 @@ async def decide_and_resume(approval_id: str, *, approve: bool, by: str, note: s
             raise UnknownApproval(approval_id)
         if current.status != "pending":
             raise DecisionConflict(f"{approval_id} was already {current.status} by {current.decided_by}", current)
+        live = await is_live(current)
+        if approve and not live:
+            raise OrphanedApproval(
+                f"{approval_id} is no longer on its conversation's live branch (the thread was forked, edited or "
+                "lost), so approving it would pay a refund the customer is never told about; reject it to resolve it",
+                current,
+            )
         try:
             decided = await asyncio.to_thread(decide_approval, db, approval_id, approve=approve, by=by, note=note)
         except ApprovalNotFound as exc:
@@ -94,9 +116,39 @@ async def decide_and_resume(approval_id: str, *, approve: bool, by: str, note: s
             raise DecisionConflict(str(exc), exc.approval) from exc
         except NothingToRefund as exc:
             raise DecisionConflict(f"{exc}; reject it with a note instead", exc.approval) from exc
+    if not live:
+        reply = await _deliver(decided)
+        return DecisionOutcome(decided, resumed=False, customer_reply=reply, run_id=None, delivered=reply is not None)
     resume = {"decision": "approve" if approve else "reject", "by": by, "note": note}
     resumed, reply, run_id = await _resume(decided, resume)
-    return DecisionOutcome(approval=decided, resumed=resumed, customer_reply=reply, run_id=run_id)
+    return DecisionOutcome(decided, resumed=resumed, customer_reply=reply, run_id=run_id, delivered=resumed)
+
+
+async def _deliver(decided: Approval) -> str | None:
+    """Append the outcome of a decision its thread no longer waited for; None if it cannot be delivered.
+
+    Only onto an idle conversation this server knows: a lost thread has nowhere to put it, and one
+    that is running or paused on another approval must not be disturbed.
+    """
+    client = get_client()
+    try:
+        try:
+            thread = await client.threads.get(decided.thread_id)
+            state: dict[str, Any] = dict(await client.threads.get_state(decided.thread_id))
+        except NotFoundError:
+            return None
+        interrupted = any(task.get("interrupts") for task in state.get("tasks") or [])
+        if thread["status"] != "idle" or state.get("next") or interrupted:
+            return None
+        if not (state.get("values") or {}).get("messages"):
+            return None
+        text = replies.approval_outcome(decided.model_dump(mode="json"))
+        message = {"type": "ai", "content": text, "name": "RefundAgent"}
+        # As the approval node, whose only way out is the end: the thread stays idle.
+        await client.threads.update_state(decided.thread_id, {"messages": [message]}, as_node="approval")
+        return text
+    finally:
+        await client.aclose()
 
 
 async def resume_stranded() -> list[str]:

@@ -8,6 +8,7 @@ in ``$SUPPORT_DATA_DIR`` (outside the source tree, and kept across restarts), th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -24,14 +25,18 @@ from typing import IO, Any, TextIO
 
 from service.errors import InvalidRequest
 from service.studio_access import StudioPolicy, is_loopback
+from service.tokens import TokenError, TokenRegistry, demo_tokens_requested
 
 __all__ = [
     "PROJECT_ROOT",
     "ManagedServer",
     "ServerAddresses",
+    "demo_token_env",
     "free_port",
+    "port_is_free",
     "server_command",
     "server_env",
+    "stop_group",
     "studio_env",
     "wait_until_ready",
     "write_runtime_config",
@@ -225,20 +230,16 @@ class ManagedServer:
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, stopped as a whole
         )
         if not wait_until_ready(self.url, self._process, timeout=timeout):
             self.stop()
             raise RuntimeError(f"langgraph dev did not start; output:\n{self.log()[-4000:]}")
 
     def stop(self) -> None:
-        """Stop the server cleanly (SIGINT lets it save its run registry); kill it after 30 s."""
+        """Stop the server cleanly (SIGINT lets it save its run registry); kill its group after 30 s."""
         if self._process is not None:
-            self._process.send_signal(signal.SIGINT)
-            try:
-                self._process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            stop_group(self._process, signal.SIGINT, grace=30)
             self._process = None
         if self._log is not None:
             self._log.close()
@@ -261,12 +262,53 @@ class ManagedServer:
 
 
 def port_is_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """Can a server bind ``host:port`` now?
+
+    With SO_REUSEADDR, as uvicorn binds: a port whose last connections linger in TIME_WAIT
+    after a stop counts as free (the server can take it at once); a listening one does not.
+    """
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((host, port))
+            sock.bind((host.strip("[]"), port))
         except OSError:
             return False
     return True
+
+
+def _signal_group(process: subprocess.Popen[Any], signum: int) -> None:
+    """Send ``signum`` to the child's whole process group (it leads its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+        os.killpg(process.pid, signum)
+
+
+def stop_group(process: subprocess.Popen[Any], signum: int = signal.SIGTERM, *, grace: float = 15.0) -> int:
+    """Stop the child and everything it started: ``signum``, then SIGTERM, then SIGKILL; returns its status."""
+    for sig, wait_s in ((signum, grace), (signal.SIGTERM, grace), (signal.SIGKILL, None)):
+        if process.poll() is not None:
+            break
+        _signal_group(process, sig)
+        try:
+            process.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            continue
+    code = process.wait()
+    _signal_group(process, signal.SIGKILL)  # nothing it started may outlive it and keep the port
+    return code
+
+
+def demo_token_env(host: str, *, requested: bool) -> dict[str, str]:
+    """``SUPPORT_DEMO_TOKENS`` for a server on ``host``: "1" only when asked for, and only on loopback.
+
+    Raises:
+        InvalidRequest: Demo tokens were asked for on a host other than loopback.
+    """
+    if requested and not is_loopback(host):
+        raise InvalidRequest(
+            f"demo tokens are on (--demo-tokens or SUPPORT_DEMO_TOKENS=1) and they are published, so they work "
+            f"only on a loopback host, not {host}: turn them off and configure your own tokens (see README, Tokens)"
+        )
+    return {"SUPPORT_DEMO_TOKENS": "1" if requested else "0"}
 
 
 def serve(
@@ -276,9 +318,14 @@ def serve(
     port: int,
     jobs: int = DEFAULT_JOBS,
     studio: bool = False,
+    demo_tokens: bool = False,
     out: TextIO = sys.stdout,
 ) -> int:
-    """Run the server in the foreground until Ctrl-C; returns its exit status.
+    """Run the server in the foreground until Ctrl-C or SIGTERM; returns its exit status.
+
+    The server runs in its own process group; SIGINT and SIGTERM sent to this process are
+    forwarded to the whole group, and this process waits until it has stopped, so nothing is
+    left answering on the port.
 
     Raises:
         InvalidRequest: The port is taken or the options make no sense (nothing was started).
@@ -287,20 +334,44 @@ def serve(
         raise InvalidRequest(f"--port must be between 1 and 65535, not {port}")
     if jobs < 1:
         raise InvalidRequest(f"--jobs must be at least 1, not {jobs}")
+    demo = demo_token_env(host, requested=demo_tokens or demo_tokens_requested())
+    studio = studio or studio_requested()
+    if studio and not is_loopback(host):  # checked again by studio_env; here so nothing is written first
+        raise InvalidRequest(f"--studio works only on a loopback host (127.0.0.1), not {host}: Studio needs no token")
     # `langgraph dev` would quietly move to another port, and we would print the wrong addresses.
     if not port_is_free(host, port):
         raise InvalidRequest(f"port {port} on {host} is in use (another server?); choose one with --port")
     config = write_runtime_config(data_dir)
     env = server_env(data_dir)
-    env.update(studio_env(config, host=host, enabled=studio or studio_requested(), base=env))
+    env.update(studio_env(config, host=host, enabled=studio, base=env))
+    env.update(demo)
+    try:
+        token_count = len(TokenRegistry.from_env(env))
+    except TokenError as exc:
+        raise InvalidRequest(str(exc)) from exc
     addresses = ServerAddresses(host, port)
     print(f"Starting the LangGraph server (data in {data_dir.resolve()})…", file=out, flush=True)
-    process = subprocess.Popen(server_command(config, host=host, port=port, jobs=jobs), cwd=config.parent, env=env)
+    process = subprocess.Popen(
+        server_command(config, host=host, port=port, jobs=jobs),
+        cwd=config.parent,
+        env=env,
+        start_new_session=True,  # its own group: signals reach it only through us, and reach all of it
+    )
+    stopping: list[int] = []
+
+    def forward(signum: int, frame: object) -> None:
+        stopping.append(signum)
+        _signal_group(process, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         if not wait_until_ready(addresses.api, process):
-            process.terminate()
+            if stopping:
+                print("Stopped.", file=out, flush=True)
+                return 0
             print("The server did not start; see its output above.", file=out, flush=True)
-            return process.wait() or 1
+            return stop_group(process) or 1
+        demo_on = demo["SUPPORT_DEMO_TOKENS"] == "1"
         print(
             f"\n  API:      {addresses.api}   (docs: {addresses.docs})\n"
             + (
@@ -308,21 +379,29 @@ def serve(
                 if env["SUPPORT_STUDIO_ACCESS"] == "1"
                 else "  Studio:   off (support serve --studio turns it on, for this machine only)\n"
             )
-            + f"  Console:  {addresses.console}   (demo manager token: demo-manager)\n"
-            f"\nCustomer tokens: demo-cust_001 … demo-cust_005. Press Ctrl-C to stop; state is kept.\n",
+            + f"  Console:  {addresses.console}"
+            + ("   (demo manager token: demo-manager)\n" if demo_on else "\n")
+            + (
+                "\nCustomer tokens: demo-cust_001 … demo-cust_005 (demo tokens: this machine only).\n"
+                if demo_on
+                else (
+                    "\nNo tokens are configured, so every request gets 401: set SUPPORT_TOKENS_FILE or "
+                    "SUPPORT_MANAGER_TOKENS, or use --demo-tokens on this machine.\n"
+                    if token_count == 0
+                    else ""
+                )
+            )
+            + "Press Ctrl-C to stop; state is kept.\n",
             file=out,
             flush=True,
         )
-        return process.wait()
-    except KeyboardInterrupt:
-        # Ctrl-C reached the server too (same process group): let it save its state and stop.
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        code = process.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        # Forwarded SIGINT lets the server save its state; give it time, then make sure all of it is gone.
+        code = stop_group(process, signal.SIGINT if not stopping else stopping[-1])
+    if stopping:
         print("Stopped.", file=out, flush=True)
         return 0
+    return code

@@ -18,7 +18,9 @@ from graph.builder import build_graph
 from graph.context import Context
 from graph.state import InputState, OutputState, State
 from nodes.deps import Deps
+from service.privacy import install_trace_masking, mask_support_logs, remember_names
 from service.settings import Settings
+from tools.accounts import list_customers
 
 __all__ = ["build_server_graph", "make_graph"]
 
@@ -32,6 +34,10 @@ def build_server_graph(settings: Settings) -> SupportGraph:
     """Open (and if needed seed) the domain database and compile the graph without a checkpointer."""
     db = settings.database()
     db.ensure_ready()
+    # The server's logs and traces get the same masking as the CLI's (service.privacy).
+    remember_names(c["name"] for c in list_customers(db))
+    mask_support_logs()
+    install_trace_masking()
 
     @cache  # one client per agent, created on first use, never at import or build time
     def model_for(agent: str) -> BaseChatModel:

@@ -2,8 +2,12 @@
 
 Sources, all optional and merged (a later one wins for the same token):
 
-1. Demo tokens, on unless ``SUPPORT_DEMO_TOKENS=0``: ``demo-cust_001`` ... ``demo-cust_005`` for the
-   five seed customers and ``demo-manager`` for the manager "Maya (demo)".
+1. Demo tokens, only when asked for with ``SUPPORT_DEMO_TOKENS=1`` (``make serve`` and
+   ``support serve --demo-tokens`` set it, on a loopback host only): ``demo-cust_001`` ...
+   ``demo-cust_005`` for the five seed customers and ``demo-manager`` for the manager "Maya (demo)".
+   They are published in the README, so anyone who can reach the server could use them: off by
+   default, refused on a non-loopback host by `support serve`, and accepted only from this machine
+   (`service.auth`).
 2. ``SUPPORT_TOKENS_FILE``: a JSON file ``{"<token>": {"role": "customer", "customer_id": "cust_001"}``
    or ``{"role": "manager", "name": "Maya"}, ...}``.
 3. ``SUPPORT_CUSTOMER_TOKENS="tokA=cust_001,tokB=cust_002"`` and
@@ -20,7 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["DEMO_MANAGER_TOKEN", "Principal", "TokenError", "TokenRegistry", "bearer_token", "demo_customer_token"]
+__all__ = [
+    "DEMO_MANAGER_TOKEN",
+    "Principal",
+    "TokenError",
+    "TokenRegistry",
+    "bearer_token",
+    "demo_customer_token",
+    "demo_tokens_requested",
+]
 
 Role = Literal["customer", "manager"]
 
@@ -31,6 +43,12 @@ DEMO_MANAGER_NAME = "Maya (demo)"
 
 def demo_customer_token(customer_id: str) -> str:
     return f"demo-{customer_id}"
+
+
+def demo_tokens_requested(env: Mapping[str, str] | None = None) -> bool:
+    """Did the operator ask for the demo tokens (``SUPPORT_DEMO_TOKENS=1``)? Off unless asked for."""
+    env = os.environ if env is None else env
+    return env.get("SUPPORT_DEMO_TOKENS", "0").strip().lower() in ("1", "true", "yes", "on")
 
 
 class TokenError(ValueError):
@@ -50,6 +68,7 @@ class Principal:
     role: Role
     name: str
     customer_id: str | None = None
+    demo: bool = False  # a published demo token: accepted from this machine only
 
     @property
     def identity(self) -> str:
@@ -92,9 +111,9 @@ class TokenRegistry:
         """
         env = os.environ if env is None else env
         tokens: dict[str, Principal] = {}
-        if env.get("SUPPORT_DEMO_TOKENS", "1").strip().lower() not in ("0", "false", "no", "off"):
-            tokens.update({demo_customer_token(c): Principal("customer", c, c) for c in DEMO_CUSTOMERS})
-            tokens[DEMO_MANAGER_TOKEN] = Principal("manager", DEMO_MANAGER_NAME)
+        if demo_tokens_requested(env):
+            tokens.update({demo_customer_token(c): Principal("customer", c, c, demo=True) for c in DEMO_CUSTOMERS})
+            tokens[DEMO_MANAGER_TOKEN] = Principal("manager", DEMO_MANAGER_NAME, demo=True)
         if path := env.get("SUPPORT_TOKENS_FILE", "").strip():
             tokens.update(_from_file(Path(path)))
         tokens.update(_from_pairs(env.get("SUPPORT_CUSTOMER_TOKENS", ""), "customer", "SUPPORT_CUSTOMER_TOKENS"))

@@ -38,6 +38,7 @@ class LiveServer(ManagedServer):
             studio=studio,
             env={
                 "SUPPORT_TODAY": TODAY.isoformat(),
+                "SUPPORT_DEMO_TOKENS": "1",  # off by default: the tests ask for them, as `make serve` does
                 "SUPPORT_MANAGER_TOKENS": "second-manager=Sam",
                 "LOG_COLOR": "false",
             },

@@ -174,20 +174,40 @@ def pause_in(desk: SupportDesk, thread_id: str, message: str) -> dict[str, Any]:
     return result
 
 
-def test_approving_a_second_request_for_a_refunded_charge_is_refused_and_stays_pending(desk: SupportDesk) -> None:
+def test_a_second_request_for_a_waiting_charge_is_told_it_is_already_waiting(desk: SupportDesk) -> None:
     first = pause(desk)["pending_approval"]["approval_id"]
-    second_thread = pause(desk)  # the same charge asked about again in another conversation
-    second = second_thread["pending_approval"]["approval_id"]
-    assert second != first
+    again = desk.ask(LARGE, customer_id="cust_003")  # the same charge asked about again in another conversation
+    assert again["pending_approval"] is None
+    assert first in again["response"] and "already waiting" in again["response"]
+    assert not desk.graph.get_state(desk._config(again["thread_id"])).interrupts
+    assert [a.approval_id for a in desk.approvals(status="pending")] == [first]
     desk.decide(first, approve=True, by="maya")
-    with pytest.raises(InvalidRequest, match=r"nothing left to refund.*reject"):
-        desk.decide(second, approve=True, by="maya")
     assert len(list_refunds(desk.db, order_id="ord_301")) == 1
-    still = get_approval(desk.db, second)
+
+
+def refund_elsewhere(desk: SupportDesk, order_id: str, cents: int) -> None:
+    """A refund written outside the conversation (say, by finance) while an approval waits."""
+    with desk.db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO refunds (refund_id, order_id, customer_id, amount_cents, reason, idempotency_key,"
+            " approval_id, rule, created_at, thread_id) VALUES ('ref_x', ?, 'cust_003', ?, 'finance', 'x', NULL,"
+            " 'manual', '2026-11-25T00:00:00+00:00', NULL)",
+            (order_id, cents),
+        )
+
+
+def test_approving_a_request_for_a_charge_refunded_meanwhile_is_refused_and_stays_pending(desk: SupportDesk) -> None:
+    result = pause(desk)
+    approval_id = result["pending_approval"]["approval_id"]
+    refund_elsewhere(desk, "ord_301", 89900)
+    with pytest.raises(InvalidRequest, match=r"nothing left to refund.*reject"):
+        desk.decide(approval_id, approve=True, by="maya")
+    assert len(list_refunds(desk.db, order_id="ord_301")) == 1
+    still = get_approval(desk.db, approval_id)
     assert still is not None and still.status == "pending"
-    assert desk.graph.get_state(desk._config(second_thread["thread_id"])).interrupts  # not lost: still waiting
-    outcome = desk.decide(second, approve=False, by="maya", note="already refunded under " + first)
-    assert outcome["approval"]["status"] == "rejected"
+    assert desk.graph.get_state(desk._config(result["thread_id"])).interrupts  # not lost: still waiting
+    outcome = desk.decide(approval_id, approve=False, by="maya", note="already refunded by finance")
+    assert outcome["approval"]["status"] == "rejected" and outcome["delivered"]
 
 
 def test_control_characters_never_reach_a_managers_screen(desk: SupportDesk) -> None:
@@ -203,18 +223,18 @@ def test_control_characters_never_reach_a_managers_screen(desk: SupportDesk) -> 
 
 
 def test_a_direct_resume_that_cannot_be_applied_keeps_the_thread_waiting(desk: SupportDesk) -> None:
-    first = pause(desk)["pending_approval"]["approval_id"]
-    second = pause(desk)  # the same charge, another conversation
-    desk.decide(first, approve=True, by="maya")
-    config = desk._config(second["thread_id"])
+    paused = pause(desk)
+    approval_id = paused["pending_approval"]["approval_id"]
+    refund_elsewhere(desk, "ord_301", 89900)
+    config = desk._config(paused["thread_id"])
     context = Context(customer_id="cust_003")
     desk.graph.invoke(Command(resume={"type": "accept"}), config, context=context)  # e.g. from Studio
     assert desk.graph.get_state(config).interrupts  # still waiting, no error
-    still = get_approval(desk.db, second["pending_approval"]["approval_id"])
+    still = get_approval(desk.db, approval_id)
     assert still is not None and still.status == "pending"
     assert len(list_refunds(desk.db, order_id="ord_301")) == 1
     desk.graph.invoke(Command(resume={"type": "response", "args": "Already refunded"}), config, context=context)
     assert not desk.graph.get_state(config).interrupts
-    decided = get_approval(desk.db, second["pending_approval"]["approval_id"])
+    decided = get_approval(desk.db, approval_id)
     assert decided is not None and decided.status == "rejected" and decided.note == "Already refunded"
-    assert "Already refunded" in desk.history(second["thread_id"])[-1]["text"]
+    assert "Already refunded" in desk.history(paused["thread_id"])[-1]["text"]

@@ -480,8 +480,12 @@ def test_pending_approval_is_idempotent(data_db: Database) -> None:
     assert first.approval_id == again.approval_id == "apr_0001"
     assert count(data_db, "SELECT COUNT(*) FROM approvals") == 1
     assert refunds.list_refunds(data_db, order_id="ord_301") == []
-    # A different conversation files its own request.
-    assert pending(data_db, "cust_003", "ord_301", thread="t2").approval_id == "apr_0002"
+    # Another conversation is told the request already waits: at most one pending approval per charge.
+    elsewhere = refunds.request_refund(data_db, "cust_003", "ord_301", reason="please", thread_id="t2")
+    assert (elsewhere.status, elsewhere.rule) == ("denied", "already_waiting")
+    assert elsewhere.approval is not None and elsewhere.approval.approval_id == "apr_0001"
+    assert "apr_0001" in elsewhere.explanation
+    assert count(data_db, "SELECT COUNT(*) FROM approvals") == 1
 
 
 def test_concurrent_refund_requests_pay_once(tmp_path: Path) -> None:
@@ -589,17 +593,32 @@ def test_unknown_approval(data_db: Database) -> None:
         refunds.decide_approval(data_db, "apr_9999", approve=True, by="mgr")
 
 
+def refund_outside(db: Database, order: str, customer: str, cents: int, refund_id: str) -> None:
+    """A refund written while an approval waits, not through it (say, by finance)."""
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO refunds (refund_id, order_id, customer_id, amount_cents, reason, idempotency_key,"
+            " approval_id, rule, created_at, thread_id) VALUES (?, ?, ?, ?, 'finance', ?, NULL, 'manual', ?, NULL)",
+            (refund_id, order, customer, cents, f"manual:{refund_id}", "2026-11-25T00:00:00+00:00"),
+        )
+
+
 def test_approval_amount_is_rechecked_against_what_is_left(data_db: Database) -> None:
     small = pending(data_db, "cust_004", "ord_401", thread="t1", requested_amount=20)
-    full = pending(data_db, "cust_004", "ord_401", thread="t2")
-    late = pending(data_db, "cust_004", "ord_401", thread="t3")
     refunds.decide_approval(data_db, small.approval_id, approve=True, by="mgr")
+    full = pending(data_db, "cust_004", "ord_401", thread="t2")  # one pending per charge: filed after the first
+    refund_outside(data_db, "ord_401", "cust_004", 1000, "rf_manual1")
     capped = refunds.decide_approval(data_db, full.approval_id, approve=True, by="mgr")
-    assert capped.amount == 29.99
+    assert capped.amount == 19.99
+    assert round(sum(r["amount"] for r in refunds.list_refunds(data_db, order_id="ord_401")), 2) == 49.99
+
+
+def test_approving_when_nothing_is_left_is_refused_and_stays_pending(data_db: Database) -> None:
+    late = pending(data_db, "cust_004", "ord_401", thread="t1")
+    refund_outside(data_db, "ord_401", "cust_004", 4999, "rf_manual2")
     with pytest.raises(NothingToRefund):
         refunds.decide_approval(data_db, late.approval_id, approve=True, by="mgr")
     assert refunds.get_approval(data_db, late.approval_id).status == "pending"  # type: ignore[union-attr]
-    assert round(sum(r["amount"] for r in refunds.list_refunds(data_db, order_id="ord_401")), 2) == 49.99
     assert refunds.decide_approval(data_db, late.approval_id, approve=False, by="mgr").status == "rejected"
 
 

@@ -185,6 +185,8 @@ def test_a_customer_cannot_read_resume_or_list(live_server: LiveServer) -> None:
     assert listed.status_code == 403 and decided.status_code == 403
     assert listed.json()["detail"]
     assert get_approval(live_server.db, approval_id).status == "pending"  # type: ignore[union-attr]
+    with live_server.http() as http:  # settled, so later tests can file their own request for ord_401
+        assert http.post(f"/approvals/api/approvals/{approval_id}/reject", json={"reason": "No"}).status_code == 200
 
 
 @pytest.mark.parametrize("token", [None, "not-a-token"])

@@ -12,12 +12,17 @@ from service.server import write_runtime_config
 from service.tokens import Principal, TokenError, TokenRegistry, bearer_token
 
 
-def test_demo_tokens_cover_the_seed_customers_and_a_manager() -> None:
-    tokens = TokenRegistry.from_env({})
-    assert tokens.lookup("demo-cust_003") == Principal("customer", "cust_003", "cust_003")
-    assert tokens.lookup("demo-manager") == Principal("manager", "Maya (demo)")
+def test_demo_tokens_cover_the_seed_customers_and_a_manager_when_asked_for() -> None:
+    tokens = TokenRegistry.from_env({"SUPPORT_DEMO_TOKENS": "1"})
+    assert tokens.lookup("demo-cust_003") == Principal("customer", "cust_003", "cust_003", demo=True)
+    assert tokens.lookup("demo-manager") == Principal("manager", "Maya (demo)", demo=True)
     assert tokens.lookup("demo-cust_999") is None and tokens.lookup("") is None
-    assert len(TokenRegistry.from_env({"SUPPORT_DEMO_TOKENS": "0"})) == 0
+
+
+@pytest.mark.parametrize("value", [None, "", "0", "off", "no", "maybe"])
+def test_demo_tokens_are_off_unless_asked_for(value: str | None) -> None:
+    env = {} if value is None else {"SUPPORT_DEMO_TOKENS": value}
+    assert len(TokenRegistry.from_env(env)) == 0
 
 
 def test_tokens_from_a_file_and_from_variables(tmp_path: Path) -> None:
@@ -73,6 +78,31 @@ def test_an_inbox_accept_approves_and_a_response_rejects_with_its_text() -> None
     assert accept is not None and (accept.decision, accept.by) == ("approve", "Sam")
     respond = parse_decision({"type": "response", "args": "Used all month"}, default_by="Sam")
     assert respond is not None and (respond.decision, respond.note) == ("reject", "Used all month")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"decision": "approve", "by": "Chief Financial Officer"},
+        {"decision": "reject", "by": "Chief Financial Officer", "note": "no"},
+        {"type": "accept", "by": "Chief Financial Officer"},
+        [{"type": "response", "args": "no", "by": "Chief Financial Officer"}],
+        {"decision": "approve"},
+    ],
+)
+def test_the_token_holder_is_the_decider_whatever_the_answer_claims(answer: object) -> None:
+    decision = parse_decision(answer, caller="Maya (demo)")
+    assert decision is not None and decision.by == "Maya (demo)"
+
+
+def test_a_manager_resume_is_stamped_with_the_token_name_before_it_runs() -> None:
+    from service.auth import stamp_decider
+
+    claimed = "Chief Financial Officer"
+    assert stamp_decider({"decision": "approve", "by": claimed}, "Sam") == {"decision": "approve", "by": "Sam"}
+    assert stamp_decider([{"type": "accept", "by": claimed}], "Sam") == [{"type": "accept", "by": "Sam"}]
+    keyed = stamp_decider({"abc123": {"decision": "reject", "by": claimed, "note": "x"}}, "Sam")
+    assert keyed == {"abc123": {"decision": "reject", "by": "Sam", "note": "x"}}
 
 
 @pytest.mark.parametrize(

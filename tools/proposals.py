@@ -108,6 +108,16 @@ def propose_refund(
             rule=decision.rule,
             explanation=decision.explanation,
         )
+    waiting = refunds.pending_approval_for(db, order_id) if decision.outcome == "needs_approval" else None
+    if waiting is not None:  # one request per charge: a yes could never file a second one
+        return RefundOutcome(
+            status="denied",
+            order_id=order_id,
+            rule="already_waiting",
+            explanation=f"A refund request for {order_id} is already waiting for a manager "
+            f"(reference {waiting.approval_id}); the decision will come in the conversation where it was asked.",
+            approval=waiting,
+        )
     return Proposal(
         proposal_id=_new_id(),
         kind="refund" if decision.outcome == "approve" else "approval_request",

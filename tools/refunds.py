@@ -21,7 +21,14 @@ from tools.records import Approval, Charge, RefundOutcome
 if TYPE_CHECKING:
     from tools.db import Database
 
-__all__ = ["decide_approval", "get_approval", "list_approvals", "list_refunds", "request_refund"]
+__all__ = [
+    "decide_approval",
+    "get_approval",
+    "list_approvals",
+    "list_refunds",
+    "pending_approval_for",
+    "request_refund",
+]
 
 _AGENT = "refund_agent"
 _APPROVAL_STATUSES = frozenset({"pending", "approved", "rejected"})
@@ -265,6 +272,21 @@ def _act(
             at=now,
         )
         return RefundOutcome(status="refunded", refund_id=refund_id, **common)
+    waiting = _pending_approval_for(conn, charge.order_id)
+    if waiting is not None:
+        # At most one pending approval per charge: once one is paid, any other could never be
+        # approved. The caller's transaction is IMMEDIATE, so two threads cannot both get here first.
+        return RefundOutcome(
+            status="denied",
+            order_id=charge.order_id,
+            rule="already_waiting",
+            explanation=(
+                f"A refund request for {charge.order_id} is already waiting for a manager "
+                f"(reference {waiting.approval_id}); the decision will be given in the conversation where it was "
+                "asked, so there is no need to ask again."
+            ),
+            approval=waiting,
+        )
     approval_id = next_id(conn, "approval")
     conn.execute(
         "INSERT INTO approvals (approval_id, customer_id, thread_id, order_id, amount_cents, rule,"
@@ -282,6 +304,21 @@ def _act(
         ),
     )
     return RefundOutcome(status="needs_approval", approval=_load_approval(conn, approval_id), **common)
+
+
+def pending_approval_for(db: Database, order_id: str) -> Approval | None:
+    """The approval already waiting for a manager on this charge, if any (read-only)."""
+    with db.connect() as conn:
+        return _pending_approval_for(conn, order_id)
+
+
+def _pending_approval_for(conn: sqlite3.Connection, order_id: str) -> Approval | None:
+    """The approval already waiting for a manager on this charge, from any conversation."""
+    row = conn.execute(
+        _APPROVAL_SQL + " WHERE a.order_id = ? AND a.status = 'pending' ORDER BY a.requested_at, a.approval_id",
+        (order_id,),
+    ).fetchone()
+    return None if row is None else _approval(row)
 
 
 def _earlier_outcome(conn: sqlite3.Connection, order_id: str, thread_id: str, key: str) -> RefundOutcome | None:
