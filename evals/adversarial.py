@@ -37,7 +37,16 @@ from evals.harness import fresh_desk
 from service.settings import AGENT_KEYS, Settings
 from tools.db import Database
 
-__all__ = ["CASES", "Case", "ScriptedChatModel", "Transport", "database_changes", "run_case", "run_suite"]
+__all__ = [
+    "CASES",
+    "Case",
+    "ScriptedChatModel",
+    "Transport",
+    "case_models",
+    "database_changes",
+    "run_case",
+    "run_suite",
+]
 
 Transport = Literal["openai", "offline"]
 TRANSPORTS: tuple[Transport, ...] = ("openai", "offline")
@@ -344,7 +353,8 @@ def database_changes(before: dict[str, Any], after: dict[str, Any], allowed: All
 
 
 @contextmanager
-def _models(case: Case, transport: Transport) -> Iterator[dict[str, BaseChatModel]]:
+def case_models(case: Case, transport: Transport) -> Iterator[dict[str, BaseChatModel]]:
+    """The case's misbehaving model for every agent, reached through ``transport``."""
     script = case.script()
     if transport == "offline":
         yield dict.fromkeys(AGENT_KEYS, ScriptedChatModel(script=script))
@@ -362,7 +372,7 @@ def _models(case: Case, transport: Transport) -> Iterator[dict[str, BaseChatMode
 
 def run_case(case: Case, transport: Transport, settings: Settings) -> dict[str, Any]:
     """Play one case on a fresh database; returns its replies and violations."""
-    with _models(case, transport) as models, fresh_desk(settings, models=models) as desk:
+    with case_models(case, transport) as models, fresh_desk(settings, models=models) as desk:
         before = _state(desk.db)
         thread = None
         replies = []

@@ -106,12 +106,12 @@ def sample_examples(examples: list[Example], limit: int, *, seed: int = 0) -> li
     return [examples[i] for i in sorted(picked)]
 
 
-def route_of(values: dict[str, Any]) -> str:
-    """The route triage chose, read from the graph state after the triage step."""
+def route_of(values: dict[str, Any], next_nodes: tuple[str, ...] = ()) -> str:
+    """The route triage chose, read from the graph state after the triage step (and where it goes next)."""
     for entry in values.get("routing_metadata") or []:
         if entry.get("from") == "TriageAgent":
             return _ROUTE_OF_AGENT.get(entry.get("to", ""), "other")
-    if values.get("next") == "fallback":
+    if "fallback" in next_nodes:
         return "error"  # the model failed or broke the handoff rules twice: scored as wrong
     return "other"
 
@@ -134,11 +134,12 @@ class _TriageRunner:
         try:
             for _ in range(_MAX_TRIAGE_RUNS):
                 self.graph.invoke(payload, config, context=context, interrupt_after=["triage"])
-                values = self.graph.get_state(config).values
-                if values.get("next") != "triage":  # not a retry of an invalid transfer
+                snapshot = self.graph.get_state(config)
+                values = snapshot.values
+                if snapshot.next != ("triage",):  # not a retry of an invalid transfer
                     break
                 payload = None  # resume: triage runs again, as it would in a conversation
-            route = route_of(values)
+            route = route_of(values, snapshot.next)
             messages = values.get("messages") or []
             reply = messages[-1].text if route == "other" and messages else None
             return route, reply

@@ -1,4 +1,9 @@
-"""Assemble the StateGraph. Compile at the edge: callers choose the checkpointer."""
+"""Assemble the StateGraph. Compile at the edge: callers choose the checkpointer.
+
+Every node that can go several ways returns `Command(goto=...)` and declares its destinations
+here, named, so LangGraph Studio draws each real edge with what it means and no edge that cannot
+happen. Each agent has its own tools node, so a trace shows which agent called which tool.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from graph.context import Context
-from graph.handoffs import HANDOFF_TOOLS
-from graph.routing import make_router
+from graph.routing import tools_node
 from graph.state import InputState, OutputState, State
-from nodes.agent import AgentSpec, make_agent_node
+from nodes.agent import AgentSpec, agent_destinations, make_agent_node
 from nodes.approval import make_approval_node
 from nodes.billing import BILLING
 from nodes.confirm import CONFIRM_DESTINATIONS, make_confirm_node
@@ -20,44 +24,40 @@ from nodes.fallback import make_fallback_node
 from nodes.faq import FAQ
 from nodes.intake import make_intake_node
 from nodes.refund import REFUND
-from nodes.tools_node import make_tools_node
+from nodes.tools_node import make_tools_node, tools_destinations
 from nodes.triage import TRIAGE
 
-__all__ = ["AGENTS", "build_graph", "build_workflow"]
+__all__ = ["AGENTS", "build_graph", "build_workflow", "destinations"]
 
 AGENTS: dict[str, AgentSpec] = {spec.key: spec for spec in (TRIAGE, BILLING, REFUND, FAQ)}
 
 
-def agent_targets(spec: AgentSpec) -> list[str]:
-    """Where an agent may send the turn: its transfers, its tools, or itself to retry a transfer."""
-    targets = [HANDOFF_TOOLS[name].target for name in spec.handoffs]
-    return [*targets, spec.key, *(["tools"] if spec.data_tools else [])]
-
-
-def tools_targets() -> list[str]:
-    """After tools: back to the agent that called them, or a pause for a manager."""
-    return [key for key, spec in AGENTS.items() if spec.data_tools] + ["approval"]
+def destinations() -> dict[str, dict[str, str]]:
+    """Every node that routes with `Command`, and where it may go (edge name by target)."""
+    table: dict[str, dict[str, str]] = {"confirm": dict(CONFIRM_DESTINATIONS)}
+    for key, spec in AGENTS.items():
+        table[key] = agent_destinations(spec)
+        if spec.data_tools:
+            table[tools_node(key)] = tools_destinations(spec)
+    return table
 
 
 def build_workflow(deps: Deps) -> StateGraph[State, Context, InputState, OutputState]:
-    """The uncompiled graph: intake, confirm, four agents, tools, approval, escalation and fallback."""
+    """The uncompiled graph: intake, confirm, four agents with their tools, approval, escalation and fallback."""
     workflow = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
+    routes = destinations()
     workflow.add_node("intake", make_intake_node(deps))
-    workflow.add_node("confirm", make_confirm_node(deps), destinations=CONFIRM_DESTINATIONS)
+    workflow.add_node("confirm", make_confirm_node(deps), destinations=routes["confirm"])
     for key, spec in AGENTS.items():
-        workflow.add_node(key, make_agent_node(spec, deps))
-    workflow.add_node("tools", make_tools_node(deps, AGENTS))
+        workflow.add_node(key, make_agent_node(spec, deps), destinations=routes[key])
+        if spec.data_tools:
+            workflow.add_node(tools_node(key), make_tools_node(deps, spec), destinations=routes[tools_node(key)])
     workflow.add_node("approval", make_approval_node(deps))
     workflow.add_node("escalation", make_escalation_node(deps))
     workflow.add_node("fallback", make_fallback_node(deps))
 
     workflow.add_edge(START, "intake")
     workflow.add_edge("intake", "confirm")
-    for key, spec in AGENTS.items():
-        router = make_router(agent_targets(spec))
-        workflow.add_conditional_edges(key, router, router.targets)
-    tools_router = make_router(tools_targets())
-    workflow.add_conditional_edges("tools", tools_router, tools_router.targets)
     for terminal in ("approval", "escalation", "fallback"):
         workflow.add_edge(terminal, END)
     return workflow

@@ -1,54 +1,39 @@
-"""Routers: pure functions from state to the next node, testable without any model.
+"""Where a turn may go next: pure functions of the state and the graph's shape, testable without any model.
 
-Every node records where it wants to go in `state["next"]`; a router checks that the target is
-one this node may reach and that the per-message step budget still covers it. Each agent's
-router is made from the agent's own transfers, so the drawn graph shows only real edges.
+Nodes route with LangGraph's own `Command(goto=...)` and declare every place they can send the turn
+with `destinations=`, so the graph Studio draws is the one that runs. These functions hold the two
+rules every hop obeys: a follow-up goes to the specialist who owns the conversation, and a turn
+that runs out of steps ends in the fallback (which answers) instead of failing.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from langgraph.graph import END
 
 from graph.state import State
 
-__all__ = ["STEP_RESERVE", "Router", "make_router", "route_after_intake"]
+__all__ = ["STEP_RESERVE", "budgeted", "route_after_intake", "tools_node"]
 
 # Steps kept back so a turn that runs out can still reach the fallback node and answer.
 STEP_RESERVE = 2
 
-# Pauses are not loops: a turn that reaches one is never cut short by the step budget.
-_NEVER_CUT = frozenset({"fallback", "approval"})
-
-
-def _out_of_steps(state: State) -> bool:
-    return state.get("remaining_steps", STEP_RESERVE + 1) <= STEP_RESERVE
+# Pauses and endings are not loops: a turn that reaches one is never cut short by the step budget.
+_NEVER_CUT = frozenset({"fallback", "approval", END})
 
 
 def route_after_intake(state: State) -> str:
-    """A follow-up goes straight to the specialist who owns the conversation (read by the confirm node)."""
+    """A follow-up goes straight to the specialist who owns the conversation."""
     active = state.get("active_agent", "triage")
     return active if active in ("billing", "refund", "faq") else "triage"
 
 
-class Router:
-    """Follows `state["next"]` within `targets` (plus fallback and the end); a pure function of state."""
-
-    def __init__(self, targets: Iterable[str]) -> None:
-        self.allowed = frozenset(targets) | {"fallback"}
-        self.targets = [*sorted(self.allowed), END]  # the edges drawn for this node
-
-    def __call__(self, state: State) -> str:
-        nxt = state.get("next", "end")
-        if nxt == "end":
-            return END
-        if nxt not in self.allowed:
-            return "fallback"
-        if nxt not in _NEVER_CUT and _out_of_steps(state):
-            return "fallback"
-        return nxt
+def budgeted(state: State, target: str) -> str:
+    """``target``, or the fallback when the turn's step budget is spent."""
+    if target in _NEVER_CUT:
+        return target
+    return "fallback" if state.get("remaining_steps", STEP_RESERVE + 1) <= STEP_RESERVE else target
 
 
-def make_router(targets: Iterable[str]) -> Router:
-    return Router(targets)
+def tools_node(agent: str) -> str:
+    """The node that runs one agent's tools: one per agent, so a trace shows who called what."""
+    return f"{agent}_tools"

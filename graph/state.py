@@ -21,13 +21,11 @@ __all__ = [
     "AGENT_NAMES",
     "AgentKey",
     "InputState",
-    "NextStep",
     "OutputState",
     "State",
 ]
 
 AgentKey = Literal["triage", "billing", "refund", "faq"]
-NextStep = Literal["triage", "billing", "refund", "faq", "tools", "approval", "escalation", "fallback", "end"]
 
 # The names customers and logs see for each node that speaks.
 AGENT_NAMES: dict[str, str] = {
@@ -80,7 +78,6 @@ class State(InputState, total=False):
     proposal: dict[str, Any] | None  # tools.proposals.Proposal waiting for the customer's yes, as JSON
 
     # Per turn.
-    next: NextStep  # set by every node, read by the routers
     routed_to: list[str]  # the agents this message passed through, in order
     routing_metadata: list[dict[str, Any]]  # the validated handoff records of this message
     turn_start: int  # index in messages of this turn's customer message

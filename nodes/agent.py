@@ -2,7 +2,9 @@
 
 An agent node makes exactly one model call. Text ends the turn; a transfer tool call is
 validated against its pydantic record and routes to the next agent; data tool calls go to the
-tools node, which runs them for the authenticated customer and comes back.
+agent's own tools node, which runs them for the authenticated customer and comes back. Every
+hop is a `Command(goto=...)` to a node the agent declares (`agent_destinations`), so the graph
+LangGraph draws is the graph that runs.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 from pydantic import ValidationError
 
 from graph.context import Context
 from graph.handoffs import HANDOFF_TOOLS
+from graph.routing import budgeted, tools_node
 from graph.state import AGENT_NAMES, State
 from nodes.conversation import compact_history
 from nodes.deps import Deps
@@ -30,7 +35,14 @@ from nodes.handoff_log import log_handoff
 from nodes.prompts import build_system_prompt
 from tools.agent_tools import ToolResult, tool_schemas
 
-__all__ = ["AgentSpec", "Conclusion", "make_agent_node", "model_label", "turn_messages"]
+__all__ = [
+    "AgentSpec",
+    "Conclusion",
+    "agent_destinations",
+    "make_agent_node",
+    "model_label",
+    "turn_messages",
+]
 
 logger = logging.getLogger("support.agent")
 usage_logger = logging.getLogger("support.model")
@@ -41,7 +53,6 @@ class Conclusion:
     """A reply composed by code from tool results, ending the agent's turn without a model call."""
 
     reply: str
-    next: str = "end"
     updates: dict[str, Any] = field(default_factory=dict)
 
 
@@ -152,10 +163,23 @@ def _log_model_call(spec: AgentSpec, model: str, reply: AIMessage, seconds: floa
     )
 
 
-def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., dict[str, Any]]:
+def agent_destinations(spec: AgentSpec) -> dict[str, str]:
+    """Every node an agent can send the turn to, named for the drawn edge: transfers, its tools, a retry, the end."""
+    targets = {HANDOFF_TOOLS[name].target: name for name in spec.handoffs}
+    if spec.data_tools:
+        targets[tools_node(spec.key)] = "tool calls"
+    return {**targets, spec.key: "retry", "fallback": "failed", END: "reply"}
+
+
+def _go(state: State, target: str, update: dict[str, Any]) -> Command[Any]:
+    """Send the turn to ``target`` (within the step budget) with ``update``."""
+    return Command(goto=budgeted(state, target), update=update)
+
+
+def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., Command[Any]]:
     """Build the node function for one agent."""
 
-    def agent_node(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
+    def agent_node(state: State, runtime: Runtime[Context], config: RunnableConfig) -> Command[Any]:
         calls = state.get("model_calls", 0) + 1
         started = time.monotonic()
         try:
@@ -167,11 +191,8 @@ def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., dict[str, Any]
             reply = model.invoke(messages, config)
         except Exception as exc:  # a provider or programming error must not reach the customer
             logger.exception("model call failed for %s", spec.name, extra={"event": "model_error"})
-            return {
-                "next": "fallback",
-                "error": f"{spec.name} model call failed: {type(exc).__name__}: {exc}"[:1000],
-                "model_calls": calls,
-            }
+            error = f"{spec.name} model call failed: {type(exc).__name__}: {exc}"[:1000]
+            return _go(state, "fallback", {"error": error, "model_calls": calls})
         if not isinstance(reply, AIMessage):
             reply = AIMessage(content=str(getattr(reply, "content", reply)))
         # The model's name rides along so per-model usage can be summed from the thread later.
@@ -181,18 +202,27 @@ def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., dict[str, Any]
         if ai.invalid_tool_calls:
             return _malformed(spec, state, ai, calls, f"unreadable arguments for {ai.invalid_tool_calls[0]['name']}")
         if not ai.tool_calls:
-            return {"messages": [ai], "next": "end", "model_calls": calls}
+            return _go(state, END, {"messages": [ai], "model_calls": calls})
 
         transfers = [tc for tc in ai.tool_calls if tc["name"] in spec.handoffs]
         if transfers:
             return _handoff(spec, state, ai, transfers[0], calls)
-        return {"messages": [ai], "next": "tools", "model_calls": calls}
+        if not spec.data_tools:  # a tool this agent was never offered: told once, then the fallback
+            answers = [
+                _tool_message(tc, f"{_INVALID}: {tc['name']} is not available here.", error=True)
+                for tc in ai.tool_calls
+            ]
+            _, scratch = turn_messages(state)
+            return _retry_once(
+                spec, state, scratch, [ai, *answers], calls, f"{spec.name} called tools it does not have"
+            )
+        return _go(state, tools_node(spec.key), {"messages": [ai], "model_calls": calls})
 
     agent_node.__name__ = f"{spec.key}_agent"
     return agent_node
 
 
-def _malformed(spec: AgentSpec, state: State, ai: AIMessage, calls: int, problem: str) -> dict[str, Any]:
+def _malformed(spec: AgentSpec, state: State, ai: AIMessage, calls: int, problem: str) -> Command[Any]:
     """Answer every call of a message with a malformed tool call; retry once, then fall back.
 
     The bad call gets the validation error; the others are answered without running, so the
@@ -206,20 +236,20 @@ def _malformed(spec: AgentSpec, state: State, ai: AIMessage, calls: int, problem
     for tc in ai.tool_calls:
         answers.append(_tool_message(tc, f"Not run: {problem}; fix it and call again.", error=True))
     return _retry_once(
-        spec, scratch, [ai, *answers], calls, f"{spec.name} made a malformed tool call twice ({problem})"
+        spec, state, scratch, [ai, *answers], calls, f"{spec.name} made a malformed tool call twice ({problem})"
     )
 
 
 def _retry_once(
-    spec: AgentSpec, scratch: list[AnyMessage], messages: list[AnyMessage], calls: int, error: str
-) -> dict[str, Any]:
+    spec: AgentSpec, state: State, scratch: list[AnyMessage], messages: list[AnyMessage], calls: int, error: str
+) -> Command[Any]:
     """Send the agent its own error once; a second failure in the same turn ends in the fallback."""
     if _had_invalid_handoff(scratch):
-        return {"messages": messages, "next": "fallback", "error": error, "model_calls": calls}
-    return {"messages": messages, "next": spec.key, "model_calls": calls}
+        return _go(state, "fallback", {"messages": messages, "error": error, "model_calls": calls})
+    return _go(state, spec.key, {"messages": messages, "model_calls": calls})
 
 
-def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int) -> dict[str, Any]:
+def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int) -> Command[Any]:
     tool = HANDOFF_TOOLS[call["name"]]
     _, scratch = turn_messages(state)
     # No ping-pong: a specialist that already had this message (or triage twice) does not get it again.
@@ -231,7 +261,7 @@ def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int
             _tool_message(tc, refused if tc is call else "Not run: the transfer was refused.", error=True)
             for tc in ai.tool_calls
         ]
-        return _retry_once(spec, scratch, [ai, *answers], calls, f"{spec.name} kept handing the message back")
+        return _retry_once(spec, state, scratch, [ai, *answers], calls, f"{spec.name} kept handing the message back")
     try:
         record = tool.args_model.model_validate(call["args"])
     except ValidationError as exc:
@@ -242,7 +272,9 @@ def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int
             else _tool_message(tc, f"Not run: the call to {tool.name} had invalid arguments.", error=True)
             for tc in ai.tool_calls
         ]
-        return _retry_once(spec, scratch, [ai, *answers], calls, f"{spec.name} made an invalid {tool.name} twice")
+        return _retry_once(
+            spec, state, scratch, [ai, *answers], calls, f"{spec.name} made an invalid {tool.name} twice"
+        )
 
     target_name = AGENT_NAMES[tool.target]
     entry = {
@@ -259,7 +291,6 @@ def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int
     new_messages: list[AnyMessage] = [ai, *answers]
     update: dict[str, Any] = {
         "messages": new_messages,
-        "next": tool.target,
         "handoff": entry,
         "routed_to": [*state.get("routed_to", []), target_name],
         "routing_metadata": [*state.get("routing_metadata", []), entry],
@@ -268,7 +299,7 @@ def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int
     }
     if tool.target in ("triage", "billing", "refund", "faq"):
         update["active_agent"] = tool.target
-    return update
+    return _go(state, tool.target, update)
 
 
 def _tool_message(call: Any, content: str, *, error: bool = False) -> ToolMessage:

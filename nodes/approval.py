@@ -115,7 +115,7 @@ def make_approval_node(deps: Deps) -> Callable[..., dict[str, Any]]:
     def approval(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         pending = state.get("pending_approval")
         if not pending:
-            return {"next": "end"}
+            return {}
         # Values are matched to interrupt() calls by order, so an answer that cannot be applied
         # simply asks again: the thread keeps waiting and the approval stays pending, never lost.
         while True:
@@ -138,6 +138,6 @@ def make_approval_node(deps: Deps) -> Callable[..., dict[str, Any]]:
             break
         account = get_account_summary(deps.db, runtime.context.customer_id).model_dump(mode="json")
         reply = AIMessage(content=replies.approval_outcome(decided.model_dump(mode="json")), name=AGENT_NAMES["refund"])
-        return {"messages": [reply], "pending_approval": None, "account": account, "next": "end"}
+        return {"messages": [reply], "pending_approval": None, "account": account}
 
     return approval

@@ -41,7 +41,15 @@ __all__ = ["CONFIRM_DESTINATIONS", "make_confirm_node"]
 
 logger = logging.getLogger("support.confirm")
 
-CONFIRM_DESTINATIONS = ("triage", "billing", "refund", "faq", "approval", END)
+# Where the customer's answer sends the turn, named for the drawn edge.
+CONFIRM_DESTINATIONS = {
+    "triage": "no proposal",
+    "billing": "no proposal",
+    "refund": "no proposal",
+    "faq": "no proposal",
+    "approval": "yes: ask a manager",
+    END: "yes / no: done by code",
+}
 
 
 def _naming(proposal: Proposal) -> list[str]:

@@ -30,6 +30,6 @@ def make_escalation_node(deps: Deps) -> Callable[..., dict[str, Any]]:
         )
         reply = AIMessage(content=replies.escalated(ticket.model_dump(mode="json")), name=AGENT_NAMES["escalation"])
         # The next message starts fresh with triage: the ticket now owns this matter.
-        return {"messages": [reply], "active_agent": "triage", "handoff": None, "next": "end"}
+        return {"messages": [reply], "active_agent": "triage", "handoff": None}
 
     return escalation

@@ -71,6 +71,6 @@ def make_fallback_node(deps: Deps) -> Callable[..., dict[str, Any]]:
             except Exception:  # the database may be what failed; the apology still goes out
                 logger.exception("could not open a follow-up ticket")
         reply = AIMessage(content=replies.fallback(ticket), name=AGENT_NAMES["fallback"])
-        return {"messages": [reply], "active_agent": "triage", "handoff": None, "next": "end"}
+        return {"messages": [reply], "active_agent": "triage", "handoff": None}
 
     return fallback

@@ -41,7 +41,6 @@ def make_intake_node(deps: Deps) -> Callable[..., dict[str, Any]]:
             "turn_start": turn_start,
             "scratch_start": turn_start + 1,
             "active_agent": active,
-            "next": active,
             "routed_to": [AGENT_NAMES[active]],
             "routing_metadata": [],
             "model_calls": 0,

@@ -8,21 +8,24 @@ the state and ends the turn with its terms in code-written words. Only the custo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langgraph.graph import END
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from graph.context import Context
+from graph.routing import budgeted
 from graph.state import State
 from nodes import replies
 from nodes.agent import AgentSpec, turn_messages
 from nodes.deps import Deps
 from tools.agent_tools import AGENT_TOOLS, ToolContext, ToolResult, run_tool
 
-__all__ = ["make_tools_node"]
+__all__ = ["make_tools_node", "tools_destinations"]
 
 logger = logging.getLogger("support.tools")
 
@@ -32,9 +35,20 @@ logger = logging.getLogger("support.tools")
 PROPOSING = frozenset(name for name, tool in AGENT_TOOLS.items() if tool.proposes)
 
 
-def make_tools_node(deps: Deps, agents: Mapping[str, AgentSpec]) -> Callable[..., dict[str, Any]]:
-    def tools(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
-        spec = agents[state.get("active_agent", "triage")]
+def tools_destinations(spec: AgentSpec) -> dict[str, str]:
+    """Back to the agent that called the tools, the end (a proposal or an outcome stated by code), or the fallback."""
+    return {spec.key: "results", END: "reply by code", "fallback": "failed"}
+
+
+def _traced(name: str) -> Runnable[tuple[dict[str, Any], ToolContext], ToolResult]:
+    # One span per tool call in LangSmith (and in LangGraph's debug stream), named after the tool.
+    return RunnableLambda(lambda item: run_tool(name, item[0], item[1]), name=name)
+
+
+def make_tools_node(deps: Deps, spec: AgentSpec) -> Callable[..., Command[Any]]:
+    """The node that runs ``spec``'s tools (one such node per agent), for the authenticated customer only."""
+
+    def tools(state: State, runtime: Runtime[Context], config: RunnableConfig) -> Command[Any]:
         last = state["messages"][-1]
         calls = last.tool_calls if isinstance(last, AIMessage) else []
         ctx = ToolContext(
@@ -55,7 +69,7 @@ def make_tools_node(deps: Deps, agents: Mapping[str, AgentSpec]) -> Callable[...
                         {"error": "not run: one proposal at a time", "skipped": True, "args": call["args"]},
                     )
                 elif call["name"] in spec.data_tools:
-                    result = run_tool(call["name"], call["args"], ctx)
+                    result = _traced(call["name"]).invoke((call["args"], ctx), config)
                     proposed = proposed or result.data.get("status") == "proposed"
                 else:  # offered to another agent, or invented: refuse, but still answer the call
                     result = ToolResult(call["name"], False, {"error": f"{call['name']} is not available here"})
@@ -70,23 +84,23 @@ def make_tools_node(deps: Deps, agents: Mapping[str, AgentSpec]) -> Callable[...
                 )
         except Exception as exc:
             logger.exception("tool failed for %s", spec.name)
-            return {"next": "fallback", "error": f"tool failed: {exc}"}
+            return Command(goto="fallback", update={"error": f"tool failed: {exc}"})
 
-        update: dict[str, Any] = {"messages": messages, "next": spec.key}
+        update: dict[str, Any] = {"messages": messages}
         proposal = next((r.data["proposal"] for r in results if r.data.get("status") == "proposed"), None)
         if proposal is not None:
             skipped = [str(r.data["args"].get("order_id") or r.name) for r in results if r.data.get("skipped")]
             text = replies.proposal(proposal) + (f" {replies.one_proposal_at_a_time(skipped)}" if skipped else "")
             update["messages"] = [*messages, AIMessage(content=text, name=spec.name)]
             update["proposal"] = proposal
-            update["next"] = "end"
-            return update
+            return Command(goto=END, update=update)
         conclusion = spec.conclude(results) if spec.conclude else None
         if conclusion is not None:
             reply = AIMessage(content=conclusion.reply, name=spec.name)
             update.update(conclusion.updates)
             update["messages"] = [*messages, reply]
-            update["next"] = conclusion.next
-        return update
+            return Command(goto=END, update=update)
+        return Command(goto=budgeted(state, spec.key), update=update)
 
+    tools.__name__ = f"{spec.key}_tools"
     return tools

@@ -111,8 +111,8 @@ def test_route_of_reads_the_first_triage_handoff() -> None:
     to = {"from": "TriageAgent", "to": "EscalationAgent"}
     assert route_of({"routing_metadata": [to]}) == "human"
     assert route_of({"routing_metadata": [{"from": "TriageAgent", "to": "RefundAgent"}]}) == "refund"
-    assert route_of({"routing_metadata": [], "next": "end"}) == "other"
-    assert route_of({"routing_metadata": [], "next": "fallback"}) == "error"
+    assert route_of({"routing_metadata": []}, ()) == "other"
+    assert route_of({"routing_metadata": []}, ("fallback",)) == "error"
 
 
 # --- scenarios ----------------------------------------------------------------------------
