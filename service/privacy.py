@@ -18,6 +18,7 @@ run sent (only when tracing is on; nothing is created otherwise).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -110,6 +111,9 @@ def mask_data(value: Any) -> Any:
             return mask_data(value.model_dump())
         except Exception:  # never let masking break tracing; the text form is masked instead
             return mask(str(value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # A node's `Command(goto=..., update=...)` and similar records: their fields, masked.
+        return {f.name: mask_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
 
 
