@@ -104,6 +104,32 @@ def _cmd_eval_scenarios(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if result["pass_rate"] == 1.0 else 1
 
 
+def _cmd_eval_messages(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.harness import models_for, shared_models
+    from evals.messages import load_messages, run_message_eval
+    from evals.progress import Progress
+
+    messages = load_messages(args.data)
+    try:
+        models = shared_models(models_for(args.model, settings))
+    except Exception as exc:  # an unknown spec or a provider client that refuses to start (no key)
+        raise InvalidRequest(f"cannot use model {args.model!r}: {exc}") from exc
+    with Progress(len(messages), "messages") as bar:
+        result = run_message_eval(messages, settings, models, on_progress=bar.advance)
+    result["data"] = str(args.data)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{result['n']} messages from {args.data} through the whole desk")
+    print(
+        f"route {result['route_accuracy']:.3f}  action {result['action_accuracy']:.3f}  "
+        f"both {result['both_accuracy']:.3f}  proposals nobody asked for: {result['unasked_proposals']}"
+    )
+    for miss in result["misses"][: args.show]:
+        print(f"  {miss['route']}/{miss['action']} → {miss['answered_by']}/{miss['proposed']}: {miss['text'][:90]}")
+    return 0
+
+
 def _cmd_eval_adversarial(args: argparse.Namespace, settings: Settings) -> int:
     from evals import adversarial
     from evals.progress import Progress
@@ -308,6 +334,18 @@ def add_parsers(sub: Any) -> None:
     scen.add_argument("--verbose", action="store_true", help="print the transcript of failing runs")
     scen.add_argument("--json", action="store_true", help="print one JSON document")
     scen.set_defaults(func=_cmd_eval_scenarios)
+
+    msgs = esub.add_parser(
+        "messages",
+        help="single labelled messages through the whole desk: who answers and what is proposed",
+        description="Each message starts a fresh conversation; the answering agent is scored against `route` and the "
+        "proposal left waiting against `action` (with the charge and amount for refunds). Nobody says yes.",
+    )
+    msgs.add_argument("--data", type=Path, required=True, help="CSV: customer_id,text,route,action,order_id,amount")
+    msgs.add_argument("--model", help="offline or openai:<model> for every agent (default: the configured models)")
+    msgs.add_argument("--show", type=int, default=20, help="misses to print (default 20)")
+    msgs.add_argument("--json", action="store_true", help="print one JSON document")
+    msgs.set_defaults(func=_cmd_eval_messages)
 
     adv = esub.add_parser(
         "adversarial",

@@ -332,3 +332,20 @@ def test_routing_eval_limit_samples_across_the_file(tmp_path: Path, capsys: pyte
     result = run_json(capsys, "eval", "routing", "--data", str(data), "--limit", "4")
     assert result["n"] == 4
     assert result["per_route"]["faq"]["support"] == 2 and result["per_route"]["refund"]["support"] == 2
+
+
+def test_the_message_eval_scores_who_answers_and_what_is_proposed(settings: Any, tmp_path: Path) -> None:
+    from evals.messages import load_messages, run_message_eval
+
+    data = tmp_path / "m.csv"
+    data.write_text(
+        "customer_id,text,route,action,order_id,amount\n"
+        "cust_004,Please refund ord_402 it was never used,refund,refund,ord_402,29.00\n"
+        "cust_001,How do I reset my password?,faq,none,,\n"
+        "cust_001,How do I reset my password?,billing,refund,ord_101,49.99\n",  # a wrong label must count as a miss
+        encoding="utf-8",
+    )
+    result = run_message_eval(load_messages(data), settings)
+    assert result["n"] == 3 and result["both_accuracy"] == round(2 / 3, 3)
+    assert [m["text"] for m in result["misses"]] == ["How do I reset my password?"]
+    assert result["unasked_proposals"] == 0
