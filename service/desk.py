@@ -7,7 +7,6 @@ requests are validated, and where any failure becomes a polite answer instead of
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -17,9 +16,8 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 
 from graph.builder import build_graph
 from graph.context import Context
@@ -28,6 +26,7 @@ from llm.factory import make_chat_model
 from nodes import replies
 from nodes.conversation import visible_transcript
 from nodes.deps import Deps
+from service.checkpointer import open_saver
 from service.errors import InvalidRequest
 from service.settings import Settings
 from service.validation import check_message
@@ -46,6 +45,13 @@ TextSink = Callable[[str, str, str], None]
 _AGENT_NODES = frozenset({"triage", "billing", "refund", "faq"})
 
 logger = logging.getLogger("support.desk")
+
+# A turn's checkpoint is written once, when the run ends (or pauses for a manager), not after every step:
+# a fifth of the bytes and no commit between steps. A crash mid-turn loses that turn's checkpoint, so the
+# thread continues from the turn before; everything with money in it (refunds, approvals, plan changes) is
+# committed in the domain database with an idempotency key, so asking again replays it instead of acting
+# twice. tests/test_crash.py kills real processes at those points to prove it.
+DURABILITY: Durability = "exit"
 
 
 def _zero() -> dict[str, int]:
@@ -86,9 +92,8 @@ class SupportDesk:
         self.db.ensure_ready()
         self._models: dict[str, BaseChatModel] = dict(models or {})
         self._models_lock = threading.Lock()
-        self._conn = sqlite3.connect(self.settings.data_dir / "checkpoints.db", check_same_thread=False)
-        self.checkpointer = SqliteSaver(self._conn)
-        self.checkpointer.setup()
+        self.checkpointer = open_saver(self.settings.data_dir)
+        self._conn = self.checkpointer.conn
         retry = self.settings.retry_policy()
         self.graph: CompiledStateGraph[State, Context, InputState, OutputState] = build_graph(
             Deps(db=self.db, model_for=self._model_for, retry=retry), checkpointer=self.checkpointer
@@ -150,11 +155,11 @@ class SupportDesk:
 
     def _run(self, payload: Any, config: RunnableConfig, context: Context, on_text: TextSink | None) -> None:
         if on_text is None:
-            self.graph.invoke(payload, config, context=context)
+            self.graph.invoke(payload, config, context=context, durability=DURABILITY)
             return
         # "messages" mode yields model tokens as they arrive and, once, every whole message a node
         # returns that was not streamed: the code-written replies of tools, approval, fallback...
-        for item in self.graph.stream(payload, config, context=context, stream_mode="messages"):
+        for item in self.graph.stream(payload, config, context=context, stream_mode="messages", durability=DURABILITY):
             chunk, meta = item if isinstance(item, tuple) else (item, {})
             node = meta.get("langgraph_node") if isinstance(meta, dict) else None
             if isinstance(chunk, AIMessageChunk):
@@ -231,7 +236,12 @@ class SupportDesk:
         reply = None
         if waiting:
             resume = {"decision": "approve" if approve else "reject", "by": by, "note": note}
-            self.graph.invoke(Command(resume=resume), config, context=Context(customer_id=approval.customer_id))
+            self.graph.invoke(
+                Command(resume=resume),
+                config,
+                context=Context(customer_id=approval.customer_id),
+                durability=DURABILITY,
+            )
             reply = self._result(approval.thread_id)["response"]
         return {"approval": decided.model_dump(mode="json"), "customer_reply": reply}
 
