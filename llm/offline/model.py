@@ -36,13 +36,19 @@ def _tokens(chars: int) -> int:
     return math.ceil(chars / 4) if chars else 0
 
 
-def _serialise(message: BaseMessage) -> str:
-    payload: dict[str, Any] = {"type": message.type, "content": message_text(message)}
-    if isinstance(message, AIMessage) and message.tool_calls:
-        payload["tool_calls"] = [{"name": c["name"], "args": c["args"], "id": c.get("id")} for c in message.tool_calls]
-    if isinstance(message, ToolMessage):
-        payload["tool_call_id"] = message.tool_call_id
-    return json.dumps(payload, sort_keys=True, default=str)
+def _call_id(messages: Sequence[BaseMessage], name: str, args: Mapping[str, Any]) -> str:
+    """A tool-call id derived from the input, so the same call gets the same id in every run.
+
+    Each call of a turn comes at a different length of the exchange and after a different last message, so
+    those (not a hash over every message and the whole system prompt) tell a turn's calls apart.
+    """
+    last = messages[-1] if messages else None
+    key = [len(messages), last.type if last else "", message_text(last) if last else "", name]
+    if isinstance(last, ToolMessage):
+        key.append(last.tool_call_id)
+    key.append(json.dumps(args, sort_keys=True, default=str))
+    digest = hashlib.blake2b(json.dumps(key, default=str).encode(), digest_size=8).hexdigest()
+    return f"call_{int(digest, 16) % 10**12}"
 
 
 class OfflineChatModel(BaseChatModel):
@@ -128,11 +134,7 @@ class OfflineChatModel(BaseChatModel):
         tool_choice = kwargs.get("tool_choice")
         reply = decide(messages, tools, tool_choice)
 
-        serialised = [_serialise(m) for m in messages]
-        tools_json = json.dumps(tools, sort_keys=True, default=str)
-        digest = hashlib.sha256(
-            "\n".join([*serialised, tools_json, json.dumps(tool_choice, sort_keys=True, default=str)]).encode()
-        ).hexdigest()
+        tools_json = json.dumps(tools, default=str)
         input_chars = sum(len(message_text(m)) for m in messages) + len(tools_json)
         input_chars += sum(
             len(json.dumps(m.tool_calls, default=str)) for m in messages if isinstance(m, AIMessage) and m.tool_calls
@@ -140,7 +142,7 @@ class OfflineChatModel(BaseChatModel):
 
         tool_calls = []
         if reply.call is not None:
-            call_id = f"call_{int(digest[:12], 16) % 10**12}"
+            call_id = _call_id(messages, reply.call.name, reply.call.args)
             tool_calls.append({"name": reply.call.name, "args": reply.call.args, "id": call_id, "type": "tool_call"})
         output_chars = len(reply.text) + sum(
             len(json.dumps(c["args"], default=str)) + len(c["name"]) for c in tool_calls
