@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -23,6 +22,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from llm.offline.agents import decide
 from llm.offline.turn import message_text
+from llm.tokens import completion_tokens, prompt_tokens
 
 __all__ = ["MODEL_NAME", "OfflineChatModel"]
 
@@ -30,10 +30,6 @@ MODEL_NAME = "acme-offline"
 
 # A streamed reply arrives a word at a time: each word with the spaces after it (leading spaces on their own).
 _WORD_RE = re.compile(r"\S+\s*|\s+")
-
-
-def _tokens(chars: int) -> int:
-    return math.ceil(chars / 4) if chars else 0
 
 
 def _call_id(messages: Sequence[BaseMessage], name: str, args: Mapping[str, Any]) -> str:
@@ -134,20 +130,12 @@ class OfflineChatModel(BaseChatModel):
         tool_choice = kwargs.get("tool_choice")
         reply = decide(messages, tools, tool_choice)
 
-        tools_json = json.dumps(tools, default=str)
-        input_chars = sum(len(message_text(m)) for m in messages) + len(tools_json)
-        input_chars += sum(
-            len(json.dumps(m.tool_calls, default=str)) for m in messages if isinstance(m, AIMessage) and m.tool_calls
-        )
-
         tool_calls = []
         if reply.call is not None:
             call_id = _call_id(messages, reply.call.name, reply.call.args)
             tool_calls.append({"name": reply.call.name, "args": reply.call.args, "id": call_id, "type": "tool_call"})
-        output_chars = len(reply.text) + sum(
-            len(json.dumps(c["args"], default=str)) + len(c["name"]) for c in tool_calls
-        )
-        input_tokens, output_tokens = _tokens(input_chars), _tokens(output_chars)
+        # Real o200k counts (llm.tokens), as a provider would report them.
+        input_tokens, output_tokens = prompt_tokens(messages, tools), completion_tokens(reply.text, tool_calls)
         return AIMessage(
             content=reply.text,
             tool_calls=tool_calls,
