@@ -28,7 +28,7 @@ from llm.retry import call_with_retry
 from nodes.conversation import compact_history
 from nodes.deps import Deps
 from nodes.handoff_log import log_handoff
-from nodes.prompts import build_system_prompt
+from nodes.prompts import build_system_prompt, compact_tool_schema
 from tools.agent_tools import ToolResult, tool_schemas
 
 __all__ = ["AgentSpec", "Conclusion", "make_agent_node", "model_label", "turn_messages"]
@@ -84,7 +84,7 @@ def _schemas_json(data_tools: tuple[str, ...], handoffs: tuple[str, ...]) -> str
 @cache
 def _schemas(data_tools: tuple[str, ...], handoffs: tuple[str, ...]) -> list[dict[str, Any]]:
     # Generating pydantic JSON schemas took most of an agent call's own time; they never change.
-    return tool_schemas(data_tools) + [_handoff_schema(n) for n in handoffs]
+    return [compact_tool_schema(s) for s in tool_schemas(data_tools) + [_handoff_schema(n) for n in handoffs]]
 
 
 def _handoff_schema(name: str) -> dict[str, Any]:
@@ -122,6 +122,7 @@ def _model_input(spec: AgentSpec, deps: Deps, state: State) -> list[AnyMessage]:
         handoff=state.get("handoff"),
         history=compact_history(state["messages"], state.get("turn_start", len(state["messages"]) - 1)),
         knowledge=knowledge,
+        message=human.text,
     )
     return [SystemMessage(content=system), human, *scratch]
 
