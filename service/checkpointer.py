@@ -14,6 +14,10 @@ What they add to LangGraph's SQLite savers:
   LangGraph API for the same, which the server calls (and warns at start-up when they are missing).
   Safe because the graph has no `DeltaChannel` (whose state lives in older checkpoints' writes);
   `tests/test_storage.py` checks that it stays so.
+- **The lineage survives pruning.** Every checkpoint's id and its parent's id are also written to the small
+  table `checkpoint_lineage` (about 100 bytes a checkpoint), which pruning leaves alone: whatever needs to know
+  whether an old checkpoint is an ancestor of the live one (the transcript archive's live branch) still can.
+  Deleting a thread or a run deletes its lineage too.
 - **`PRAGMA synchronous=NORMAL`** in WAL mode: a commit no longer waits for an fsync. A crash of the process
   (kill -9) loses nothing committed; a power cut may lose the last commits, never consistency. Safe here
   because a checkpoint can always be lost anyway (the desk writes one at the end of a turn): every effect
@@ -43,6 +47,7 @@ __all__ = [
     "BoundedAsyncSqliteSaver",
     "BoundedSqliteSaver",
     "checkpointer",
+    "lineage",
     "open_saver",
 ]
 
@@ -50,6 +55,21 @@ CHECKPOINTS_FILE = "checkpoints.db"
 
 # Checkpoints kept per thread (and namespace): the latest, and its parent while a run writes the next.
 KEEP_CHECKPOINTS = 2
+
+_LINEAGE_TABLE = """
+CREATE TABLE IF NOT EXISTS checkpoint_lineage (
+    thread_id TEXT NOT NULL,
+    checkpoint_ns TEXT NOT NULL DEFAULT '',
+    checkpoint_id TEXT NOT NULL,
+    parent_checkpoint_id TEXT,
+    PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+)"""
+_RECORD_LINEAGE = (
+    "INSERT OR IGNORE INTO checkpoint_lineage (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id) "
+    "VALUES (?, ?, ?, ?)"
+)
+_DELETE_THREAD_LINEAGE = "DELETE FROM checkpoint_lineage WHERE thread_id = ?"
+_DELETE_ONE_LINEAGE = "DELETE FROM checkpoint_lineage WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
 
 # Per connection, after LangGraph's own setup has switched the file to WAL.
 _SYNCHRONOUS = "PRAGMA synchronous=NORMAL"
@@ -85,6 +105,16 @@ _DELETE_ONE = (
 )
 
 
+def _lineage(config: RunnableConfig, stored: RunnableConfig) -> tuple[str, str, str, str | None]:
+    parent = config["configurable"].get("checkpoint_id")
+    return (
+        str(stored["configurable"]["thread_id"]),
+        str(stored["configurable"].get("checkpoint_ns", "")),
+        str(stored["configurable"]["checkpoint_id"]),
+        str(parent) if parent else None,
+    )
+
+
 def _trim_params(config: RunnableConfig, keep: int) -> tuple[Any, ...]:
     thread_id = str(config["configurable"]["thread_id"])
     ns = str(config["configurable"].get("checkpoint_ns", ""))
@@ -111,6 +141,8 @@ class BoundedSqliteSaver(SqliteSaver):
         super().setup()
         with self.lock:
             self.conn.execute(_SYNCHRONOUS)
+            self.conn.execute(_LINEAGE_TABLE)
+            self.conn.commit()
 
     def put(
         self,
@@ -122,9 +154,15 @@ class BoundedSqliteSaver(SqliteSaver):
         stored = super().put(config, checkpoint, metadata, new_versions)
         params = _trim_params(stored, self.keep)
         with self.cursor() as cur:
+            cur.execute(_RECORD_LINEAGE, _lineage(config, stored))
             for sql in _TRIM:
                 cur.execute(sql, params)
         return stored
+
+    def delete_thread(self, thread_id: str) -> None:
+        super().delete_thread(thread_id)
+        with self.cursor() as cur:
+            cur.execute(_DELETE_THREAD_LINEAGE, (str(thread_id),))
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         """Keep only each thread's newest checkpoint ("keep_latest"), or delete the threads ("delete")."""
@@ -145,7 +183,7 @@ class BoundedSqliteSaver(SqliteSaver):
         with self.cursor() as cur:
             rows = cur.execute(_RUN_CHECKPOINTS.format(marks=",".join("?" * len(ids))), ids).fetchall()
             for row in rows:
-                for sql in _DELETE_ONE:
+                for sql in (*_DELETE_ONE, _DELETE_ONE_LINEAGE):
                     cur.execute(sql, tuple(row))
 
 
@@ -160,6 +198,8 @@ class BoundedAsyncSqliteSaver(AsyncSqliteSaver):
         await super().setup()
         async with self.lock:
             await self.conn.execute(_SYNCHRONOUS)
+            await self.conn.execute(_LINEAGE_TABLE)
+            await self.conn.commit()
 
     async def aput(
         self,
@@ -171,10 +211,17 @@ class BoundedAsyncSqliteSaver(AsyncSqliteSaver):
         stored = await super().aput(config, checkpoint, metadata, new_versions)
         params = _trim_params(stored, self.keep)
         async with self.lock:
+            await self.conn.execute(_RECORD_LINEAGE, _lineage(config, stored))
             for sql in _TRIM:
                 await self.conn.execute(sql, params)
             await self.conn.commit()
         return stored
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await super().adelete_thread(thread_id)
+        async with self.lock:
+            await self.conn.execute(_DELETE_THREAD_LINEAGE, (str(thread_id),))
+            await self.conn.commit()
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         """Keep only each thread's newest checkpoint ("keep_latest"), or delete the threads ("delete")."""
@@ -199,9 +246,18 @@ class BoundedAsyncSqliteSaver(AsyncSqliteSaver):
             async with self.conn.execute(_RUN_CHECKPOINTS.format(marks=",".join("?" * len(ids))), ids) as cur:
                 rows = await cur.fetchall()
             for row in rows:
-                for sql in _DELETE_ONE:
+                for sql in (*_DELETE_ONE, _DELETE_ONE_LINEAGE):
                     await self.conn.execute(sql, tuple(row))
             await self.conn.commit()
+
+
+def lineage(conn: sqlite3.Connection, thread_id: str, checkpoint_ns: str = "") -> dict[str, str | None]:
+    """Every checkpoint the thread ever had in `checkpoint_ns`, pruned or not, mapped to its parent's id."""
+    rows = conn.execute(
+        "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoint_lineage WHERE thread_id = ? AND checkpoint_ns = ?",
+        (thread_id, checkpoint_ns),
+    ).fetchall()
+    return {str(c): (str(p) if p else None) for c, p in rows}
 
 
 def open_saver(data_dir: Path, *, keep: int = KEEP_CHECKPOINTS) -> BoundedSqliteSaver:

@@ -15,7 +15,13 @@ from graph.builder import build_graph
 from graph.context import Context
 from llm.factory import make_chat_model
 from nodes.deps import Deps
-from service.checkpointer import KEEP_CHECKPOINTS, BoundedAsyncSqliteSaver, BoundedSqliteSaver, open_saver
+from service.checkpointer import (
+    KEEP_CHECKPOINTS,
+    BoundedAsyncSqliteSaver,
+    BoundedSqliteSaver,
+    lineage,
+    open_saver,
+)
 from service.desk import SupportDesk
 from service.settings import Settings
 
@@ -52,6 +58,13 @@ def test_a_long_thread_keeps_a_bounded_number_of_small_checkpoints(desk: Support
     # copied into it and restarted every 1,000 pages (SQLite's automatic checkpoint), so it stays under 4.2 MB.
     assert max(db for db, _ in sizes.values()) <= 200_000, sizes
     assert max(wal for _, wal in sizes.values()) <= 4_200_000, sizes
+    # Pruned checkpoints stay in the lineage: from the newest one, the parents lead back through every turn.
+    parents = lineage(desk.checkpointer.conn, thread)
+    node: str | None = desk.graph.get_state(desk._config(thread)).config["configurable"]["checkpoint_id"]
+    chain = 0
+    while node is not None:
+        chain, node = chain + 1, parents.get(node)
+    assert chain == len(parents) == 80  # one checkpoint per turn, none lost from the chain
     # The conversation itself is whole: the state continues, and history still has every turn.
     assert len(desk.history(thread)) == 160
     follow_up = desk.ask("Which card do you have on file for me?", customer_id="cust_001", thread_id=thread)
@@ -83,8 +96,10 @@ def test_prune_keep_latest_and_delete(settings: Settings) -> None:
         saver.prune(["t1"])
         assert _rows(saver.conn, "t1") == (1, 0)
         assert graph.get_state(config).values == before
+        assert len(lineage(saver.conn, "t1")) > 2  # pruning keeps the lineage
         saver.prune(["t1"], strategy="delete")
         assert _rows(saver.conn, "t1") == (0, 0)
+        assert lineage(saver.conn, "t1") == {}  # deleting a thread deletes it too
     finally:
         saver.conn.close()
 
@@ -111,6 +126,7 @@ def test_the_server_saver_prunes_and_deletes_runs(settings: Settings) -> None:
                 "SELECT DISTINCT json_extract(CAST(metadata AS TEXT), '$.run_id') FROM checkpoints"
             ).fetchall()
             assert remaining == [("run-1",)] and _rows(conn, "t1")[0] < total
+            assert len(lineage(conn, "t1")) == _rows(conn, "t1")[0]  # the deleted run's lineage went with it
             await saver.aprune(["t1"], strategy="keep_latest")
             assert _rows(conn, "t1") == (1, 0)
             state = await graph.aget_state({"configurable": {"thread_id": "t1"}})
