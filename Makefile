@@ -66,9 +66,13 @@ $(BENCH_STAMP): $(STAMP)
 	@PYTHONWARNINGS="$(QUIET_EDITABLE)" $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
 	@touch $(BENCH_STAMP)
 
+# The original design's measuring harness (shared/, beside the repository); left out when it is not there.
+SEED_HARNESS ?= ../shared/bench/seed_sdk/seed_system.py
+
 .PHONY: bench
-bench: $(BENCH_STAMP) ## benchmarks (in process and on the server), evals; rewrites docs/BENCHMARKS.md and its plot
-	@$(BIN)/support bench --evals --server  # the server part: 8 customers × 5 turns
+bench: $(BENCH_STAMP) ## the full benchmark run (in process, cold start, vs the original design, server, evals); rewrites docs/BENCHMARKS.md
+	@$(BIN)/support bench --write-docs --evals --server --startup \
+		$(if $(wildcard $(SEED_HARNESS)),--baseline $(SEED_HARNESS),)
 
 .PHONY: eval
 eval: $(STAMP) ## routing accuracy through triage (7,055 messages) and the scenario suite (3 runs each)

@@ -200,10 +200,27 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         from evals.server_bench import check_loopback
 
         check_loopback(args.url)  # refused before any work
+    out = _bench_destination(args, settings)  # refused before any work
     turns_each = args.turns_each or 20
     sizes = {"turns": args.turns, "reps": args.reps, "threads": args.threads, "turns_each": turns_each}
     with Progress(total_ticks(**sizes), "bench") as bar:
         result = run_bench(offline, models, on_progress=bar.advance, **sizes)
+    result["command"] = bench_command(args)
+    if args.startup:
+        from evals.baseline import bench_startup
+
+        with Progress(args.rounds, "cold start") as bar:
+            result["startup"] = bench_startup(rounds=args.rounds, tick=bar.advance)
+    if args.baseline:
+        from evals.baseline import bench_baseline
+
+        def note(message: str) -> None:
+            print(message, file=sys.stderr)
+
+        with Progress(args.rounds, "seed harness") as bar:
+            result["baseline"] = bench_baseline(
+                args.baseline, offline, models, rounds=args.rounds, reps=args.baseline_reps, tick=bar.advance, log=note
+            )
     if args.server:
         result["server"] = _bench_server(args)
     evals: dict[str, Any] = {}
@@ -224,9 +241,9 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         with Progress(len(scenarios) * args.k, "scenarios") as bar:
             evals["scenarios"] = run_suite(scenarios, offline, models, k=args.k, on_progress=bar.advance)
     skipped = None
-    if not args.no_write:
-        path, skipped = write_report(result, args.out, evals=evals)
-        print(f"Wrote {path}" + (f" and {args.out / 'bench_turns.png'}" if skipped is None else ""), file=sys.stderr)
+    if out is not None:
+        path, skipped = write_report(result, out, evals=evals)
+        print(f"Wrote {path}" + (f" and {out / 'bench_turns.png'}" if skipped is None else ""), file=sys.stderr)
         if skipped:
             print(f"note: {skipped}", file=sys.stderr)
     if args.json:
@@ -237,6 +254,68 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(bench_summary(result))
     return 0
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+# `make bench`: what the committed report must be made of. A run with less (fewer turns, no server...) is a
+# partial run and never rewrites it.
+FULL_RUN: dict[str, Any] = {
+    "turns": 1000,
+    "reps": 20,
+    "threads": 4,
+    "turns_each": None,
+    "k": 3,
+    "routing_limit": None,
+    "rounds": 5,
+    "baseline_reps": 10,
+    "evals": True,
+    "server": True,
+    "startup": True,
+    "url": None,
+}
+
+
+def _bench_destination(args: argparse.Namespace, settings: Settings) -> Path | None:
+    """Where the report goes: a scratch folder unless --write-docs; None with --no-write."""
+    if args.no_write:
+        if args.write_docs:
+            raise InvalidRequest("--no-write and --write-docs contradict each other")
+        return None
+    out: Path = DOCS if args.write_docs else (args.out or settings.data_dir / "bench")
+    if out.resolve() == DOCS.resolve():
+        partial = [f"--{k.replace('_', '-')}" for k, v in FULL_RUN.items() if getattr(args, k) != v]
+        if partial:
+            raise InvalidRequest(
+                "docs/BENCHMARKS.md is only rewritten by the full run (`make bench`); this run differs in "
+                f"{', '.join(partial)}. Leave out --write-docs (the report goes to {settings.data_dir / 'bench'})"
+            )
+    return out
+
+
+def bench_command(args: argparse.Namespace) -> str:
+    """The command line that reproduces this run, every size spelled out."""
+    parts = ["support bench"]
+    if args.write_docs:
+        parts.append("--write-docs")
+    parts.append(f"--turns {args.turns} --reps {args.reps} --threads {args.threads}")
+    if args.turns_each:
+        parts.append(f"--turns-each {args.turns_each}")
+    if args.startup or args.baseline:
+        parts.append(f"--rounds {args.rounds}")
+    if args.startup:
+        parts.append("--startup")
+    if args.baseline:
+        parts.append(f"--baseline {args.baseline} --baseline-reps {args.baseline_reps}")
+    if args.server:
+        parts.append(f"--server --clients {args.clients or 8}")
+        if args.url:
+            parts.append(f"--url {args.url}")
+    if args.evals:
+        parts.append(f"--evals --k {args.k}")
+        if args.routing_limit:
+            parts.append(f"--routing-limit {args.routing_limit}")
+    return " ".join(parts)
 
 
 def _bench_server(args: argparse.Namespace) -> dict[str, Any]:
@@ -267,19 +346,42 @@ def _bench_server(args: argparse.Namespace) -> dict[str, Any]:
 
 def bench_summary(result: dict[str, Any]) -> str:
     """The headline figures as text (the full tables are in BENCHMARKS.md)."""
-    lines = ["seed scenarios (latency median / p95, model calls, prompt tokens)"]
+    lines = ["seed scenarios (latency median / min / p95, model calls, prompt tokens)"]
     for row in result["seed_scenarios"]:
+        lat = row["latency_ms"]
         lines.append(
-            f"  {row['scenario']:<18} {row['latency_ms']['median']:>7.1f} / {row['latency_ms']['p95']:>6.1f} ms"
+            f"  {row['scenario']:<18} {lat['median']:>7.1f} / {lat['min']:>6.1f} / {lat['p95']:>6.1f} ms"
             f"  {row['model_calls']:>4g} calls  {row['prompt_tokens']:>8,.0f} tokens  → {row['final_agent']}"
         )
+    total = sum(row["prompt_tokens"] for row in result["seed_scenarios"])
+    lines.append(f"  prompt tokens over the four: {total:,.0f} (original design 11,239)")
     long = result["long_conversation"]
-    lines.append(f"{long['turns']}-turn conversation (latency, prompt tokens, latest checkpoint, written this turn)")
+    lines.append(
+        f"{long['turns']}-turn conversation (latency, prompt tokens, newest checkpoint, written this turn, file)"
+    )
     for turn, r in long["at"].items():
         lines.append(
             f"  turn {turn:>4}: {r['latency_ms']:>7.1f} ms  {r['prompt_tokens']:>6,} tokens  "
-            f"{r['checkpoint_bytes']:>9,} B  {r['stored_bytes_this_turn']:>10,} B"
+            f"{r['checkpoint_bytes']:>9,} B  {r['written_bytes']:>8,} B  {r['file_bytes']:>11,} B"
         )
+    for key, what, unit in (
+        ("startup", "cold support ask vs bare import", "s"),
+        ("baseline", "per turn vs seed", "ms"),
+    ):
+        if key in result:
+            r = result[key]
+            ours, theirs = (
+                (r["ask_seconds"], r["bare_import_seconds"])
+                if key == "startup"
+                else (
+                    r["ours_ms_per_turn"],
+                    r["seed_ms_per_turn"],
+                )
+            )
+            lines.append(
+                f"{what}: {ours['median']:g} vs {theirs['median']:g} {unit} (median) = {r['ratio']['median']:.2f}×, "
+                f"min {r['ratio']['min']:.2f}×"
+            )
     lines.append("throughput")
     for r in result["throughput"]:
         lines.append(
@@ -363,11 +465,13 @@ def add_parsers(sub: Any) -> None:
 
     bench = sub.add_parser(
         "bench",
-        help="measure latency, model calls, prompt tokens, checkpoint size and throughput; write BENCHMARKS.md",
+        help="measure latency, model calls, prompt tokens, storage, start-up and throughput; write a report",
         description="In process, on the offline model, with the SQLite checkpointer, in throwaway data directories. "
-        "With --server, also N concurrent customers × M turns against `langgraph dev` (turns/s, p50/p95, errors).",
+        "With --server, also N concurrent customers × M turns against `langgraph dev` (turns/s, p50/p95, errors); "
+        "with --startup and --baseline, side-by-side ratios. The report goes to a scratch folder; only the full "
+        "run (`make bench`, --write-docs) rewrites docs/BENCHMARKS.md.",
     )
-    bench.add_argument("--turns", type=_positive, default=200, help="length of the long conversation (default 200)")
+    bench.add_argument("--turns", type=_positive, default=1000, help="length of the long conversation (default 1000)")
     bench.add_argument("--reps", type=_positive, default=20, help="runs of each seed scenario (default 20)")
     bench.add_argument("--threads", type=_positive, default=4, help="concurrent conversations (default 4)")
     bench.add_argument(
@@ -398,7 +502,38 @@ def add_parsers(sub: Any) -> None:
     bench.add_argument("--evals", action="store_true", help="also run the routing eval and the scenario suite")
     bench.add_argument("--routing-limit", type=_positive, help="with --evals: only the first N routing messages")
     bench.add_argument("--k", type=_positive, default=3, help="with --evals: runs per scenario (default 3)")
-    bench.add_argument("--out", type=Path, default=Path("docs"), help="where BENCHMARKS.md and the plot go (docs)")
+    bench.add_argument(
+        "--startup",
+        action="store_true",
+        help="also time a cold `support ask` against the bare import of langgraph, its SQLite saver and "
+        "langchain-core's messages, alternating --rounds times",
+    )
+    bench.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="PATH",
+        help="also run the original design's harness (seed_system.py, in its own environment .venv-seed) "
+        "alternating with our four turns --rounds times, and report the per-turn ratio",
+    )
+    bench.add_argument(
+        "--rounds", type=_positive, default=5, help="with --startup or --baseline: alternating rounds (default 5)"
+    )
+    bench.add_argument(
+        "--baseline-reps",
+        type=_positive,
+        default=10,
+        help="with --baseline: the four messages this many times per round on each side (default 10)",
+    )
+    bench.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="write docs/BENCHMARKS.md and its plot (only for the full run, as `make bench` does it)",
+    )
+    bench.add_argument(
+        "--out",
+        type=Path,
+        help="where BENCHMARKS.md and the plot go (default: $SUPPORT_DATA_DIR/bench, a scratch folder)",
+    )
     bench.add_argument("--no-write", action="store_true", help="print the figures only; write no files")
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     bench.add_argument("--per-turn", action="store_true", help="with --json: include every turn of the long run")

@@ -46,8 +46,24 @@ LONG_CONVERSATION: tuple[str, ...] = (
 )
 
 
-def _checkpoint_bytes(desk: SupportDesk, thread_id: str) -> tuple[int, int]:
-    """(bytes of the thread's latest checkpoint, bytes of all its checkpoints and writes)."""
+class _CountingSerde:
+    """The saver's serializer, counting the bytes of every checkpoint and pending write it encodes."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.bytes = 0
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        kind, data = self.inner.dumps_typed(obj)
+        self.bytes += len(data)
+        return kind, data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _storage(desk: SupportDesk, thread_id: str) -> dict[str, int]:
+    """The thread's newest checkpoint, how many it keeps, and the size of the checkpoint file with its log."""
     conn = desk.checkpointer.conn
     with desk.checkpointer.lock:
         latest = conn.execute(
@@ -55,14 +71,14 @@ def _checkpoint_bytes(desk: SupportDesk, thread_id: str) -> tuple[int, int]:
             "ORDER BY checkpoint_id DESC LIMIT 1",
             (thread_id,),
         ).fetchone()
-        total = conn.execute(
-            "SELECT COALESCE(SUM(length(checkpoint) + length(metadata)), 0) FROM checkpoints WHERE thread_id = ?",
-            (thread_id,),
-        ).fetchone()[0]
-        writes = conn.execute(
-            "SELECT COALESCE(SUM(length(value)), 0) FROM writes WHERE thread_id = ?", (thread_id,)
-        ).fetchone()[0]
-    return (int(latest[0]) if latest else 0), int(total) + int(writes)
+        kept = conn.execute("SELECT COUNT(*) FROM checkpoints WHERE thread_id = ?", (thread_id,)).fetchone()[0]
+    folder = desk.settings.data_dir
+    file_bytes = sum(p.stat().st_size for p in (folder / "checkpoints.db", folder / "checkpoints.db-wal") if p.exists())
+    return {
+        "checkpoint_bytes": int(latest[0]) if latest else 0,
+        "checkpoints_kept": int(kept),
+        "file_bytes": file_bytes,
+    }
 
 
 def latency_summary(values: Sequence[float]) -> dict[str, float]:
@@ -110,18 +126,24 @@ def bench_seed_scenarios(
 def bench_long_conversation(
     settings: Settings, models: dict[str, BaseChatModel], *, turns: int, tick: Callable[[], None]
 ) -> dict[str, Any]:
-    """One thread of `turns` messages; per-turn latency, prompt tokens, model calls, checkpoint bytes."""
+    """One thread of `turns` messages; per-turn latency, prompt tokens, model calls and storage.
+
+    Storage per turn: the bytes the saver encoded (checkpoints and pending writes), the newest checkpoint, how
+    many checkpoints the thread keeps, and the size of `checkpoints.db` with its write-ahead log.
+    """
     per_turn: list[dict[str, Any]] = []
     with fresh_desk(settings, models=models, today=DEFAULT_TODAY) as desk:
+        counter = _CountingSerde(desk.checkpointer.serde)
+        desk.checkpointer.serde = counter
         thread_id: str | None = None
-        stored_before = 0
         for turn in range(1, turns + 1):
             message = LONG_CONVERSATION[(turn - 1) % len(LONG_CONVERSATION)]
+            written_before = counter.bytes
             started = time.perf_counter()
             result = desk.ask(message, customer_id="cust_001", thread_id=thread_id)
             elapsed = (time.perf_counter() - started) * 1000
+            written = counter.bytes - written_before
             thread_id = result["thread_id"]
-            latest, stored = _checkpoint_bytes(desk, thread_id)
             per_turn.append(
                 {
                     "turn": turn,
@@ -129,15 +151,13 @@ def bench_long_conversation(
                     "prompt_tokens": result["usage"]["input_tokens"],
                     "model_calls": result["model_calls"],
                     "final_agent": result["final_agent"],
-                    "checkpoint_bytes": latest,
-                    "stored_bytes_this_turn": stored - stored_before,
-                    "stored_bytes_total": stored,
+                    **_storage(desk, thread_id),
+                    "written_bytes": written,
                     "messages_in_state": len(desk.graph.get_state(desk._config(thread_id)).values["messages"]),
                 }
             )
-            stored_before = stored
             tick()
-    marks = sorted({t for t in (1, 50, 100, 200, turns) if t <= turns})
+    marks = sorted({t for t in (1, 50, 100, 200, 500, 1000, turns) if t <= turns})
     return {"turns": turns, "at": {str(t): per_turn[t - 1] for t in marks}, "per_turn": per_turn}
 
 

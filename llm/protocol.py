@@ -40,14 +40,15 @@ _BLOCK_RE = re.compile(r"^<(?P<tag>[a-z_][a-z0-9_-]*)>[ \t]*\n(?P<body>.*?)\n</(
 
 
 def _plain(obj: Any) -> Any:
-    """Turn pydantic models (also inside lists and dicts) into JSON-ready data."""
+    """What `json.dumps` cannot write itself: pydantic models (wherever they are), other mappings, the rest as text.
+
+    Called by the encoder only for such objects, so plain data (the account in the state) is not walked twice.
+    """
     if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json")
     if isinstance(obj, Mapping):
-        return {key: _plain(value) for key, value in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_plain(value) for value in obj]
-    return obj
+        return dict(obj)
+    return str(obj)
 
 
 def render_block(tag: str, obj: Any) -> str:
@@ -61,7 +62,7 @@ def render_block(tag: str, obj: Any) -> str:
     Returns:
         The block text, without a trailing newline.
     """
-    return f"<{tag}>\n{json.dumps(_plain(obj), default=str, indent=None)}\n</{tag}>"
+    return f"<{tag}>\n{json.dumps(obj, default=_plain, indent=None)}\n</{tag}>"
 
 
 def parse_blocks(system_text: str) -> dict[str, Any]:

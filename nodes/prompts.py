@@ -6,13 +6,25 @@ description of `tools.policy`, which makes the decisions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from graph.handoffs import HANDOFF_TOOLS
+from llm.entities import extract_dates, extract_order_ids
 from llm.protocol import ACCOUNT_TAG, HANDOFF_TAG, HISTORY_TAG, KNOWLEDGE_TAG, render_block
 
-__all__ = ["AGENT_INSTRUCTIONS", "SHARED_PREFIX", "build_system_prompt", "handoff_instructions"]
+__all__ = [
+    "AGENT_INSTRUCTIONS",
+    "RECENT_DAYS",
+    "SHARED_PREFIX",
+    "account_view",
+    "build_system_prompt",
+    "compact_tool_schema",
+    "handoff_instructions",
+    "handoff_view",
+]
 
 SHARED_PREFIX = """\
 You work on the support desk of Acme, a project-management and analytics product sold as a
@@ -40,22 +52,23 @@ hand them to the right specialist straight away. Answer yourself only greetings,
 requests that are outside what Acme support does (say politely what you can help with).""",
     "billing": """\
 You are the Billing specialist. You explain charges and invoices, help with payment methods,
-and quote plan changes. The customer's charges, invoices, cards and the plan catalogue are in
-<account>: answer from it when you can instead of calling a tool. When the customer asks to
+and quote plan changes. The customer's recent charges and invoices, cards and the plan catalogue
+are in <account>: answer from it when you can. "older_charges" counts charges not shown there;
+find_charges, lookup_charge and list_invoices look further back. When the customer asks to
 move to another plan, call propose_plan_change: our systems quote the exact terms and make the
 change only if the customer then says yes. A question about a plan is not a request: answer it.
 For product questions, search the help center with search_faq. If the customer wants money
 back, hand them to the refund specialist.""",
     "refund": """\
 You are the Refund specialist. When the customer asks for money back, find the charge they
-mean in <account> (a charge with "duplicate_of" set is a verified double charge) and call
-propose_refund with its order id, and with the amount only if the customer named one. Our
-systems apply the refund policy, show the customer the exact terms and act only if the
-customer then says yes: within 30 days and up to $500 is refunded, larger or older charges go
-to a manager, verified duplicates are always refunded, unpaid or already refunded charges
-cannot be refunded. A question about refunds ("would it need a manager?", "how long does it
-take?") or "just explain" is not a request: answer it and propose nothing. If you cannot tell
-which charge is meant, ask.""",
+mean in <account> (a charge with "duplicate_of" set is a verified double charge; lookup_charge
+finds older ones by order id) and call propose_refund with its order id, and with the amount
+only if the customer named one. Our systems apply the refund policy, show the customer the
+exact terms and act only if the customer then says yes: within 30 days and up to $500 is
+refunded, larger or older charges go to a manager, verified duplicates are always refunded,
+unpaid or already refunded charges cannot be refunded. A question about refunds ("would it need
+a manager?") is answered with check_refund, and "just explain" is not a request: propose nothing
+then. If you cannot tell which charge is meant, ask.""",
     "faq": """\
 You are the Product-questions specialist. Answer from the help-center articles in <knowledge>
 only, and name the article you used. If the articles do not answer the question, say so
@@ -65,10 +78,11 @@ honestly and offer to connect the customer with a person; do not guess.""",
 
 def handoff_instructions(handoff_names: Iterable[str]) -> str:
     """Generate the transfer section of a prompt from the handoffs an agent actually has."""
-    lines = ["Transfers you can make:"]
+    # What each transfer does is in its tool description; the prompt adds only when to use it.
+    lines = ["Transfers you can make, and when:"]
     for name in handoff_names:
         tool = HANDOFF_TOOLS[name]
-        lines.append(f"- {tool.name}: {tool.description} Use it for {tool.when}.")
+        lines.append(f"- {tool.name}: {tool.when}.")
     return "\n".join(lines)
 
 
@@ -80,15 +94,162 @@ def build_system_prompt(
     handoff: dict[str, Any] | None,
     history: list[dict[str, Any]],
     knowledge: list[dict[str, Any]] | None = None,
+    message: str = "",
 ) -> str:
-    """The full system prompt of one model call: prefix, role, transfers, then context blocks."""
+    """The full system prompt of one model call: prefix, role, transfers, then context blocks.
+
+    `message` is the customer's message: with the handoff record and the customers' lines in `history`, it
+    tells which older charges to show (see `account_view`).
+    """
     parts = [SHARED_PREFIX, AGENT_INSTRUCTIONS[agent], handoff_instructions(handoff_names)]
     if account is not None:
-        parts.append(render_block(ACCOUNT_TAG, account))
+        record = (handoff or {}).get("record") or {}
+        words = " ".join(
+            [message, *(str(v) for v in record.values() if isinstance(v, str))]
+            + [str(h.get("text", "")) for h in history if h.get("role") == "customer"]
+        )
+        parts.append(render_block(ACCOUNT_TAG, account_view(agent, account, words)))
     if handoff is not None:
-        parts.append(render_block(HANDOFF_TAG, handoff))
+        parts.append(render_block(HANDOFF_TAG, handoff_view(handoff)))
     if history:
         parts.append(render_block(HISTORY_TAG, history))
     if knowledge is not None:
         parts.append(render_block(KNOWLEDGE_TAG, knowledge))
     return "\n\n".join(parts)
+
+
+# --- What each agent sees of the account --------------------------------------------------------
+
+# Charges this recent (two billing cycles) are shown to billing and refund; the tools find older ones.
+RECENT_DAYS = 62
+
+_PLAN_KEYS = ("id", "name", "monthly_price", "features")
+
+
+def _lean(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record without the fields that say nothing: empty, zero refunds, the default currency."""
+    return {
+        key: value
+        for key, value in record.items()
+        if value is not None
+        and not (key == "refunded_amount" and not value)
+        and not (key == "currency" and value == "USD")
+    }
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_RE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
+
+
+def _recent(charge: Mapping[str, Any], today: date | None) -> bool:
+    if charge.get("status") != "paid":
+        return True  # unpaid or failed charges are open business, whatever their age
+    age = charge.get("age_days")
+    return age is None or today is None or int(age) <= RECENT_DAYS
+
+
+def _named(charge: Mapping[str, Any], words: str, today: date | None) -> bool:
+    """Whether the customer's words point at this charge: its order id, its day, or its month by name."""
+    if not words:
+        return False
+    if str(charge.get("order_id", "")).lower() in {o.lower() for o in extract_order_ids(words)}:
+        return True
+    try:
+        charged_on = date.fromisoformat(str(charge.get("charged_on")))
+    except ValueError:
+        return False
+    if today is not None and charged_on in extract_dates(words, today):
+        return True
+    months = {_MONTHS.index(m.group(1).lower()) + 1 for m in _MONTH_RE.finditer(words)}
+    return charged_on.month in months and (today is None or (today - charged_on).days < 366)
+
+
+def account_view(agent: str, account: Mapping[str, Any], words: str = "") -> dict[str, Any]:
+    """The slice of the account (an `AccountSummary` as JSON) that `agent` reads.
+
+    Triage routes on the message and needs the name and the plan; FAQ the plan; Billing the recent charges and
+    invoices, the cards and the plan catalogue; Refund the recent charges. An older charge is shown too when
+    `words` (what the customer said) name it by order id, day or month, so "the March 1st charge" needs no
+    tool call; the others are counted in "older_charges", and the agents' tools look them up. Any other agent
+    sees everything.
+    """
+    plan = account.get("plan") or {}
+    if agent == "triage":
+        return {"name": account.get("name"), "plan": plan.get("name")}
+    if agent == "faq":
+        return {"name": account.get("name"), "plan": {k: plan[k] for k in _PLAN_KEYS if k in plan}}
+    if agent not in ("billing", "refund"):
+        return dict(account)
+    today_text = account.get("today")
+    today = date.fromisoformat(today_text) if isinstance(today_text, str) else None
+    charges = [c for c in account.get("charges") or [] if isinstance(c, Mapping)]
+    shown = [c for c in charges if _recent(c, today) or _named(c, words, today)]
+    view: dict[str, Any] = {
+        "name": account.get("name"),
+        "today": today_text,
+        "charges": [_lean(c) for c in shown],
+    }
+    if len(charges) > len(shown):
+        view["older_charges"] = len(charges) - len(shown)
+    if agent == "billing":
+        orders = {c.get("order_id") for c in shown}
+        view["invoices"] = [
+            _lean(i)
+            for i in account.get("invoices") or []
+            if isinstance(i, Mapping) and (i.get("order_id") in orders or i.get("status") == "open")
+        ]
+        view["plan"] = {k: plan[k] for k in _PLAN_KEYS if k in plan}
+        view["payment_methods"] = [
+            {k: v for k, v in m.items() if k != "method_id" and not (k == "is_default" and not v)}
+            for m in account.get("payment_methods") or []
+            if isinstance(m, Mapping)
+        ]
+        view["available_plans"] = account.get("available_plans") or []
+    return view
+
+
+def handoff_view(handoff: Mapping[str, Any]) -> dict[str, Any]:
+    """The handoff as its receiver reads it: who sent it and the record, without empty fields (it is the "to")."""
+    view = {key: value for key, value in handoff.items() if key != "to"}
+    record = view.get("record")
+    if isinstance(record, Mapping):
+        view["record"] = {key: value for key, value in record.items() if value is not None}
+    return view
+
+
+# --- Tool schemas as the model reads them ---------------------------------------------------------
+
+
+def compact_tool_schema(tool: Mapping[str, Any]) -> dict[str, Any]:
+    """An OpenAI tool schema without what pydantic adds for people: titles, `$defs` indirection, null defaults,
+    `anyOf [X, null]` for an optional field, `additionalProperties`.
+
+    Validation is unchanged: the graph validates every call against the pydantic model (which forbids extra
+    fields and sends the error back to the model), not this text.
+    """
+    function = dict(tool.get("function") or {})
+    parameters = function.get("parameters")
+    if isinstance(parameters, Mapping):
+        function["parameters"] = _compact(parameters, parameters.get("$defs") or {})
+    return {**tool, "function": function}
+
+
+def _compact(node: Any, defs: Mapping[str, Any], *, properties: bool = False) -> Any:
+    if isinstance(node, list):
+        return [_compact(item, defs) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    if properties:  # the keys are field names, not schema keywords
+        return {name: _compact(value, defs) for name, value in node.items()}
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and ref[8:] in defs:
+        node = {**defs[ref[8:]], **{k: v for k, v in node.items() if k != "$ref"}}
+    options = node.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        # An optional field: not in "required" already says it may be left out.
+        node = {**next(o for o in options if o != {"type": "null"}), **{k: v for k, v in node.items() if k != "anyOf"}}
+    return {
+        key: _compact(value, defs, properties=key == "properties")
+        for key, value in node.items()
+        if key not in ("title", "$defs", "additionalProperties") and not (key == "default" and value is None)
+    }

@@ -7,7 +7,6 @@ requests are validated, and where any failure becomes a polite answer instead of
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -17,15 +16,15 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Command, Durability
 
 from graph.builder import build_graph
 from graph.context import Context
 from graph.state import AGENT_NAMES, InputState, OutputState, State
 from nodes import replies
 from nodes.deps import Deps
+from service.checkpointer import open_saver
 from service.errors import InvalidRequest
 from service.live_branch import waiting_approval_ids
 from service.privacy import install_trace_masking, remember_names
@@ -47,6 +46,13 @@ TextSink = Callable[[str, str, str], None]
 _AGENT_NODES = frozenset({"triage", "billing", "refund", "faq"})
 
 logger = logging.getLogger("support.desk")
+
+# A turn's checkpoint is written once, when the run ends (or pauses for a manager), not after every step:
+# a fifth of the bytes and no commit between steps. A crash mid-turn loses that turn's checkpoint, so the
+# thread continues from the turn before; everything with money in it (refunds, approvals, plan changes) is
+# committed in the domain database with an idempotency key, so asking again replays it instead of acting
+# twice. tests/test_crash.py kills real processes at those points to prove it.
+DURABILITY: Durability = "exit"
 
 
 def _zero() -> dict[str, int]:
@@ -90,9 +96,8 @@ class SupportDesk:
         install_trace_masking()
         self._models: dict[str, BaseChatModel] = dict(models or {})
         self._models_lock = threading.Lock()
-        self._conn = sqlite3.connect(self.settings.data_dir / "checkpoints.db", check_same_thread=False)
-        self.checkpointer = SqliteSaver(self._conn)
-        self.checkpointer.setup()
+        self.checkpointer = open_saver(self.settings.data_dir)
+        self._conn = self.checkpointer.conn
         self.graph: CompiledStateGraph[State, Context, InputState, OutputState] = build_graph(
             Deps(db=self.db, model_for=self._model_for), checkpointer=self.checkpointer
         )
@@ -158,11 +163,11 @@ class SupportDesk:
 
     def _run(self, payload: Any, config: RunnableConfig, context: Context, on_text: TextSink | None) -> None:
         if on_text is None:
-            self.graph.invoke(payload, config, context=context)
+            self.graph.invoke(payload, config, context=context, durability=DURABILITY)
             return
         # "messages" mode yields model tokens as they arrive and, once, every whole message a node
         # returns that was not streamed: the code-written replies of tools, approval, fallback...
-        for item in self.graph.stream(payload, config, context=context, stream_mode="messages"):
+        for item in self.graph.stream(payload, config, context=context, stream_mode="messages", durability=DURABILITY):
             chunk, meta = item if isinstance(item, tuple) else (item, {})
             node = meta.get("langgraph_node") if isinstance(meta, dict) else None
             if isinstance(chunk, AIMessageChunk):
@@ -292,7 +297,12 @@ class SupportDesk:
         config = self._config(approval.thread_id)
         if waiting:
             resume = {"decision": "approve" if approve else "reject", "by": by, "note": note}
-            self.graph.invoke(Command(resume=resume), config, context=Context(customer_id=approval.customer_id))
+            self.graph.invoke(
+                Command(resume=resume),
+                config,
+                context=Context(customer_id=approval.customer_id),
+                durability=DURABILITY,
+            )
             reply: str | None = self._result(approval.thread_id)["response"]
         else:
             reply = self._deliver(config, decided)

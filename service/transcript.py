@@ -23,18 +23,29 @@ from tools.transcripts import archived_messages
 __all__ = ["live_branch", "live_transcript", "thread_transcript"]
 
 
-def live_branch(conn: sqlite3.Connection, thread_id: str, head: str) -> set[str]:
-    """The ids of `head` and all its ancestors in the thread's root namespace.
+def _parents(conn: sqlite3.Connection, thread_id: str) -> dict[str, str | None]:
+    """Every recorded checkpoint of the thread's root namespace, with its parent.
 
-    Read from the table `langgraph-checkpoint-sqlite` keeps (one row per checkpoint with its
-    parent's id): walking the parents through the saver would load every checkpoint's state.
+    Read from `checkpoint_lineage` (`service.checkpointer`), which keeps every checkpoint's parent
+    after old checkpoints are pruned, plus the saver's own table for files written before it existed:
+    walking the parents through the saver would load every checkpoint's state.
     """
-    parents = dict(
-        conn.execute(
-            "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ''",
-            (thread_id,),
-        ).fetchall()
-    )
+    parents: dict[str, str | None] = {}
+    for table in ("checkpoints", "checkpoint_lineage"):
+        try:
+            rows = conn.execute(
+                f"SELECT checkpoint_id, parent_checkpoint_id FROM {table} WHERE thread_id = ? AND checkpoint_ns = ''",
+                (thread_id,),
+            ).fetchall()
+        except sqlite3.OperationalError:  # no lineage table yet in a file no bounded saver has opened
+            continue
+        parents.update((row[0], row[1]) for row in rows)
+    return parents
+
+
+def live_branch(conn: sqlite3.Connection, thread_id: str, head: str) -> set[str]:
+    """The ids of `head` and all its ancestors in the thread's root namespace."""
+    parents = _parents(conn, thread_id)
     branch: set[str] = set()
     node: str | None = head
     while node is not None and node not in branch:
@@ -48,7 +59,9 @@ def live_transcript(
 ) -> list[dict[str, Any]]:
     """The visible conversation of the branch ending at checkpoint `head`, whose messages are `messages`."""
     in_checkpoint = {m.id for m in messages if m.id}
-    archived = archived_messages(db, thread_id, branch=live_branch(conn, thread_id, head), skip=in_checkpoint)
+    known = set(_parents(conn, thread_id))
+    branch = live_branch(conn, thread_id, head)
+    archived = archived_messages(db, thread_id, branch=branch, known=known, skip=in_checkpoint)
     return archived + visible_transcript(messages)
 
 

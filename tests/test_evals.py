@@ -233,13 +233,14 @@ def test_bench_on_a_few_turns_writes_the_report(tmp_path: Path, capsys: pytest.C
     long = result["long_conversation"]
     assert set(long["at"]) == {"1", "3"}
     assert long["at"]["3"]["checkpoint_bytes"] > 0
-    assert long["at"]["3"]["stored_bytes_total"] >= long["at"]["1"]["stored_bytes_total"]
+    assert 0 < long["at"]["3"]["written_bytes"] <= 30_000  # one checkpoint per turn
+    assert long["at"]["3"]["checkpoints_kept"] <= 2 and long["at"]["3"]["file_bytes"] > 0
     assert [r["threads"] for r in result["throughput"]] == [1, 2]
     assert [r["turns"] for r in result["throughput"]] == [2, 4]
     assert all(r["errors"] == 0 for r in result["throughput"])
     report = (out / "BENCHMARKS.md").read_text(encoding="utf-8")
     assert "## A 3-turn conversation" in report
-    assert "support bench --turns 3 --reps 1 --threads 2" in report
+    assert "support bench --turns 3 --reps 1 --threads 2 --turns-each 2\n" in report  # the real arguments
     assert "bench_turns.png" in report or "No plot" in report
     assert "Not measured in this run; `support bench --server` adds it." in report
 
@@ -349,3 +350,84 @@ def test_the_message_eval_scores_who_answers_and_what_is_proposed(settings: Any,
     assert result["n"] == 3 and result["both_accuracy"] == round(2 / 3, 3)
     assert [m["text"] for m in result["misses"]] == ["How do I reset my password?"]
     assert result["unasked_proposals"] == 0
+
+
+def test_bench_writes_to_a_scratch_folder_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv("SUPPORT_DATA_DIR", str(data))
+    docs = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
+    before = docs.read_bytes()
+    assert main(["bench", "--turns", "1", "--reps", "1", "--threads", "1", "--turns-each", "1"]) == 0
+    assert (data / "bench" / "BENCHMARKS.md").exists()
+    assert docs.read_bytes() == before
+
+
+@pytest.mark.parametrize("where", [["--write-docs"], ["--out", "docs"], ["--out", "../docs"]])
+def test_a_partial_run_never_rewrites_the_committed_report(
+    where: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root if where[-1] != "../docs" else root / "tests")
+    before = (root / "docs" / "BENCHMARKS.md").read_bytes()
+    assert main(["bench", "--turns", "2", "--reps", "1", *where]) == 2
+    err = capsys.readouterr().err
+    assert "only rewritten by the full run" in err and "--turns" in err and "--evals" in err
+    assert (root / "docs" / "BENCHMARKS.md").read_bytes() == before
+
+
+def test_the_full_run_is_what_make_bench_runs() -> None:
+    from cli.evals import FULL_RUN
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text(encoding="utf-8")
+    line = next(text for text in makefile.splitlines() if "support bench" in text)
+    assert "--write-docs" in line and "--evals" in line and "--server" in line and "--startup" in line
+    # The flags it leaves out take the defaults, which are the full run's sizes.
+    parser = __import__("cli.main", fromlist=["build_parser"]).build_parser()
+    args = parser.parse_args(["bench", "--write-docs", "--evals", "--server", "--startup"])
+    assert all(getattr(args, k) == v for k, v in FULL_RUN.items())
+
+
+def test_cold_start_and_a_baseline_are_measured_side_by_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A stand-in for the seed harness with its output format (the real one needs openai-agents, see below).
+    harness = tmp_path / "seed_system.py"
+    harness.write_text(
+        "import json, sys, time\n"
+        "n = int(sys.argv[1]); t = time.perf_counter()\n"
+        "for _ in range(n * 4): time.sleep(0.002)\n"
+        "print(json.dumps({'model_calls': {}, 'total_model_calls': 15,"
+        " 'ms_per_turn': (time.perf_counter() - t) / (n * 4) * 1000}))\n",
+        encoding="utf-8",
+    )
+    from evals.baseline import bench_baseline, bench_startup
+    from service.settings import Settings
+
+    baseline = bench_baseline(
+        harness, Settings(data_dir=tmp_path / "d"), {}, rounds=2, reps=1, python=Path(sys.executable)
+    )
+    assert len(baseline["ours_per_round"]) == len(baseline["seed_per_round"]) == 2
+    assert baseline["seed_ms_per_turn"]["min"] >= 2.0
+    assert baseline["ratio"]["median"] == round(
+        baseline["ours_ms_per_turn"]["median"] / baseline["seed_ms_per_turn"]["median"], 2
+    )
+    assert baseline["model_calls"] == {"ours": 8, "seed": 15}
+    startup = bench_startup(rounds=1)
+    assert startup["ask_seconds"]["min"] > startup["bare_import_seconds"]["min"] > 0
+
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "bench" / "seed_sdk" / "seed_system.py"
+
+
+@pytest.mark.skipif(
+    not (SEED.exists() and (Path(__file__).resolve().parent.parent / ".venv-seed" / "bin" / "python").exists()),
+    reason="the seed harness and its environment (.venv-seed, made by `support bench --baseline`) are not here",
+)
+def test_the_real_seed_harness_runs_in_its_own_environment(tmp_path: Path) -> None:
+    from evals.baseline import bench_baseline
+    from service.settings import Settings
+
+    result = bench_baseline(SEED, Settings(data_dir=tmp_path / "d"), {}, rounds=1, reps=1)
+    assert result["model_calls"]["seed"] == 15 and result["seed_ms_per_turn"]["median"] > 0

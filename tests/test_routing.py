@@ -73,8 +73,9 @@ def _transitions(desk: Any, thread_id: str) -> set[tuple[str, str]]:
     return {(a, b) for a, b in pairwise(steps) if a != END}
 
 
-def test_every_transition_that_happens_is_a_drawn_edge(settings: Settings) -> None:
+def test_every_transition_that_happens_is_a_drawn_edge(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """Real conversations, with misbehaving models and the offline model: every hop taken is drawn."""
+    monkeypatch.setattr("service.desk.DURABILITY", "sync")  # every step checkpointed, as on the server
     drawn = _drawn(settings)
     seen: set[tuple[str, str]] = set()
     conversations: list[tuple[Any, str, list[str]]] = [(c, c.customer_id, c.turns) for c in CASES]
@@ -89,8 +90,8 @@ def test_every_transition_that_happens_is_a_drawn_edge(settings: Settings) -> No
             fresh_desk(settings, models=models) as desk,
         ):
             thread = None
-            for text in turns:
+            for text in turns:  # read after each turn: older checkpoints are pruned as the thread grows
                 thread = desk.ask(text, customer_id=customer, thread_id=thread)["thread_id"]
-            seen |= _transitions(desk, thread)
+                seen |= _transitions(desk, thread)
     assert {("confirm", "approval"), ("refund", "refund_tools"), ("faq", END), ("triage", "escalation")} <= seen
     assert seen - drawn == set()

@@ -276,3 +276,20 @@ def test_an_approval_survives_a_server_restart(live_server: LiveServer) -> None:
     assert len(list_refunds(live_server.db, order_id="ord_401")) == 1
     assert client.threads.get(thread_id)["status"] == "idle"
     assert "approved" in client.threads.get_state(thread_id)["values"]["messages"][-1]["content"]
+
+
+def test_server_storage_is_bounded_and_the_server_does_not_warn_otherwise(live_server: LiveServer) -> None:
+    import sqlite3
+
+    from service.checkpointer import KEEP_CHECKPOINTS
+
+    client = live_server.client(customer_token("cust_002"))
+    thread = client.threads.create()["thread_id"]
+    for text in ("How do I reset my password?", "What plans do you offer?", "Thanks!"):
+        say(client, thread, text)  # the server enters the checkpointer on first use: it has by now
+    log = live_server.log()
+    assert "missing aprune" not in log and "missing adelete_for_runs" not in log, log[-2000:]
+    assert "grow without bound" not in log
+    with sqlite3.connect(live_server.data_dir / "checkpoints.db") as conn:
+        per_thread = conn.execute("SELECT thread_id, COUNT(*) FROM checkpoints GROUP BY thread_id").fetchall()
+    assert per_thread and max(n for _, n in per_thread) <= KEEP_CHECKPOINTS, per_thread

@@ -34,7 +34,7 @@ def test_bench_starts_its_own_server_and_reports_the_load(tmp_path: Path, capsys
     assert runs["executing_ms"]["median"] > 0 and runs["queued_ms"]["p95"] >= runs["queued_ms"]["median"]
     report = (out / "BENCHMARKS.md").read_text(encoding="utf-8")
     assert "## Server: concurrent customers on `langgraph dev`" in report
-    assert "--server --clients 2 --turns-each 2" in report
+    assert "support bench --turns 1 --reps 1 --threads 1 --turns-each 2 --server --clients 2\n" in report
     assert "not included yet" not in report
     assert "Where the time goes" in report
 

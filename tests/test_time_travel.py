@@ -50,8 +50,10 @@ def fork_with_an_edit(desk: Any, thread: str, turn_text: str, new_text: str) -> 
 
 
 @pytest.fixture
-def forked_thread(desk: Any) -> tuple[str, list[str]]:
+def forked_thread(desk: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[str]]:
     """A thread archived at some turn A, then forked at turn A-1 with an edit; returns (thread, live questions)."""
+    # Studio time-travels on the server, whose runs checkpoint every step; the CLI keeps one per turn.
+    monkeypatch.setattr("service.desk.DURABILITY", "async")
     thread = None
     archived_at = None
     turn = 0

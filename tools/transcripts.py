@@ -37,12 +37,19 @@ def archive_messages(
 
 
 def archived_messages(
-    db: Database, thread_id: str, *, branch: Collection[str] | None = None, skip: Collection[str] = ()
+    db: Database,
+    thread_id: str,
+    *,
+    branch: Collection[str] | None = None,
+    known: Collection[str] | None = None,
+    skip: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """The archived messages of a thread, oldest first, as `{"role", "agent", "text"}`.
 
     Args:
         branch: The checkpoint ids of the live branch (see `service.transcript`); None keeps every row.
+        known: Every checkpoint id the thread's lineage records. A row from a checkpoint that was never
+            stored (a run that saves only its last step) cannot belong to an abandoned branch, so it is kept.
         skip: Message ids to leave out (those still in the checkpoint, after a fork from before the
             archive point).
     """
@@ -55,7 +62,8 @@ def archived_messages(
     seen = set(skip)
     out = []
     for r in rows:
-        on_branch = branch is None or not r["checkpoint_id"] or r["checkpoint_id"] in branch
+        cid = r["checkpoint_id"]
+        on_branch = branch is None or not cid or cid in branch or (known is not None and cid not in known)
         if not on_branch or r["message_id"] in seen:  # one message archived on two branches shows once
             continue
         seen.add(r["message_id"])

@@ -260,6 +260,10 @@ def _charge_dispute(turn: Turn) -> Reply:
     matched, relaxed = match_charges(charges, text, turn.today)
     if orders and not matched and turn.has("lookup_charge"):
         return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
+    if (not matched or relaxed) and not orders and account.get("older_charges") and turn.has("find_charges"):
+        args = find_charges_args(text, turn.today)  # <account> shows recent charges; the tool looks further back
+        if args["amount"] is not None or args["date"] is not None:
+            return Reply(call=ToolCall("find_charges", args))
     if not matched and re.search(r"\b(?:twice|double|duplicate)\b", text.lower()):
         matched = [c for c in charges if c.get("duplicate_of")]
     if not matched and not orders:

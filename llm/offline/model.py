@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -23,6 +22,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from llm.offline.agents import decide
 from llm.offline.turn import message_text
+from llm.tokens import completion_tokens, prompt_tokens
 
 __all__ = ["MODEL_NAME", "OfflineChatModel"]
 
@@ -32,17 +32,19 @@ MODEL_NAME = "acme-offline"
 _WORD_RE = re.compile(r"\S+\s*|\s+")
 
 
-def _tokens(chars: int) -> int:
-    return math.ceil(chars / 4) if chars else 0
+def _call_id(messages: Sequence[BaseMessage], name: str, args: Mapping[str, Any]) -> str:
+    """A tool-call id derived from the input, so the same call gets the same id in every run.
 
-
-def _serialise(message: BaseMessage) -> str:
-    payload: dict[str, Any] = {"type": message.type, "content": message_text(message)}
-    if isinstance(message, AIMessage) and message.tool_calls:
-        payload["tool_calls"] = [{"name": c["name"], "args": c["args"], "id": c.get("id")} for c in message.tool_calls]
-    if isinstance(message, ToolMessage):
-        payload["tool_call_id"] = message.tool_call_id
-    return json.dumps(payload, sort_keys=True, default=str)
+    Each call of a turn comes at a different length of the exchange and after a different last message, so
+    those (not a hash over every message and the whole system prompt) tell a turn's calls apart.
+    """
+    last = messages[-1] if messages else None
+    key = [len(messages), last.type if last else "", message_text(last) if last else "", name]
+    if isinstance(last, ToolMessage):
+        key.append(last.tool_call_id)
+    key.append(json.dumps(args, sort_keys=True, default=str))
+    digest = hashlib.blake2b(json.dumps(key, default=str).encode(), digest_size=8).hexdigest()
+    return f"call_{int(digest, 16) % 10**12}"
 
 
 class OfflineChatModel(BaseChatModel):
@@ -128,24 +130,12 @@ class OfflineChatModel(BaseChatModel):
         tool_choice = kwargs.get("tool_choice")
         reply = decide(messages, tools, tool_choice)
 
-        serialised = [_serialise(m) for m in messages]
-        tools_json = json.dumps(tools, sort_keys=True, default=str)
-        digest = hashlib.sha256(
-            "\n".join([*serialised, tools_json, json.dumps(tool_choice, sort_keys=True, default=str)]).encode()
-        ).hexdigest()
-        input_chars = sum(len(message_text(m)) for m in messages) + len(tools_json)
-        input_chars += sum(
-            len(json.dumps(m.tool_calls, default=str)) for m in messages if isinstance(m, AIMessage) and m.tool_calls
-        )
-
         tool_calls = []
         if reply.call is not None:
-            call_id = f"call_{int(digest[:12], 16) % 10**12}"
+            call_id = _call_id(messages, reply.call.name, reply.call.args)
             tool_calls.append({"name": reply.call.name, "args": reply.call.args, "id": call_id, "type": "tool_call"})
-        output_chars = len(reply.text) + sum(
-            len(json.dumps(c["args"], default=str)) + len(c["name"]) for c in tool_calls
-        )
-        input_tokens, output_tokens = _tokens(input_chars), _tokens(output_chars)
+        # Real o200k counts (llm.tokens), as a provider would report them.
+        input_tokens, output_tokens = prompt_tokens(messages, tools), completion_tokens(reply.text, tool_calls)
         return AIMessage(
             content=reply.text,
             tool_calls=tool_calls,
