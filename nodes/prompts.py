@@ -205,6 +205,8 @@ def account_view(agent: str, account: Mapping[str, Any], words: str = "") -> dic
             if isinstance(m, Mapping)
         ]
         view["available_plans"] = account.get("available_plans") or []
+        if account.get("next_renewal"):  # computed by tools.plans: the model states it, never works it out
+            view["next_renewal"] = account["next_renewal"]
     return view
 
 
