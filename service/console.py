@@ -27,6 +27,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from service.auth import registry
+from service.chat import routes as chat_routes
 from service.resume import DecisionConflict, UnknownApproval, database, decide_and_resume, resume_stranded
 from service.studio_access import StudioGate
 from service.tokens import Principal, TokenError, bearer_token
@@ -194,6 +195,7 @@ app = Starlette(
         Route("/approvals/api/approvals/{approval_id}", get_one, methods=["GET"]),
         Route("/approvals/api/approvals/{approval_id}/approve", approve, methods=["POST"]),
         Route("/approvals/api/approvals/{approval_id}/reject", reject, methods=["POST"]),
+        *chat_routes,  # the customers' page, /chat (service/chat.py)
     ],
     exception_handlers={_Refused: _refused},
     # `langgraph dev` runs our app's middleware ahead of its own routes and auth: the one place that
