@@ -36,8 +36,9 @@ serve: $(STAMP) ## run the LangGraph server: API, Studio and the approval consol
 	@$(BIN)/support serve --port $(PORT)
 
 .PHONY: screenshot
-screenshot: $(STAMP) ## redraw docs/approvals-console.png (needs Debian's chromium)
+screenshot: $(STAMP) ## redraw docs/approvals-console.png and docs/chat.png (needs Debian's chromium)
 	@$(BIN)/python -m tests.console_screenshot docs/approvals-console.png
+	@$(BIN)/python -m tests.chat_screenshot docs/chat.png
 
 .PHONY: test
 test: $(STAMP) ## run the test suite

@@ -43,12 +43,13 @@ DEFAULT_JOBS = 8  # concurrent runs; `langgraph dev` alone runs one at a time
 
 
 class ServerAddresses:
-    """Where the server answers: the API, LangGraph Studio for it, and the approval console."""
+    """Where the server answers: the API, LangGraph Studio for it, the approval console and the customer chat."""
 
     def __init__(self, host: str, port: int) -> None:
         self.api = f"http://{host}:{port}"
         self.studio = STUDIO_URL.format(base=self.api)
         self.console = f"{self.api}/approvals"
+        self.chat = f"{self.api}/chat"
         self.docs = f"{self.api}/docs"
 
 
@@ -309,6 +310,7 @@ def serve(
                 else "  Studio:   off (support serve --studio turns it on, for this machine only)\n"
             )
             + f"  Console:  {addresses.console}   (demo manager token: demo-manager)\n"
+            + f"  Chat:     {addresses.chat}   (for customers)\n"
             f"\nCustomer tokens: demo-cust_001 … demo-cust_005. Press Ctrl-C to stop; state is kept.\n",
             file=out,
             flush=True,

@@ -47,8 +47,8 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
         ctx.close()
 
 
-def sign_in(page: Page, server: LiveServer, customer: str, *, path: str = "/chat") -> None:
-    page.goto(server.url + path)
+def sign_in(page: Page, server: LiveServer, customer: str, *, query: str = "") -> None:
+    page.goto(server.addresses.chat + query)  # the address `support serve` prints
     expect(page.locator("#app")).to_be_hidden()
     page.get_by_label("Customer token").fill(customer_token(customer))
     page.keyboard.press("Enter")
@@ -223,7 +223,7 @@ def test_another_customers_thread_in_the_address_shows_nothing(server: LiveServe
     say(client, thread_id, "Why is invoice inv_201 still open? My card ends in 4242.")
 
     page = context.new_page()
-    sign_in(page, server, "cust_001", path=f"/chat?thread={thread_id}")
+    sign_in(page, server, "cust_001", query=f"?thread={thread_id}")
     expect(page.locator("#unavailable")).to_contain_text("isn't available")
     expect(page.locator("#log .msg")).to_have_count(0)
     expect(page.locator("#composer")).to_be_hidden()
