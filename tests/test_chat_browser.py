@@ -288,6 +288,8 @@ def test_the_page_at_390_px(server: LiveServer, browser: Browser, tmp_path: Path
         toggle.click()
         expect(toggle).to_have_attribute("aria-expanded", "true")
         expect(page.locator("#nav-who")).to_have_text("Signed in as Dan Okafor")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(tmp_path / "chat-390-list.png"))
         page.locator("#thread-list a").first.click()
         expect(page.locator("#threads")).to_be_hidden()
         expect(card).to_be_visible()
