@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from service.auth import registry
 from service.resume import database
+from service.studio_access import is_loopback
 from service.tokens import TokenError, bearer_token
 from tools.db import Database
 
@@ -55,6 +56,10 @@ async def me(request: Request) -> Response:
         return _error(500, "sign-in is not available right now")
     if principal is None:
         return _error(401, "unknown token")
+    # As the server's auth does where demo tokens are known (they are published in the README): they count only
+    # from this machine. getattr: a registry without demo tokens has no such flag.
+    if getattr(principal, "demo", False) and not is_loopback(request.client.host if request.client else None):
+        return _error(401, "demo tokens work only from this machine")
     if principal.role != "customer" or principal.customer_id is None:
         return _error(403, "this page is for customers; managers use the approval console at /approvals")
     name = await asyncio.to_thread(_customer_name, await database(), principal.customer_id)

@@ -125,7 +125,9 @@ def test_a_refund_confirmed_by_clicking_is_paid_exactly_once(server: LiveServer,
     expect(page.locator("#log .msg")).to_have_count(4)
     expect(page.locator("#log .proposal")).to_have_count(0)
     send(page, "yes")
-    expect(page.locator("#log .msg")).to_have_count(6, timeout=REPLY_TIMEOUT)
+    expect(page.locator("#log .msg[data-role=customer]")).to_have_count(3)
+    expect(page.get_by_role("button", name="Send")).to_be_enabled(timeout=REPLY_TIMEOUT)  # the reply is in
+    expect(page.locator("#log .msg").last).to_have_attribute("data-role", "ai")
     assert len(list_refunds(server.db, order_id="ord_402")) == 1
 
 
