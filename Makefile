@@ -36,8 +36,9 @@ serve: $(STAMP) ## run the LangGraph server on 127.0.0.1 with the demo tokens: A
 	@$(BIN)/support serve --port $(PORT) --demo-tokens
 
 .PHONY: screenshot
-screenshot: $(STAMP) ## redraw docs/approvals-console.png (needs Debian's chromium)
+screenshot: $(STAMP) ## redraw docs/approvals-console.png and docs/chat.png (needs Debian's chromium)
 	@$(BIN)/python -m tests.console_screenshot docs/approvals-console.png
+	@$(BIN)/python -m tests.chat_screenshot docs/chat.png
 
 .PHONY: test
 test: $(STAMP) ## run the test suite

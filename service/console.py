@@ -30,6 +30,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from service.auth import registry
+from service.chat import routes as chat_routes
 from service.checkpointer import CHECKPOINTS_FILE
 from service.resume import DecisionConflict, UnknownApproval, database, decide_and_resume, is_live, resume_stranded
 from service.studio_access import StudioGate, is_loopback
@@ -221,6 +222,7 @@ app = Starlette(
         Route("/approvals/api/approvals/{approval_id}/approve", approve, methods=["POST"]),
         Route("/approvals/api/approvals/{approval_id}/reject", reject, methods=["POST"]),
         Route("/approvals/api/threads/{thread_id}/transcript", transcript, methods=["GET"]),
+        *chat_routes,  # the customers' page, /chat (service/chat.py)
     ],
     exception_handlers={_Refused: _refused},
     # `langgraph dev` runs our app's middleware ahead of its own routes and auth: the one place that

@@ -48,12 +48,13 @@ DEFAULT_JOBS = 8  # concurrent runs; `langgraph dev` alone runs one at a time
 
 
 class ServerAddresses:
-    """Where the server answers: the API, LangGraph Studio for it, and the approval console."""
+    """Where the server answers: the API, LangGraph Studio for it, the approval console and the customer chat."""
 
     def __init__(self, host: str, port: int) -> None:
         self.api = f"http://{host}:{port}"
         self.studio = STUDIO_URL.format(base=self.api)
         self.console = f"{self.api}/approvals"
+        self.chat = f"{self.api}/chat"
         self.docs = f"{self.api}/docs"
 
 
@@ -381,6 +382,7 @@ def serve(
             )
             + f"  Console:  {addresses.console}"
             + ("   (demo manager token: demo-manager)\n" if demo_on else "\n")
+            + f"  Chat:     {addresses.chat}   (for customers)\n"
             + (
                 "\nCustomer tokens: demo-cust_001 … demo-cust_005 (demo tokens: this machine only).\n"
                 if demo_on
