@@ -74,6 +74,15 @@ def run_demo(settings: Settings, *, as_json: bool = False) -> int:
             result = desk.ask(sc.message, customer_id=sc.customer_id)
             if not as_json:
                 print(f"{result['final_agent']} > {result['response']}")
+            calls, route = result["model_calls"], " → ".join(result["routed_to"])
+            if result["pending_proposal"]:
+                # The customer agrees to the exact terms shown; code reads the yes and acts, with no model call.
+                if not as_json:
+                    print(f"{sc.customer_id} > yes")
+                result = desk.ask("yes", customer_id=sc.customer_id, thread_id=result["thread_id"])
+                calls += result["model_calls"]
+                if not as_json:
+                    print(f"{result['final_agent']} > {result['response']}")
             decision = None
             if sc.manager and result["pending_approval"]:
                 verdict, by, note = sc.manager
@@ -90,10 +99,10 @@ def run_demo(settings: Settings, *, as_json: bool = False) -> int:
                     "customer_id": sc.customer_id,
                     "message": sc.message,
                     "expected_route": sc.expected_route,
-                    "actual_route": " → ".join(result["routed_to"]),
+                    "actual_route": route,
                     "final_agent": actual,
                     "ok": actual == sc.expected_route,
-                    "model_calls": result["model_calls"],
+                    "model_calls": calls,
                     "approval": decision["approval"]["status"] if decision else None,
                 }
             )

@@ -244,3 +244,11 @@ def test_a_reader_that_stops_early_gets_no_broken_pipe_message(tmp_path: Path) -
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141
     assert err == ""
+
+
+def test_the_demo_confirms_proposals_and_the_manager_decides(tmp_path: Path) -> None:
+    rows = ok_json(tmp_path, "demo", "--json")
+    assert all(r["ok"] for r in rows)
+    assert [r["approval"] for r in rows if r["approval"]] == ["approved", "rejected"]
+    classic = rows[:4]
+    assert sum(r["model_calls"] for r in classic) <= 8  # the yes turns cost no model call
