@@ -20,7 +20,7 @@ __all__ = ["AmountReading", "read_amounts"]
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?"
 _MONEY = re.compile(
-    rf"(?:\$|usd\s*)\s*(?P<a>{_NUMBER})(?![\d.,]*\d)"
+    rf"(?:[$€£]|usd\s*)\s*(?P<a>{_NUMBER})(?![\d.,]*\d)"
     rf"|(?<![\w.$])(?P<b>{_NUMBER})\s*(?:dollars?|bucks?|usd|\$)\b"
     rf"|(?<![\w.$-])(?P<c>\d+\.\d{{2}})(?![\d.])"
     rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:back|of it|of that|refunded)\b)"

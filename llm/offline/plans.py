@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from llm.entities import extract_plan
+from llm.entities import extract_plan, holds_off
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import as_date, money, nice_date
 from llm.text import salient_terms
@@ -213,9 +213,15 @@ _REQUEST_RE = re.compile(
 )
 
 
+# "How much would I save if we moved to Free?": a question about what a change would mean, whatever its verbs.
+_WOULD_RE = re.compile(r"\b(?:would (?:i|we|it|that|my|our|the)|if (?:i|we)|what happens|thinking about)\b")
+
+
 def _only_asks(text: str) -> bool:
     lowered = text.lower()
-    return bool(_ASKS_RE.search(lowered)) and not _REQUEST_RE.search(lowered)
+    if holds_off(text):
+        return True
+    return bool(_ASKS_RE.search(lowered)) and (not _REQUEST_RE.search(lowered) or bool(_WOULD_RE.search(lowered)))
 
 
 def _describe_plan(plan: Mapping[str, Any], current_name: str, difference: float, lost: list[str]) -> str:
