@@ -493,7 +493,10 @@ _REFUND_STATUS = re.compile(
 def asks_about_refund_policy(text: str) -> bool:
     """Whether the message asks how refunds work in general, not for a refund of a charge."""
     lowered = text.lower()
-    if not re.search(r"\brefund\w*\b", lowered) or extract_amounts(text) or extract_order_ids(text):
+    if not re.search(r"\brefund\w*\b", lowered) or extract_order_ids(text):
+        return False
+    # An amount names a charge ("refund my $20"), unless the question is about the policy for such amounts.
+    if extract_amounts(text) and not re.search(r"\bpolic(?:y|ies)\b|\brules?\b", lowered):
         return False
     return bool(_QUESTION_START.search(lowered) and _REFUND_INFO.search(lowered) and not _REQUEST.search(lowered))
 
@@ -507,7 +510,8 @@ _HOLD_OFF = re.compile(
 # A question about what would happen ("would I need a manager?", "if I asked for my money back, how long ...").
 _HYPOTHETICAL = re.compile(
     r"\b(?:if (?:i|we) (?:asked|ask|wanted|want|requested|request|were to|did)|"
-    r"would (?:i|we|it|that|this|a refund|the refund|refunding \w+) (?:need|require|take|be|get|have)|"
+    r"would (?:i|we|it|that|this|a refund|the refund|refunding \w+)\b[\w\s]{0,30}?"
+    r"\b(?:need|require|take|be|get|have|go)\b|"
     r"(?:do|does|will) (?:i|we|it|that|this|a refund) (?:need|require) (?:a )?(?:manager|approval)|"
     r"is (?:it|that|this) (?:even )?(?:possible|allowed|eligible)|(?:am i|are we|is it|is that) eligible|"
     r"what(?:'s| is) your (?:refund )?policy|how long (?:would|does|will|do|did) )"

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from llm.text import content_words, normalise
+from tools.amounts import words_to_digits
 
 __all__ = [
     "DATA_DIR",
@@ -83,6 +84,7 @@ _AMOUNT_RE = re.compile(
     re.IGNORECASE,
 )
 _ORDER_RE = re.compile(r"\bord_\d+\b", re.IGNORECASE)
+_AMT = r"(?:\$\s*)?\b\d[\d,]*(?:\.\d{1,2})?(?:\s*(?:dollars?|bucks?|usd))?"
 _APOSTROPHE_RE = re.compile(r"['’`]")
 
 
@@ -133,6 +135,9 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             1.6,
         ),
         ("refund", r"\b(?:double|duplicate\w*|twice)[\s-]+(?:charg\w*|bill\w*|payment\w*)\b", 1.6),
+        ("refund", r"\b(?:charged|billed|paid|debited)\b[\w\s]{0,10}\b(?:2x|x2)\b", 1.6),
+        # An amount wanted back ("300 back", "another 50 off it"): the amount is read before the rules run.
+        ("refund", rf"{_AMT}\s+(?:back|off|refunded|returned)\b|\b(?:another|refund|reverse)\s+{_AMT}", 1.6),
         ("refund", r"\b(?:charged|billed) me twice\b|\bdouble[\s-]?(?:charged|billed)\b", 1.6),
         (
             "refund",
@@ -142,7 +147,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         ),
         (
             "refund",
-            r"\b(?:give|send|pay|get|want)\b[\w\s]{0,20}\b(?:money|funds|it|that|payment)\s+(?:back|returned)\b"
+            r"\b(?:give|send|pay|get|want)\b[\w\s]{0,20}"
+            r"\b(?:money|funds|payment|(?:extra|other|second|duplicate) (?:one|charge))\s+(?:back|returned)\b"
             r"|\b(?:give|send|pay) (?:me |us )?back\b|\b(?:money|funds) (?:back|returned)\b"
             r"|\b(?:reverse|undo)\b[\w\s]{0,15}\b(?:charge|payment)\b|\bcredit (?:it )?back\b"
             r"|\bcredit (?:me|us|my account|our account)\b|\b(?:reverse|undo) (?:it|that|this)\b"
@@ -159,7 +165,10 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         (
             "billing",
             r"\b(?:free|pro|enterprise|paid|current|cheaper|annual|yearly|monthly)\s+(?:plan|tier)\b"
-            r"|\b(?:change|switch|move|cancel)\b[\w\s]{0,15}\b(?:plan|tier|subscription)\b",
+            r"|\b(?:change|switch|move|cancel)\b[\w\s]{0,15}\b(?:plan|tier|subscription)\b"
+            r"|\b(?:put|move|switch|take|get) (?:me|us)\b[\w\s]{0,12}"
+            r"\b(?:to|on|onto) (?:the )?(?:free|pro|enterprise)\b"
+            r"|\b(?:go|going|went|drop|dropping) (?:up|down|back) to (?:the )?(?:free|pro|enterprise)\b",
             1.3,
         ),
         (
@@ -200,7 +209,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             r"|password|log ?in|sign[\s-]?in|workspace|dashboard|notification\w*|gdpr|encrypt\w*|slack|zapier"
             r"|audit log\w*|activity log\w*|backup|admin|csv|mobile app|upload\w*|file formats?|sync\w*"
             r"|salesforce|hubspot|jira|github|gitlab|google (?:drive|sheets|calendar)|outlook|notion|trello"
-            r"|dropbox)\b",
+            r"|dropbox|android|iphone|ios|ipad|mobile|offline|browsers?|internet explorer|chrome|safari|firefox"
+            r"|soc ?2|complian\w*|scim|provisioning|uptime|sla|roles?|permissions?|guests?)\b",
             1.0,
         ),
         ("faq", r"^(?:how (?:do|can|to)|where (?:do|can|is|are)|can i|is there|does (?:it|the|your))\b", 0.4),
@@ -246,7 +256,8 @@ def rule_signals(text: str) -> dict[str, float]:
         A mapping from route to summed evidence of the rules that fired (strongest rule per route
         plus half of any further ones, so that repeating a word cannot run away).
     """
-    lowered = _APOSTROPHE_RE.sub("", text.lower())
+    # Numbers in words as digits ("three hundred back" -> "300 back").
+    lowered = _APOSTROPHE_RE.sub("", words_to_digits(text).lower())
     hits: dict[str, list[float]] = defaultdict(list)
     for route, pattern, weight in _RULES:
         if pattern.search(lowered):

@@ -41,6 +41,8 @@ _DUPLICATE_RE = re.compile(
 )
 # Asking for money back without the word "refund" ("could I get $20 back?").
 _MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*|credit(?:ed)?)\b", re.I)
+# The charge the agent just talked about: "refund that one", "this charge", "the same one".
+_THAT_ONE_RE = re.compile(r"\b(?:that|this|the same) (?:one|charge|payment|order)\b", re.I)
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)
 
 
@@ -161,8 +163,8 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     orders = extract_order_ids(text)
     if not orders and record.get("order_id") and not amounts:
         orders = extract_order_ids(str(record["order_id"])) or [str(record["order_id"])]
-    if not orders and amounts and not match_description(charges, text):
-        orders = extract_order_ids(turn.last_agent_text())[:1]  # "only $20 then": the charge just discussed
+    if not orders and (_THAT_ONE_RE.search(text) or (amounts and not match_description(charges, text))):
+        orders = extract_order_ids(turn.last_agent_text())[:1]  # "only $20 then", "that one": the charge just discussed
     if orders:
         order = orders[0]
         charge = by_id.get(order.lower())

@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from llm.offline.wording import as_date
 from llm.protocol import ACCOUNT_TAG, HANDOFF_TAG, HISTORY_TAG, KNOWLEDGE_TAG, parse_blocks
 from llm.router import RouteDecision, classify, rule_signals
+from llm.text import correct_typos
 
 __all__ = ["TOPIC_CHANGE_CONFIDENCE", "Reply", "ToolCall", "ToolResult", "Turn", "message_text", "parse_turn"]
 
@@ -167,7 +168,7 @@ def parse_turn(messages: Sequence[BaseMessage], tools: Sequence[Mapping[str, Any
             schemas[str(function["name"])] = dict(function)
     last_is_tool = bool(messages) and isinstance(messages[-1], ToolMessage)
     return Turn(
-        text=text.strip(),
+        text=correct_typos(text.strip()),
         blocks=parse_blocks(system),
         tools=schemas,
         results=results,
