@@ -506,6 +506,7 @@ _HOLD_OFF = re.compile(
     r"\b(?:don'?t (?:do|change|refund|touch) any\w*|do nothing|not yet"
     r"|just (?:explain|tell me|curious|wondering|asking|want to (?:know|understand))"
     r"|only (?:explain|asking|wondering)|hypothetical\w*|before i decide|for now just|not (?:right )?now)\b"
+    r"|\b(?:don'?t|do not)\b[\w\s']{0,25}\byet\b"
 )
 # A question about what would happen ("would I need a manager?", "if I asked for my money back, how long ...").
 _HYPOTHETICAL = re.compile(
@@ -513,6 +514,7 @@ _HYPOTHETICAL = re.compile(
     r"would (?:i|we|it|that|this|a refund|the refund|refunding \w+)\b[\w\s]{0,30}?"
     r"\b(?:need|require|take|be|get|have|go)\b|"
     r"(?:do|does|will) (?:i|we|it|that|this|a refund) (?:need|require) (?:a )?(?:manager|approval)|"
+    r"if (?:i|we)\b[^.?!]{0,40}\b(?:do|does|would|will|can) (?:i|we)\b|"
     r"is (?:it|that|this) (?:even )?(?:possible|allowed|eligible)|(?:am i|are we|is it|is that) eligible|"
     r"what(?:'s| is) your (?:refund )?policy|how long (?:would|does|will|do|did) )"
 )

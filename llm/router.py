@@ -104,6 +104,11 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             1.6,
         ),
         ("human", r"\b(?:real|live|actual)\s+(?:human|person|agent|people)\b", 1.6),
+        (
+            "human",
+            r"\b(?:someone|somebody|person|people) (?:in charge|senior|more senior)\b|\bnot (?:a|some) (?:bot|robot)\b",
+            2.0,
+        ),
         ("human", r"\b(?:a|some|real) (?:person|human)\b", 1.3),
         (
             "human",
@@ -130,7 +135,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         ("refund", r"\b(?:refund\w*|reimburs\w*|money back|chargeback)\b", 1.6),
         (
             "refund",
-            r"\b(?:charged|billed|paid|debited|took (?:payment|money))\b[\w\s$.,]{0,25}"
+            r"\b(?:charged|billed|paid|debited|took)\b[\w\s$.,]{0,25}"
             r"\b(?:twice|two times|2 times|double)\b",
             1.6,
         ),
@@ -149,7 +154,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             "refund",
             r"\b(?:give|send|pay|get|want)\b[\w\s]{0,20}"
             r"\b(?:money|funds|payment|(?:extra|other|second|duplicate) (?:one|charge))\s+(?:back|returned)\b"
-            r"|\b(?:give|send|pay) (?:me |us )?back\b|\b(?:money|funds) (?:back|returned)\b"
+            r"|\b(?:give|send|pay) (?:me |us )?(?:it |that |them )?back\b|\b(?:money|funds) (?:back|returned)\b"
             r"|\b(?:reverse|undo)\b[\w\s]{0,15}\b(?:charge|payment)\b|\bcredit (?:it )?back\b"
             r"|\bcredit (?:me|us|my account|our account)\b|\b(?:reverse|undo) (?:it|that|this)\b"
             r"|\b(?:it|that|this|charge|payment) reversed\b",
@@ -199,7 +204,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             "billing",
             r"\b(?:my|our)\s+(?:plan|tier|subscription)\b|\bplan (?:am i|are we) on\b"
             r"|\bowe\b|\b(?:outstanding|open) (?:balance|amount)\b|\bbalance due\b"
-            r"|\b(?:explain|what (?:is|was)|whats)\b[\w\s]{0,15}\bord_\d+",
+            r"|\b(?:explain|what (?:is|was)|whats)\b[\w\s]{0,15}\bord_\d+|^\W*ord_\d+\W*$"
+            r"|\b(?:get|included?|comes?) (?:with|in|on) (?:the )?(?:free|pro|enterprise)\b",
             1.2,
         ),
         # Product how-to questions: the FAQ specialist answers them from the help center.

@@ -188,8 +188,8 @@ def sentences(body: str) -> list[str]:
 
 # The desk's own vocabulary, with the inflections that are themselves correct: a word a letter or two away from
 # one of these ("refnd", "invoce", "reportng") is read as it.
-_LEXICON_TEXT = """refund refunds refunded refunding charge charges charged charging invoice invoices receipt receipts payment
-    payments subscription subscriptions cancel cancelled cancelling cancellation upgrade upgraded downgrade
+_LEXICON_TEXT = """refund refunds refunded refunding charge charges charged charging invoice invoices receipt receipts
+    payment payments subscription subscriptions cancel cancelled cancelling cancellation upgrade upgraded downgrade
     downgraded billing billed account accounts password passwords reporting report reports workspace workspaces
     duplicate double twice dollars refundable onboarding session seats annual monthly enterprise manager
     approval policy export import integration integrations mastercard amex visa credit debit expired expire

@@ -214,14 +214,16 @@ _REQUEST_RE = re.compile(
 
 
 # "How much would I save if we moved to Free?": a question about what a change would mean, whatever its verbs.
-_WOULD_RE = re.compile(r"\b(?:would (?:i|we|it|that|my|our|the)|if (?:i|we)|what happens|thinking about)\b")
+_WOULD_RE = re.compile(
+    r"\b(?:would (?:i|we|it|that|my|our|the)|if (?:i|we)|what happens|thinking about|when (?:you|i|we|people))\b"
+)
 
 
 def _only_asks(text: str) -> bool:
     lowered = text.lower()
-    if holds_off(text):
+    if holds_off(text) or _WOULD_RE.search(lowered):
         return True
-    return bool(_ASKS_RE.search(lowered)) and (not _REQUEST_RE.search(lowered) or bool(_WOULD_RE.search(lowered)))
+    return bool(_ASKS_RE.search(lowered)) and not _REQUEST_RE.search(lowered)
 
 
 def _describe_plan(plan: Mapping[str, Any], current_name: str, difference: float, lost: list[str]) -> str:

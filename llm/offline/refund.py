@@ -43,6 +43,8 @@ _DUPLICATE_RE = re.compile(
 _MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*|credit(?:ed)?)\b", re.I)
 # The charge the agent just talked about: "refund that one", "this charge", "the same one".
 _THAT_ONE_RE = re.compile(r"\b(?:that|this|the same) (?:one|charge|payment|order)\b", re.I)
+# "Why was I charged twice?" asks for an explanation; the customer may ask for the money back after it.
+_WHY_RE = re.compile(r"^\W*(?:why|how come)\b(?![^.?!]*\b(?:refund|back)\b)", re.I)
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)
 
 
@@ -77,7 +79,7 @@ def refund(turn: Turn) -> Reply:
     if asks_about_refund_status(text):
         return Reply(text=_refund_status(turn))
     # A question about what a refund would mean, or "just explain first", proposes nothing.
-    if holds_off(text) or asks_what_would_happen(text):
+    if holds_off(text) or asks_what_would_happen(text) or _WHY_RE.search(text):
         return _answer_without_acting(turn)
     # How refunds work is answered by the help center's refund policy article, not by refunding something.
     if asks_about_refund_policy(text) and turn.has("transfer_to_triage"):
