@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from llm.text import content_words, normalise
-from tools.amounts import words_to_digits
+from tools.amounts import read_amounts, words_to_digits
 
 __all__ = [
     "DATA_DIR",
@@ -79,10 +79,6 @@ class RouteDecision:
 
 # --------------------------------------------------------------------------- text normalisation
 
-_AMOUNT_RE = re.compile(
-    r"(?:[$€£]\s?\d|\b\d[\d,]*(?:\.\d+)?\s?(?:dollars?|bucks|usd|eur|euros?|pounds?|gbp)\b|\b(?:usd|eur|gbp)\s?\d)",
-    re.IGNORECASE,
-)
 _ORDER_RE = re.compile(r"\bord_\d+\b", re.IGNORECASE)
 _AMT = r"(?:\$\s*)?\b\d[\d,]*(?:\.\d{1,2})?(?:\s*(?:dollars?|bucks?|usd))?"
 _APOSTROPHE_RE = re.compile(r"['’`]")
@@ -310,14 +306,10 @@ def has_domain_signal(text: str) -> bool:
         True when at least one in-domain word or an amount/order id appears.
     """
     lowered = text.lower()
-    return bool(_DOMAIN_RE.search(lowered) or _AMOUNT_RE.search(lowered) or _ORDER_RE.search(lowered))
+    return bool(_DOMAIN_RE.search(lowered) or _ORDER_RE.search(lowered) or read_amounts(lowered).amounts)
 
 
 # --------------------------------------------------------------------------- the classifier
-
-
-def _word_tokens(text: str) -> list[str]:
-    return normalise(text)
 
 
 @dataclass(frozen=True)
@@ -365,7 +357,7 @@ def _train_classifier(rows: Iterable[tuple[str, str, float]]) -> _Classifier:
             (
                 "words",
                 TfidfVectorizer(
-                    tokenizer=_word_tokens, lowercase=False, token_pattern=None, ngram_range=(1, 2), sublinear_tf=True
+                    tokenizer=normalise, lowercase=False, token_pattern=None, ngram_range=(1, 2), sublinear_tf=True
                 ),
             ),
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True)),
@@ -421,10 +413,6 @@ class Router:
     def routes(self) -> tuple[str, ...]:
         """The routes the model was trained on."""
         return self._model.classes
-
-    def model_scores(self, text: str) -> dict[str, float]:
-        """Probabilities from the classifier alone, without rules."""
-        return _softmax(self._model.log_scores(text))
 
     def classify(self, text: str) -> RouteDecision:
         """Choose the route for one customer message.

@@ -249,7 +249,7 @@ def _which_charge(turn: Turn) -> str:
 
 
 def _summarise_result(result: ToolResult, turn: Turn) -> Reply:
-    """The customer's answer from a refund tool's result; a found, refundable charge is refunded next."""
+    """The customer's answer from a `lookup_charge` result; a found, refundable charge is proposed next."""
     data = result.data
     if result.error or (isinstance(data, Mapping) and "error" in data) or not isinstance(data, Mapping):
         detail = data.get("error") if isinstance(data, Mapping) else data
@@ -265,31 +265,8 @@ def _summarise_result(result: ToolResult, turn: Turn) -> Reply:
             return Reply(text=explain_charge(charge) + " There's nothing left on it that can be refunded.")
         order = data.get("order_id") or result.args.get("order_id")
         return Reply(text=f"I couldn't find an order {order} on your account. Could you check the id on your invoice?")
-    status = data.get("status")
+    # Code states every refund proposal and outcome itself (tools node, `nodes.refund.conclude_refund`); only a
+    # result it leaves to the model, such as an unexpected status, gets here.
     order = data.get("order_id") or result.args.get("order_id")
     explanation = str(data.get("explanation") or "").strip()
-    if status == "refunded":
-        ref = f" Your refund reference is {data['refund_id']}." if data.get("refund_id") else ""
-        return Reply(
-            text=(
-                f"Done: I've refunded {money(data.get('amount'))} for {order}. "
-                f"{explanation}{ref} It usually reaches your card within 5–10 business days."
-            )
-        )
-    if status == "needs_approval":
-        approval = data.get("approval") if isinstance(data.get("approval"), Mapping) else {}
-        ref = f" (reference {approval.get('approval_id')})" if approval and approval.get("approval_id") else ""
-        return Reply(
-            text=(
-                f"Your refund of {money(data.get('amount'))} for {order} needs a manager's "
-                f"approval{ref}. {explanation} You'll hear back in this conversation."
-            )
-        )
-    if status == "not_found":
-        return Reply(
-            text=(
-                f"I couldn't find an order {order} on your account. Could you "
-                "check the id on your invoice, or tell me the date and amount?"
-            )
-        )
     return Reply(text=f"I'm sorry, I can't refund {order}. {explanation}".strip())
