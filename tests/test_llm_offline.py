@@ -454,7 +454,8 @@ def test_refund_outcomes_are_stated_by_code_so_the_model_only_reads_lookups() ->
     # A refundable charge found by lookup_charge is proposed next; code states the terms and the outcome.
     charge = {"order_id": "ord_299", "amount": 64.5, "refundable_amount": 64.5, "description": "Pro plan"}
     args = {"order_id": "ord_299"}
-    reply = ask("refund", "refund ord_299", *tool_exchange("lookup_charge", args, {"status": "found", "charge": charge}))
+    found = {"status": "found", "charge": charge}
+    reply = ask("refund", "refund ord_299", *tool_exchange("lookup_charge", args, found))
     assert reply.tool_calls[0]["name"] == "propose_refund"
     assert reply.tool_calls[0]["args"]["order_id"] == "ord_299"
     # Anything else that reaches the model is reported plainly, without claiming money moved.
