@@ -150,6 +150,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             "refund",
             r"\b(?:give|send|pay|get|want)\b[\w\s]{0,20}"
             r"\b(?:money|funds|payment|(?:extra|other|second|duplicate) (?:one|charge))\s+(?:back|returned)\b"
+            r"|\b(?:want|need)\b[\w\s]{0,10}\b(?:it|that|this)\s+back\b"
             r"|\b(?:give|send|pay) (?:me |us )?(?:it |that |them )?back\b|\b(?:money|funds) (?:back|returned)\b"
             r"|\b(?:reverse|undo)\b[\w\s]{0,15}\b(?:charge|payment)\b|\bcredit (?:it )?back\b"
             r"|\bcredit (?:me|us|my account|our account)\b|\b(?:reverse|undo) (?:it|that|this)\b"

@@ -20,6 +20,7 @@ def test_typos_in_desk_words_are_corrected_and_other_words_kept() -> None:
     [
         ("I'd like seventy five dollars back please", [75.0]),
         ("refund 40 of the export add-on", [40.0]),
+        ("and another 25 on the same order", [25.0]),
         ("it was $12.50, not $1,200", [12.5, 1200.0]),
         ("we have 12 seats and 3 admins", []),
     ],
@@ -49,3 +50,11 @@ def test_questions_that_must_not_act() -> None:
     assert holds_off("don't move us to enterprise yet, just pricing")
     assert asks_what_would_happen("if we drop two seats do we get anything back?")
     assert asks_what_would_happen("would a refund of the annual charge go to a manager?")
+
+
+def test_a_short_follow_up_is_recognised() -> None:
+    from llm.offline.turn import FOLLOW_UP_RE
+
+    assert FOLLOW_UP_RE.search("ok so how do I sort that out")
+    assert FOLLOW_UP_RE.search("fine, go ahead")
+    assert not FOLLOW_UP_RE.search("how do I export my projects")

@@ -24,7 +24,7 @@ _MONEY = re.compile(
     rf"|(?<![\w.$])(?P<b>{_NUMBER})\s*(?:dollars?|bucks?|usd|\$)\b"
     rf"|(?<![\w.$-])(?P<c>\d+\.\d{{2}})(?![\d.])"
     rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:back|of it|of that|refunded)\b)"
-    rf"|\b(?:refund|return|reverse)\s+(?:me\s+)?(?P<e>{_NUMBER})(?![\w.%])",
+    rf"|\b(?:refund|return|reverse|another)\s+(?:me\s+)?(?P<e>{_NUMBER})(?![\w.%])",
     re.IGNORECASE,
 )
 _AMBIGUOUS = re.compile(

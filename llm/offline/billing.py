@@ -117,7 +117,7 @@ def _billing_signal(turn: Turn) -> bool:
 def _off_topic_for_billing(turn: Turn) -> bool:
     """The router is fairly sure the message is not about billing and nothing in it says otherwise."""
     decision = turn.decision
-    if decision.confidence < TOPIC_CHANGE_CONFIDENCE:
+    if decision.confidence < TOPIC_CHANGE_CONFIDENCE or turn.is_follow_up():
         return False
     return decision.route in ("faq", "other", "human") and not _billing_signal(turn)
 

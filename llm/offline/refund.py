@@ -37,7 +37,9 @@ from llm.router import rule_signals
 __all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]
 
 _DUPLICATE_RE = re.compile(
-    r"\b(?:twice|two times|double\w*|duplicat\w*|second charge|charged again|more than once)\b", re.I
+    r"\b(?:twice|two times|2x|x2|double\w*|duplicat\w*|second charge|extra (?:one|charge)|charged again"
+    r"|more than once)\b",
+    re.I,
 )
 # Asking for money back without the word "refund" ("could I get $20 back?").
 _MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*|credit(?:ed)?)\b", re.I)

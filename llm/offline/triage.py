@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from llm.entities import (
     asks_about_current_plan,
     asks_about_refund_policy,
@@ -20,13 +18,6 @@ from llm.offline.turn import Reply, ToolCall, Turn
 from llm.router import FIRM_SIGNAL
 
 __all__ = ["triage"]
-
-# A short reply about what was just said: "ok how do we fix that", "fine, do it", "submit it".
-_FOLLOW_UP_RE = re.compile(
-    r"^\W*(?:ok(?:ay)?|fine|alright|yeah|yes|sure|so|and|then)\b.{0,60}\b(?:that|it|this|them|do it|submit|go ahead)\b"
-    r"|^\W*(?:do it|go ahead|submit it|fix (?:it|that))\b",
-    re.I,
-)
 
 
 def triage(turn: Turn) -> Reply:
@@ -63,7 +54,9 @@ def triage(turn: Turn) -> Reply:
 def _continuation(turn: Turn) -> Reply | None:
     """A short follow-up ("yes", "ord_102", "the $49 one") goes back to the specialist who asked."""
     text = turn.text
-    if not (is_affirmative(text) or extract_order_ids(text) or extract_amounts(text) or _FOLLOW_UP_RE.search(text)):
+    # A specialist who handed the customer back did not take the follow-up: don't send it to them again.
+    follow_up = turn.is_follow_up() and turn.handoff.get("tool") != "transfer_to_triage"
+    if not (is_affirmative(text) or extract_order_ids(text) or extract_amounts(text) or follow_up):
         return None
     last = turn.last_agent().lower()
     context = f"{turn.last_agent_text()} {text}"

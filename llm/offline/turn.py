@@ -4,6 +4,7 @@ results and the tools it may call; and what it answers, text or one tool call.""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +21,13 @@ __all__ = ["TOPIC_CHANGE_CONFIDENCE", "Reply", "ToolCall", "ToolResult", "Turn",
 
 # The router must be at least this sure before a specialist decides the customer changed topic.
 TOPIC_CHANGE_CONFIDENCE = 0.6
+
+# A short reply about what was just said: "ok how do we fix that", "fine, do it", "submit it".
+FOLLOW_UP_RE = re.compile(
+    r"^\W*(?:ok(?:ay)?|fine|alright|yeah|yes|sure|so|and|then)\b.{0,60}\b(?:that|it|this|them|do it|submit|go ahead)\b"
+    r"|^\W*(?:do it|go ahead|submit it|fix (?:it|that))\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,10 @@ class Turn:
     def __post_init__(self) -> None:
         self.decision = classify(self.text)
         self.signals = rule_signals(self.text)
+
+    def is_follow_up(self) -> bool:
+        """A short reply about what was just said ("ok, how do we fix that"), not a new topic."""
+        return bool(FOLLOW_UP_RE.search(self.text))
 
     def has(self, tool: str) -> bool:
         return tool in self.tools
