@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from graph.handoffs import Priority, Sentiment
+from tools.amounts import read_amounts
 
 __all__ = [
     "PLANS",
@@ -40,35 +41,14 @@ PLANS: tuple[str, ...] = ("free", "pro", "enterprise")
 
 # --------------------------------------------------------------------------- amounts
 
-_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_AMOUNT_RE = re.compile(
-    rf"(?:(?:US)?\$|€|£)\s?(?P<a>{_NUMBER})"  # $49.99, US$20, €5
-    rf"|\b(?:usd|eur|gbp)\s?(?P<b>{_NUMBER})\b"  # USD 20
-    rf"|\b(?P<c>{_NUMBER})\s?(?:dollars?|bucks|usd|eur|euros?|gbp|pounds?)\b"  # 49.99 dollars, 20 USD
-    # A bare number with cents ("charged 49.99") is almost always money; whole numbers are not.
-    r"|(?<![\w./-])(?P<d>\d{1,3}(?:,\d{3})*\.\d{2}|\d+\.\d{2})(?![\w/-]|\.\d)",
-    re.IGNORECASE,
-)
-
 
 def extract_amounts(text: str) -> list[float]:
-    """Money amounts in the order they appear.
+    """Money amounts in the order they appear, read by the same code that caps refunds (`tools.amounts`).
 
-    Recognises "$49.99", "US$20", "49.99 dollars", "20 bucks", "$1,200", "USD 20", "20 USD", "€5" and
-    bare numbers with exactly two decimals ("49.99"). Plain integers without a currency are ignored
-    because they are usually counts, days or parts of ids.
-
-    Args:
-        text: A customer message.
-
-    Returns:
-        The amounts as floats, duplicates kept.
+    "$49.99", "49.99", "60 dollars", "twenty bucks", "sixty back", "refund 300" are amounts; plain integers
+    without a currency or a request ("5 seats", "ord_1234") are not, and ambiguous figures ("-$50") are left out.
     """
-    amounts: list[float] = []
-    for match in _AMOUNT_RE.finditer(text):
-        raw = next(group for group in match.group("a", "b", "c", "d") if group)
-        amounts.append(float(raw.replace(",", "")))
-    return amounts
+    return read_amounts(text).amounts
 
 
 # --------------------------------------------------------------------------- order ids
@@ -513,7 +493,10 @@ _REFUND_STATUS = re.compile(
 def asks_about_refund_policy(text: str) -> bool:
     """Whether the message asks how refunds work in general, not for a refund of a charge."""
     lowered = text.lower()
-    if not re.search(r"\brefund\w*\b", lowered) or extract_amounts(text) or extract_order_ids(text):
+    if not re.search(r"\brefund\w*\b", lowered) or extract_order_ids(text):
+        return False
+    # An amount names a charge ("refund my $20"), unless the question is about the policy for such amounts.
+    if extract_amounts(text) and not re.search(r"\bpolic(?:y|ies)\b|\brules?\b", lowered):
         return False
     return bool(_QUESTION_START.search(lowered) and _REFUND_INFO.search(lowered) and not _REQUEST.search(lowered))
 
@@ -522,13 +505,16 @@ def asks_about_refund_policy(text: str) -> bool:
 _HOLD_OFF = re.compile(
     r"\b(?:don'?t (?:do|change|refund|touch) any\w*|do nothing|not yet"
     r"|just (?:explain|tell me|curious|wondering|asking|want to (?:know|understand))"
-    r"|only (?:explain|asking|wondering)|hypothetical\w*|before i decide|for now just)\b"
+    r"|only (?:explain|asking|wondering)|hypothetical\w*|before i decide|for now just|not (?:right )?now)\b"
+    r"|\b(?:don'?t|do not)\b[\w\s']{0,25}\byet\b"
 )
 # A question about what would happen ("would I need a manager?", "if I asked for my money back, how long ...").
 _HYPOTHETICAL = re.compile(
     r"\b(?:if (?:i|we) (?:asked|ask|wanted|want|requested|request|were to|did)|"
-    r"would (?:i|we|it|that|this|a refund|the refund|refunding \w+) (?:need|require|take|be|get|have)|"
+    r"would (?:i|we|it|that|this|a refund|the refund|refunding \w+)\b[\w\s]{0,30}?"
+    r"\b(?:need|require|take|be|get|have|go)\b|"
     r"(?:do|does|will) (?:i|we|it|that|this|a refund) (?:need|require) (?:a )?(?:manager|approval)|"
+    r"if (?:i|we)\b[^.?!]{0,40}\b(?:do|does|would|will|can) (?:i|we)\b|"
     r"is (?:it|that|this) (?:even )?(?:possible|allowed|eligible)|(?:am i|are we|is it|is that) eligible|"
     r"what(?:'s| is) your (?:refund )?policy|how long (?:would|does|will|do|did) )"
 )

@@ -49,34 +49,27 @@ def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
     """
     if len(y_true) != len(y_pred):
         raise ValueError("y_true and y_pred differ in length")
-    labels: list[str] = [r for r in ROUTES if r in set(y_true) | set(y_pred)]
-    labels += sorted((set(y_true) | set(y_pred)) - set(labels))
-    confusion: dict[str, dict[str, int]] = {t: dict.fromkeys(labels, 0) for t in labels}
-    for gold, pred in zip(y_true, y_pred, strict=True):
-        confusion[gold][pred] += 1
-    per_route: dict[str, dict[str, float]] = {}
-    for label in labels:
-        tp = confusion[label][label]
-        predicted = sum(confusion[t][label] for t in labels)
-        support = sum(confusion[label].values())
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_route[label] = {
-            "precision": round(precision, 4),
-            "recall": round(recall, 4),
-            "f1": round(f1, 4),
-            "support": support,
-        }
-    gold_labels = [label for label in labels if per_route[label]["support"]]
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    present = set(y_true) | set(y_pred)
+    labels: list[str] = [r for r in ROUTES if r in present] + sorted(present - set(ROUTES))
     n = len(y_true)
-    correct = sum(1 for gold, pred in zip(y_true, y_pred, strict=True) if gold == pred)
+    if not n:
+        return {"n": 0, "accuracy": 0.0, "macro_f1": 0.0, "per_route": {}, "confusion": {}}
+    matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    scores = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    pr = [[round(float(v), 4) for v in column] for column in scores[:3]]
+    per_route = {
+        label: {"precision": pr[0][i], "recall": pr[1][i], "f1": pr[2][i], "support": int(scores[3][i])}
+        for i, label in enumerate(labels)
+    }
+    gold_f1 = [float(f) for f, k in zip(scores[2], scores[3], strict=True) if k]
     return {
         "n": n,
-        "accuracy": round(correct / n, 4) if n else 0.0,
-        "macro_f1": round(sum(per_route[lb]["f1"] for lb in gold_labels) / len(gold_labels), 4) if gold_labels else 0.0,
+        "accuracy": round(sum(g == p for g, p in zip(y_true, y_pred, strict=True)) / n, 4),
+        "macro_f1": round(sum(gold_f1) / len(gold_f1), 4) if gold_f1 else 0.0,
         "per_route": per_route,
-        "confusion": confusion,
+        "confusion": {t: {p: int(matrix[i][j]) for j, p in enumerate(labels)} for i, t in enumerate(labels)},
     }
 
 

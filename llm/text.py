@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
+from functools import cache
 
 __all__ = [
     "FILLER_WORDS",
     "GENERIC_WORDS",
     "article_sentences",
     "content_words",
+    "correct_typos",
     "normalise",
     "root",
     "salient_terms",
@@ -181,3 +184,33 @@ def article_sentences(body: str) -> list[tuple[str, bool]]:
 def sentences(body: str) -> list[str]:
     """The plain sentences of a markdown article body (see `article_sentences`)."""
     return [sentence for sentence, _ in article_sentences(body)]
+
+
+# The desk's own vocabulary, with the inflections that are themselves correct: a word a letter or two away from
+# one of these ("refnd", "invoce", "reportng") is read as it.
+_LEXICON_TEXT = """refund refunds refunded refunding charge charges charged charging invoice invoices receipt receipts
+    payment payments subscription subscriptions cancel cancelled cancelling cancellation upgrade upgraded downgrade
+    downgraded billing billed account accounts password passwords reporting report reports workspace workspaces
+    duplicate double twice dollars refundable onboarding session seats annual monthly enterprise manager
+    approval policy export import integration integrations mastercard amex visa credit debit expired expire
+    delete deleted restore recover member members admin please never months month"""
+_LEXICON = frozenset(_LEXICON_TEXT.split())
+
+
+@cache
+def _corrected(word: str) -> str:
+    if len(word) < 5 or word in _LEXICON or not word.isalpha():
+        return word
+    match = get_close_matches(word, _LEXICON, n=1, cutoff=0.85)
+    return match[0] if match and match[0][0] == word[0] else word
+
+
+def correct_typos(text: str) -> str:
+    """`text` with misspelt desk words corrected ("refnd the reportng addon" -> "refund the reporting addon")."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        corrected = _corrected(word.lower())
+        return word if corrected == word.lower() else corrected
+
+    return re.sub(r"[A-Za-z]+", fix, text)

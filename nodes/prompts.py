@@ -199,8 +199,10 @@ def account_view(agent: str, account: Mapping[str, Any], words: str = "") -> dic
             if isinstance(i, Mapping) and (i.get("order_id") in orders or i.get("status") == "open")
         ]
         view["plan"] = {k: plan[k] for k in _PLAN_KEYS if k in plan}
+        if account.get("next_renewal"):
+            view["next_renewal"] = account["next_renewal"]
         view["payment_methods"] = [
-            {k: v for k, v in m.items() if k != "method_id" and not (k == "is_default" and not v)}
+            {k: v for k, v in m.items() if k != "method_id" and not (k in ("is_default", "expired") and not v)}
             for m in account.get("payment_methods") or []
             if isinstance(m, Mapping)
         ]

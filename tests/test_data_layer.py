@@ -739,3 +739,14 @@ def run_together(jobs: list[Callable[[], None]]) -> None:
         t.join(timeout=60)
     if errors:
         raise errors[0]
+
+
+def test_card_expiry_is_computed_from_the_accounts_today() -> None:
+    from tools.accounts import card_expired
+
+    today = date(2026, 11, 25)
+    assert card_expired("10/2026", today)
+    assert not card_expired("11/2026", today)  # a card works to the end of its month
+    assert not card_expired("01/27", today)
+    assert card_expired("12/25", today)
+    assert not card_expired("soon", today)

@@ -450,19 +450,19 @@ def test_refund_topic_change_goes_back_to_triage() -> None:
     assert "invite" in TriageHandback.model_validate(args).reason
 
 
-def test_refund_summarises_the_outcome() -> None:
-    outcome = {
-        "status": "refunded",
-        "order_id": "ord_299",
-        "amount": 64.5,
-        "rule": "auto_within_30_days",
-        "explanation": "Charges from the last 30 days are refunded automatically.",
-        "refund_id": "ref_0001",
-    }
-    args = {"order_id": "ord_299", "reason": "unused"}
-    reply = ask("refund", "refund ord_299", *tool_exchange("propose_refund", args, outcome))
+def test_refund_outcomes_are_stated_by_code_so_the_model_only_reads_lookups() -> None:
+    # A refundable charge found by lookup_charge is proposed next; code states the terms and the outcome.
+    charge = {"order_id": "ord_299", "amount": 64.5, "refundable_amount": 64.5, "description": "Pro plan"}
+    args = {"order_id": "ord_299"}
+    found = {"status": "found", "charge": charge}
+    reply = ask("refund", "refund ord_299", *tool_exchange("lookup_charge", args, found))
+    assert reply.tool_calls[0]["name"] == "propose_refund"
+    assert reply.tool_calls[0]["args"]["order_id"] == "ord_299"
+    # Anything else that reaches the model is reported plainly, without claiming money moved.
+    odd = {"status": "unexpected", "order_id": "ord_299", "explanation": "It cannot be refunded."}
+    reply = ask("refund", "refund ord_299", *tool_exchange("propose_refund", args, odd))
     assert not reply.tool_calls
-    assert "$64.50" in str(reply.content) and "ref_0001" in str(reply.content)
+    assert "can't refund ord_299" in str(reply.content) and "refunded $" not in str(reply.content)
 
 
 # --------------------------------------------------------------------------- faq

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from tools.db import Database
 
 __all__ = [
+    "card_expired",
     "change_plan",
     "customer_exists",
     "find_charges",
@@ -61,7 +63,7 @@ def get_account_summary(db: Database, customer_id: str) -> AccountSummary:
             today=today,
             charges=load_charges(conn, customer_id, today),
             invoices=_invoices(conn, customer_id, None),
-            payment_methods=_payment_methods(conn, customer_id),
+            payment_methods=_payment_methods(conn, customer_id, today),
             available_plans=plans,
         )
     return summary.model_copy(update={"next_renewal": next_renewal(summary)})
@@ -260,7 +262,17 @@ def _invoices(conn: sqlite3.Connection, customer_id: str, status: str | None) ->
     ]
 
 
-def _payment_methods(conn: sqlite3.Connection, customer_id: str) -> list[PaymentMethod]:
+def card_expired(expires: str, today: date) -> bool:
+    """Whether a card expiring "MM/YYYY" can no longer be charged on `today` (it works to the end of that month)."""
+    match = re.fullmatch(r"\s*(\d{1,2})/(\d{2}|\d{4})\s*", expires)
+    if not match:
+        return False
+    month, year = int(match.group(1)), int(match.group(2))
+    year += 2000 if year < 100 else 0
+    return (year, month) < (today.year, today.month)
+
+
+def _payment_methods(conn: sqlite3.Connection, customer_id: str, today: date) -> list[PaymentMethod]:
     rows = conn.execute(
         "SELECT * FROM payment_methods WHERE customer_id = ? ORDER BY is_default DESC, method_id",
         (customer_id,),
@@ -272,6 +284,7 @@ def _payment_methods(conn: sqlite3.Connection, customer_id: str) -> list[Payment
             last4=row["last4"],
             expires=row["expires"],
             is_default=bool(row["is_default"]),
+            expired=card_expired(row["expires"], today),
         )
         for row in rows
     ]

@@ -16,15 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-__all__ = ["AmountReading", "read_amounts"]
+__all__ = ["AmountReading", "read_amounts", "words_to_digits"]
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?"
 _MONEY = re.compile(
-    rf"(?:\$|usd\s*)\s*(?P<a>{_NUMBER})(?![\d.,]*\d)"
+    rf"(?:[$€£]|usd\s*)\s*(?P<a>{_NUMBER})(?![\d.,]*\d)"
     rf"|(?<![\w.$])(?P<b>{_NUMBER})\s*(?:dollars?|bucks?|usd|\$)\b"
     rf"|(?<![\w.$-])(?P<c>\d+\.\d{{2}})(?![\d.])"
     rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:back|of it|of that|refunded)\b)"
-    rf"|\b(?:refund|return|reverse)\s+(?:me\s+)?(?P<e>{_NUMBER})(?![\w.%])",
+    rf"|\b(?:refund|return|reverse|another)\s+(?:me\s+)?(?P<e>{_NUMBER})(?![\w.%])",
     re.IGNORECASE,
 )
 _AMBIGUOUS = re.compile(
@@ -53,7 +53,8 @@ def _alpha2digit() -> Callable[..., str]:
     return converter
 
 
-def _digits(text: str) -> str:
+def words_to_digits(text: str) -> str:
+    """`text` with numbers written in words as digits ("sixty dollars" -> "60 dollars")."""
     try:
         return str(_alpha2digit()(text, "en"))
     except Exception:  # a library hiccup must not lose the message: read it as written
@@ -62,7 +63,7 @@ def _digits(text: str) -> str:
 
 def read_amounts(text: str) -> AmountReading:
     """The money amounts in ``text``, in order of appearance, and any ambiguous figures."""
-    converted = _digits(text)
+    converted = words_to_digits(text)
     unclear = list(_AMBIGUOUS.finditer(converted))
     ambiguous = [m.group(0).strip() for m in unclear]
     amounts: list[float] = []

@@ -64,6 +64,7 @@ class PaymentMethod(BaseModel):
     last4: str
     expires: str  # "08/2028"
     is_default: bool
+    expired: bool = False  # computed from the account's today: the card can no longer be charged
 
 
 class AccountSummary(BaseModel):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any
 
 from llm.entities import (
@@ -118,7 +117,7 @@ def _billing_signal(turn: Turn) -> bool:
 def _off_topic_for_billing(turn: Turn) -> bool:
     """The router is fairly sure the message is not about billing and nothing in it says otherwise."""
     decision = turn.decision
-    if decision.confidence < TOPIC_CHANGE_CONFIDENCE:
+    if decision.confidence < TOPIC_CHANGE_CONFIDENCE or turn.is_follow_up():
         return False
     return decision.route in ("faq", "other", "human") and not _billing_signal(turn)
 
@@ -209,7 +208,7 @@ def _payment_method(turn: Turn) -> Reply:
     )
     if default is None:
         return Reply(text=f"I don't see a card on file for your account yet. {how}")
-    expired = _expired(str(default.get("expires") or ""), turn.today)
+    expired = bool(default.get("expired"))
     brand = str(default.get("brand", "card")).title()
     text = (
         f"Your default payment method is {'an' if brand[:1] in 'AEIOU' else 'a'} {brand} "
@@ -227,16 +226,6 @@ def _payment_method(turn: Turn) -> Reply:
             "updated, click Pay now on it to settle it."
         )
     return Reply(text=text)
-
-
-def _expired(expires: str, today: date) -> bool:
-    """Whether a card expiring "MM/YYYY" can no longer be charged on `today` (it works to the end of that month)."""
-    match = re.fullmatch(r"\s*(\d{1,2})/(\d{2}|\d{4})\s*", expires)
-    if not match:
-        return False
-    month, year = int(match.group(1)), int(match.group(2))
-    year += 2000 if year < 100 else 0
-    return (year, month) < (today.year, today.month)
 
 
 def _charge_dispute(turn: Turn) -> Reply:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from llm.entities import extract_plan
+from llm.entities import extract_plan, holds_off
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import as_date, money, nice_date
 from llm.text import salient_terms
@@ -213,8 +213,16 @@ _REQUEST_RE = re.compile(
 )
 
 
+# "How much would I save if we moved to Free?": a question about what a change would mean, whatever its verbs.
+_WOULD_RE = re.compile(
+    r"\b(?:would (?:i|we|it|that|my|our|the)|if (?:i|we)|what happens|thinking about|when (?:you|i|we|people))\b"
+)
+
+
 def _only_asks(text: str) -> bool:
     lowered = text.lower()
+    if holds_off(text) or _WOULD_RE.search(lowered):
+        return True
     return bool(_ASKS_RE.search(lowered)) and not _REQUEST_RE.search(lowered)
 
 

@@ -37,10 +37,16 @@ from llm.router import rule_signals
 __all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]
 
 _DUPLICATE_RE = re.compile(
-    r"\b(?:twice|two times|double\w*|duplicat\w*|second charge|charged again|more than once)\b", re.I
+    r"\b(?:twice|two times|2x|x2|double\w*|duplicat\w*|second charge|extra (?:one|charge)|charged again"
+    r"|more than once)\b",
+    re.I,
 )
 # Asking for money back without the word "refund" ("could I get $20 back?").
 _MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*|credit(?:ed)?)\b", re.I)
+# The charge the agent just talked about: "refund that one", "this charge", "the same one".
+_THAT_ONE_RE = re.compile(r"\b(?:that|this|the same) (?:one|charge|payment|order)\b", re.I)
+# "Why was I charged twice?" asks for an explanation; the customer may ask for the money back after it.
+_WHY_RE = re.compile(r"^\W*(?:why|how come)\b(?![^.?!]*\b(?:refund|back)\b)", re.I)
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)
 
 
@@ -75,7 +81,7 @@ def refund(turn: Turn) -> Reply:
     if asks_about_refund_status(text):
         return Reply(text=_refund_status(turn))
     # A question about what a refund would mean, or "just explain first", proposes nothing.
-    if holds_off(text) or asks_what_would_happen(text):
+    if holds_off(text) or asks_what_would_happen(text) or _WHY_RE.search(text):
         return _answer_without_acting(turn)
     # How refunds work is answered by the help center's refund policy article, not by refunding something.
     if asks_about_refund_policy(text) and turn.has("transfer_to_triage"):
@@ -161,8 +167,8 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     orders = extract_order_ids(text)
     if not orders and record.get("order_id") and not amounts:
         orders = extract_order_ids(str(record["order_id"])) or [str(record["order_id"])]
-    if not orders and amounts and not match_description(charges, text):
-        orders = extract_order_ids(turn.last_agent_text())[:1]  # "only $20 then": the charge just discussed
+    if not orders and (_THAT_ONE_RE.search(text) or (amounts and not match_description(charges, text))):
+        orders = extract_order_ids(turn.last_agent_text())[:1]  # "only $20 then", "that one": the charge just discussed
     if orders:
         order = orders[0]
         charge = by_id.get(order.lower())
@@ -245,7 +251,7 @@ def _which_charge(turn: Turn) -> str:
 
 
 def _summarise_result(result: ToolResult, turn: Turn) -> Reply:
-    """The customer's answer from a refund tool's result; a found, refundable charge is refunded next."""
+    """The customer's answer from a `lookup_charge` result; a found, refundable charge is proposed next."""
     data = result.data
     if result.error or (isinstance(data, Mapping) and "error" in data) or not isinstance(data, Mapping):
         detail = data.get("error") if isinstance(data, Mapping) else data
@@ -261,31 +267,8 @@ def _summarise_result(result: ToolResult, turn: Turn) -> Reply:
             return Reply(text=explain_charge(charge) + " There's nothing left on it that can be refunded.")
         order = data.get("order_id") or result.args.get("order_id")
         return Reply(text=f"I couldn't find an order {order} on your account. Could you check the id on your invoice?")
-    status = data.get("status")
+    # Code states every refund proposal and outcome itself (tools node, `nodes.refund.conclude_refund`); only a
+    # result it leaves to the model, such as an unexpected status, gets here.
     order = data.get("order_id") or result.args.get("order_id")
     explanation = str(data.get("explanation") or "").strip()
-    if status == "refunded":
-        ref = f" Your refund reference is {data['refund_id']}." if data.get("refund_id") else ""
-        return Reply(
-            text=(
-                f"Done: I've refunded {money(data.get('amount'))} for {order}. "
-                f"{explanation}{ref} It usually reaches your card within 5–10 business days."
-            )
-        )
-    if status == "needs_approval":
-        approval = data.get("approval") if isinstance(data.get("approval"), Mapping) else {}
-        ref = f" (reference {approval.get('approval_id')})" if approval and approval.get("approval_id") else ""
-        return Reply(
-            text=(
-                f"Your refund of {money(data.get('amount'))} for {order} needs a manager's "
-                f"approval{ref}. {explanation} You'll hear back in this conversation."
-            )
-        )
-    if status == "not_found":
-        return Reply(
-            text=(
-                f"I couldn't find an order {order} on your account. Could you "
-                "check the id on your invoice, or tell me the date and amount?"
-            )
-        )
     return Reply(text=f"I'm sorry, I can't refund {order}. {explanation}".strip())

@@ -54,7 +54,9 @@ def triage(turn: Turn) -> Reply:
 def _continuation(turn: Turn) -> Reply | None:
     """A short follow-up ("yes", "ord_102", "the $49 one") goes back to the specialist who asked."""
     text = turn.text
-    if not (is_affirmative(text) or extract_order_ids(text) or extract_amounts(text)):
+    # A specialist who handed the customer back did not take the follow-up: don't send it to them again.
+    follow_up = turn.is_follow_up() and turn.handoff.get("tool") != "transfer_to_triage"
+    if not (is_affirmative(text) or extract_order_ids(text) or extract_amounts(text) or follow_up):
         return None
     last = turn.last_agent().lower()
     context = f"{turn.last_agent_text()} {text}"

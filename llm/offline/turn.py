@@ -4,6 +4,7 @@ results and the tools it may call; and what it answers, text or one tool call.""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,11 +15,19 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from llm.offline.wording import as_date
 from llm.protocol import ACCOUNT_TAG, HANDOFF_TAG, HISTORY_TAG, KNOWLEDGE_TAG, parse_blocks
 from llm.router import RouteDecision, classify, rule_signals
+from llm.text import correct_typos
 
 __all__ = ["TOPIC_CHANGE_CONFIDENCE", "Reply", "ToolCall", "ToolResult", "Turn", "message_text", "parse_turn"]
 
 # The router must be at least this sure before a specialist decides the customer changed topic.
 TOPIC_CHANGE_CONFIDENCE = 0.6
+
+# A short reply about what was just said: "ok how do we fix that", "fine, do it", "submit it".
+FOLLOW_UP_RE = re.compile(
+    r"^\W*(?:ok(?:ay)?|fine|alright|yeah|yes|sure|so|and|then)\b.{0,60}\b(?:that|it|this|them|do it|submit|go ahead)\b"
+    r"|^\W*(?:do it|go ahead|submit it|fix (?:it|that))\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,10 @@ class Turn:
     def __post_init__(self) -> None:
         self.decision = classify(self.text)
         self.signals = rule_signals(self.text)
+
+    def is_follow_up(self) -> bool:
+        """A short reply about what was just said ("ok, how do we fix that"), not a new topic."""
+        return bool(FOLLOW_UP_RE.search(self.text))
 
     def has(self, tool: str) -> bool:
         return tool in self.tools
@@ -167,7 +180,7 @@ def parse_turn(messages: Sequence[BaseMessage], tools: Sequence[Mapping[str, Any
             schemas[str(function["name"])] = dict(function)
     last_is_tool = bool(messages) and isinstance(messages[-1], ToolMessage)
     return Turn(
-        text=text.strip(),
+        text=correct_typos(text.strip()),
         blocks=parse_blocks(system),
         tools=schemas,
         results=results,
