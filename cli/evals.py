@@ -44,7 +44,7 @@ def _cmd_eval_routing(args: argparse.Namespace, settings: Settings) -> int:
     if result["model"] == "offline" and args.data is None:
         result["note"] = (
             "the offline router is trained on this file, so this is a training-set score; "
-            "`python -m llm.evaluate` reports its cross-validated accuracy"
+            "`python -m evals.router_eval` reports its cross-validated accuracy"
         )
     if args.json:
         print(json.dumps(result, indent=2))
@@ -232,7 +232,7 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         evals["routing"]["model"] = "offline"
         evals["routing"]["note"] = (
             "the offline router is trained on this file, so this is a training-set score; "
-            "`python -m llm.evaluate` reports its 5-fold cross-validated accuracy"
+            "`python -m evals.router_eval` reports its 5-fold cross-validated accuracy"
         )
         from llm.router import EVAL_CSV
 

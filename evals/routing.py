@@ -26,10 +26,10 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from evals.harness import DEFAULT_TODAY
 from evals.progress import Progress
+from evals.router_eval import metrics
 from graph.builder import build_graph
 from graph.context import Context
 from graph.state import InputState
-from llm.evaluate import metrics
 from llm.router import DEV_CSV, ROUTES
 from nodes.deps import Deps
 from service.errors import InvalidRequest
@@ -159,7 +159,7 @@ def run_routing_eval(
     """Route every example through triage and score it.
 
     Returns:
-        `llm.evaluate.metrics` (`n`, `accuracy`, `macro_f1`, `per_route`, `confusion`) plus
+        `evals.router_eval.metrics` (`n`, `accuracy`, `macro_f1`, `per_route`, `confusion`) plus
         `by_source`, `latency_ms` (median, p95, mean), `seconds`, `slowest` and `misrouted`.
     """
     with tempfile.TemporaryDirectory(prefix="support-eval-routing-") as tmp:

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from llm.evaluate import cross_validate, evaluate, main, metrics
+from evals.router_eval import cross_validate, evaluate, main, metrics
 from llm.router import (
     DATA_DIR,
     EVAL_CSV,

@@ -7,7 +7,7 @@ Instead we report:
 * accuracy on `saas_eval.csv`, a held-out set never used for training, with the router trained on
   everything.
 
-Run `python -m llm.evaluate [--data CSV] [--json]`.
+Run `python -m evals.router_eval [--data CSV] [--json]`.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def report(title: str, result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; prints the dev cross-validation and the held-out SaaS figures."""
-    parser = argparse.ArgumentParser(prog="python -m llm.evaluate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m evals.router_eval", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="also score the full router on this CSV (text,route)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     args = parser.parse_args(argv)

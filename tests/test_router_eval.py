@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm.evaluate import metrics, report
+from evals.router_eval import metrics, report
 
 
 def test_a_route_in_neither_list_has_no_row_and_no_weight() -> None:
