@@ -313,9 +313,95 @@ def has_domain_signal(text: str) -> bool:
 # --------------------------------------------------------------------------- the classifier
 
 
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+@dataclass(frozen=True)
+class _LinearScorer:
+    """The trained pipeline's arithmetic, with no scikit-learn at run time.
+
+    scikit-learn trains the model; importing it costs about 1.5 s, which every `support ask` paid just to score
+    one message. Scoring a linear model over TF-IDF features is a few dictionary look-ups and one dot product,
+    so the fitted vocabularies, idf weights and coefficients are kept as plain arrays and applied here exactly as
+    `TfidfVectorizer` and `LogisticRegression.decision_function` would (a test checks they agree).
+    """
+
+    word_vocab: dict[str, int]
+    word_idf: Any  # numpy array
+    char_vocab: dict[str, int]
+    char_idf: Any
+    char_weight: float
+    coef: Any  # (classes, word features + char features)
+    intercept: Any
+    classes_: tuple[str, ...]
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Any) -> _LinearScorer:
+        union = pipeline.named_steps["features"]
+        words, chars = (dict(union.transformer_list)[name] for name in ("words", "chars"))
+        model = pipeline.named_steps["model"]
+        return cls(
+            word_vocab={str(k): int(v) for k, v in words.vocabulary_.items()},
+            word_idf=words.idf_.copy(),
+            char_vocab={str(k): int(v) for k, v in chars.vocabulary_.items()},
+            char_idf=chars.idf_.copy(),
+            char_weight=float((union.transformer_weights or {}).get("chars", 1.0)),
+            coef=model.coef_.copy(),
+            intercept=model.intercept_.copy(),
+            classes_=tuple(str(c) for c in model.classes_),
+        )
+
+    @staticmethod
+    def _block(grams: list[str], vocab: dict[str, int], idf: Any) -> Any:
+        import numpy as np
+
+        vector = np.zeros(len(idf))
+        for gram in grams:
+            index = vocab.get(gram)
+            if index is not None:
+                vector[index] += 1.0
+        hit = vector > 0
+        vector[hit] = (1.0 + np.log(vector[hit])) * idf[hit]  # sublinear tf, then idf
+        norm = float(np.sqrt(vector @ vector))
+        return vector / norm if norm > 0 else vector
+
+    def decision_function(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        rows = []
+        for text in texts:
+            tokens = normalise(text)
+            word_grams = tokens + [" ".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)]
+            features = np.concatenate(
+                [
+                    self._block(word_grams, self.word_vocab, self.word_idf),
+                    self.char_weight * self._block(_char_wb(text), self.char_vocab, self.char_idf),
+                ]
+            )
+            scores = self.coef @ features + self.intercept
+            rows.append(scores if len(self.classes_) > 2 else scores[0])
+        return np.array(rows)
+
+
+def _char_wb(text: str, low: int = 3, high: int = 5) -> list[str]:
+    """`TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5))`'s n-grams: each word padded with spaces."""
+    grams: list[str] = []
+    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(padded[offset : offset + n])
+            while offset + n < len(padded):
+                offset += 1
+                grams.append(padded[offset : offset + n])
+            if offset == 0:  # the word is shorter than n: longer n-grams would repeat it
+                break
+    return grams
+
+
 @dataclass(frozen=True)
 class _Classifier:
-    pipeline: Any  # sklearn Pipeline: TF-IDF features -> LogisticRegression
+    pipeline: Any  # what scores: a `_LinearScorer` (exported from the fitted scikit-learn pipeline)
     classes: tuple[str, ...]
     domain_words: frozenset[str]  # content words seen in at least a few in-scope training messages
 
@@ -335,24 +421,12 @@ class _Classifier:
         return {cls: TEMPERATURE * float(by_class[cls]) for cls in self.classes}
 
 
-def _train_classifier(rows: Iterable[tuple[str, str, float]]) -> _Classifier:
+def _fit_pipeline(texts: list[str], labels: list[str], weights: list[float]) -> Any:
+    """The scikit-learn pipeline, fitted: word and character TF-IDF features, then a logistic regression."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    texts: list[str] = []
-    labels: list[str] = []
-    weights: list[float] = []
-    document_frequency: dict[str, float] = defaultdict(float)
-    for text, route, weight in rows:
-        texts.append(text)
-        labels.append(route)
-        weights.append(weight)
-        if route != "other":
-            for tok in set(content_words(text)):
-                document_frequency[tok] += weight
-    if not texts:
-        raise ValueError("cannot train a router on no rows")
     features = FeatureUnion(
         [
             (
@@ -369,10 +443,28 @@ def _train_classifier(rows: Iterable[tuple[str, str, float]]) -> _Classifier:
         [("features", features), ("model", LogisticRegression(C=C, class_weight="balanced", max_iter=2000))]
     )
     pipeline.fit(texts, labels, model__sample_weight=weights)
+    return pipeline
+
+
+def _train_classifier(rows: Iterable[tuple[str, str, float]]) -> _Classifier:
+    texts: list[str] = []
+    labels: list[str] = []
+    weights: list[float] = []
+    document_frequency: dict[str, float] = defaultdict(float)
+    for text, route, weight in rows:
+        texts.append(text)
+        labels.append(route)
+        weights.append(weight)
+        if route != "other":
+            for tok in set(content_words(text)):
+                document_frequency[tok] += weight
+    if not texts:
+        raise ValueError("cannot train a router on no rows")
+    pipeline = _fit_pipeline(texts, labels, weights)
     present = set(labels)
     classes = tuple(route for route in ROUTES if route in present) + tuple(sorted(present - set(ROUTES)))
     return _Classifier(
-        pipeline=pipeline,
+        pipeline=_LinearScorer.from_pipeline(pipeline),
         classes=classes,
         domain_words=frozenset(tok for tok, n in document_frequency.items() if n >= MIN_DOMAIN_DF),
     )
