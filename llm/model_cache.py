@@ -2,7 +2,7 @@
 
 The file is named after a hash of everything the model is built from (its training data and the
 code that trains it), so changing either one builds and stores a new model; nothing has to remember
-to invalidate it. Any picklable model works (the router's scikit-learn pipeline today).
+to invalidate it. Any picklable model works (the router's exported linear scorer today).
 
 Where it goes: a `.cache` folder next to the first source file (the training data), or, when that
 folder cannot be written (an installed, read-only package), the user's cache folder. When neither
