@@ -12,24 +12,15 @@ import json
 import re
 from typing import Any
 
+from evals.adversarial import role
 from llm.protocol import parse_blocks
-from tests.fake_openai import Reply, system_text, tools_offered, user_text
+from tests.fake_openai import Reply, system_text, user_text
 
 __all__ = ["agent_of", "brain"]
 
 
-def agent_of(request: dict[str, Any]) -> str:
-    """Which agent sent the request, judged by the tools it was offered."""
-    tools = set(tools_offered(request))
-    if "transfer_to_faq" in tools:
-        return "triage"
-    if "propose_plan_change" in tools:
-        return "billing"
-    if "propose_refund" in tools:
-        return "refund"
-    if "search_faq" in tools:
-        return "faq"
-    return "unknown"
+# Which agent sent the request, judged by the tools it was offered (the misbehaving-model suite reads it the same way).
+agent_of = role
 
 
 def _amount(text: str) -> float | None:
