@@ -84,16 +84,22 @@ def routing_report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _cmd_eval_scenarios(args: argparse.Namespace, settings: Settings) -> int:
+def _eval_models(spec: str | None, settings: Settings) -> dict[str, Any]:
+    """One model instance per distinct spec for the agents; a spec that cannot start is one line, exit 2."""
     from evals.harness import models_for, shared_models
+
+    try:
+        return shared_models(models_for(spec, settings))
+    except Exception as exc:  # an unknown spec or a provider client that refuses to start (no key)
+        raise InvalidRequest(f"cannot use model {spec!r}: {exc}") from exc
+
+
+def _cmd_eval_scenarios(args: argparse.Namespace, settings: Settings) -> int:
     from evals.progress import Progress
     from evals.scenarios import SCENARIO_DIR, load_scenarios, run_suite
 
     scenarios = load_scenarios(args.dir or SCENARIO_DIR, only=args.only or ())
-    try:
-        models = shared_models(models_for(args.model, settings))
-    except Exception as exc:  # an unknown spec or a provider client that refuses to start (no key)
-        raise InvalidRequest(f"cannot use model {args.model!r}: {exc}") from exc
+    models = _eval_models(args.model, settings)
     with Progress(len(scenarios) * args.k, "scenarios") as bar:
         result = run_suite(scenarios, settings, models, k=args.k, on_progress=bar.advance)
     result["model"] = args.model or dict(settings.models)
@@ -105,15 +111,11 @@ def _cmd_eval_scenarios(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_eval_messages(args: argparse.Namespace, settings: Settings) -> int:
-    from evals.harness import models_for, shared_models
     from evals.messages import load_messages, run_message_eval
     from evals.progress import Progress
 
     messages = load_messages(args.data)
-    try:
-        models = shared_models(models_for(args.model, settings))
-    except Exception as exc:  # an unknown spec or a provider client that refuses to start (no key)
-        raise InvalidRequest(f"cannot use model {args.model!r}: {exc}") from exc
+    models = _eval_models(args.model, settings)
     with Progress(len(messages), "messages") as bar:
         result = run_message_eval(messages, settings, models, on_progress=bar.advance)
     result["data"] = str(args.data)

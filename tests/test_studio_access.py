@@ -33,22 +33,14 @@ def studio_headers(origin: str | None) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def default_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path_factory.mktemp("studio-off"))
-    server.start()
-    try:
+    with LiveServer(tmp_path_factory.mktemp("studio-off")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
 def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path_factory.mktemp("studio-on"), studio=True)
-    server.start()
-    try:
+    with LiveServer(tmp_path_factory.mktemp("studio-on"), studio=True) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def waiting_approval(server: LiveServer) -> tuple[str, str]:
