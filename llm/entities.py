@@ -204,6 +204,14 @@ def month_range(which: Literal["this_month", "last_month"], today: date) -> tupl
     return first, first.replace(day=last_day)
 
 
+_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "couple of": 2, "a couple of": 2, "three": 3, "few": 3, "a few": 3}
+_COUNTS |= {"four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_AGO_RE = re.compile(
+    rf"\b(?P<n>\d{{1,2}}|{'|'.join(sorted(_COUNTS, key=len, reverse=True))})\s+"
+    r"(?P<unit>months?|weeks?|days?)\s+(?:ago|back)\b"
+)
+
+
 def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
     """The span of days a message refers to with "this/last month" or "this/last week", inclusive.
 
@@ -222,6 +230,17 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
     if month:
         return month_range(month, today)
     lowered = text.lower()
+    ago = _AGO_RE.search(lowered)
+    if ago:
+        count = int(ago["n"]) if ago["n"].isdigit() else _COUNTS[ago["n"]]
+        if ago["unit"].startswith("month"):  # "two months ago": that calendar month
+            first = today.replace(day=1)
+            for _ in range(count):
+                first = _first_of_previous_month(first)
+            return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        days = count * (7 if ago["unit"].startswith("week") else 1)
+        slack = 7 if ago["unit"].startswith("week") else 1  # people round weeks loosely, days hardly
+        return today - timedelta(days=days + slack), min(today, today - timedelta(days=days - slack))
     if re.search(r"\b(?:last|past|previous)\s+week\b", lowered):
         return today - timedelta(days=14), today - timedelta(days=1)
     if re.search(r"\bthis\s+week\b", lowered):
@@ -233,7 +252,9 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
 
 _PLAN_RE = re.compile(r"\b(free|pro|enterprise)\b(?![-\s]?rat)", re.IGNORECASE)
 _TARGET_RE = re.compile(
-    r"\b(?:to|onto|into|for|with)\s+(?:the\s+|a\s+|an\s+)?(free|pro|enterprise)\b(?![-\s]?rat)", re.IGNORECASE
+    r"\b(?:to|onto|into|for|with|(?:put|get|have|set|keep|leave) (?:me|us|my account|our account) on)"
+    r"\s+(?:the\s+|a\s+|an\s+)?(free|pro|enterprise)\b(?![-\s]?rat)",
+    re.IGNORECASE,
 )
 _CURRENT_RE = re.compile(
     r"\b(?:from|on|currently|have|having|using|leave|leaving|off)\s+(?:the\s+|a\s+|an\s+|my\s+)?"
@@ -504,15 +525,16 @@ def asks_about_refund_policy(text: str) -> bool:
 # "Don't do anything yet, just explain": the customer wants to understand before deciding.
 _HOLD_OFF = re.compile(
     r"\b(?:don'?t (?:do|change|refund|touch) any\w*|do nothing|not yet"
-    r"|just (?:explain|tell me|curious|wondering|asking|want to (?:know|understand))"
+    r"|just (?:explain|tell me|curious|wondering|asking|want to (?:know|understand))|explain only"
+    r"|before (?:you|we) (?:touch|do|change|start|refund) any\w*"
     r"|only (?:explain|asking|wondering)|hypothetical\w*|before i decide|for now just|not (?:right )?now)\b"
     r"|\b(?:don'?t|do not)\b[\w\s']{0,25}\byet\b"
 )
 # A question about what would happen ("would I need a manager?", "if I asked for my money back, how long ...").
 _HYPOTHETICAL = re.compile(
     r"\b(?:if (?:i|we) (?:asked|ask|wanted|want|requested|request|were to|did)|"
-    r"would (?:i|we|it|that|this|a refund|the refund|refunding \w+)\b[\w\s]{0,30}?"
-    r"\b(?:need|require|take|be|get|have|go)\b|"
+    r"would (?:i|we|it|that|this|a refund|the refund|refunding \w+)\b[\w\s'-]{0,30}?"
+    r"\b(?:need|require|take|be|get|have|go|look like)\b|"
     r"(?:do|does|will) (?:i|we|it|that|this|a refund) (?:need|require) (?:a )?(?:manager|approval)|"
     r"if (?:i|we)\b[^.?!]{0,40}\b(?:do|does|would|will|can) (?:i|we)\b|"
     r"is (?:it|that|this) (?:even )?(?:possible|allowed|eligible)|(?:am i|are we|is it|is that) eligible|"

@@ -27,6 +27,8 @@ _AMOUNT_RE = re.compile(
 )
 _ORDER_RE = re.compile(r"\bord_\d+\b", re.IGNORECASE)
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
+# "add-on", "addons", "the add on" (but not the verb: "add on a seat"): one word, as products name it.
+_ADD_ON_RE = re.compile(r"\b(?:(?P<det>the|that|this|an) add ons?|add-?ons?)\b")
 _APOSTROPHE_RE = re.compile(r"['’`]")
 
 # Words too generic to say what a message is about.
@@ -68,6 +70,7 @@ def normalise(text: str) -> list[str]:
     lowered = _APOSTROPHE_RE.sub("", text.lower())  # "don't" -> "dont" so contractions stay one token
     lowered = _AMOUNT_RE.sub(" zamount ", lowered)
     lowered = _ORDER_RE.sub(" zorderid ", lowered)
+    lowered = _ADD_ON_RE.sub(lambda m: f"{m['det'] or ''} addon", lowered)
     return [stem("znum" if tok.isdigit() else tok) for tok in _TOKEN_RE.findall(lowered)]
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from graph.handoffs import HANDOFF_TOOLS
-from llm.entities import extract_dates, extract_order_ids
+from llm.entities import extract_dates, extract_order_ids, mentioned_period
 from llm.protocol import ACCOUNT_TAG, HANDOFF_TAG, HISTORY_TAG, KNOWLEDGE_TAG, render_block
 
 __all__ = [
@@ -160,6 +160,9 @@ def _named(charge: Mapping[str, Any], words: str, today: date | None) -> bool:
         return False
     if today is not None and charged_on in extract_dates(words, today):
         return True
+    period = mentioned_period(words, today) if today is not None else None
+    if period is not None and period[0] <= charged_on <= period[1]:  # "two months ago", "last month"
+        return True
     months = {_MONTHS.index(m.group(1).lower()) + 1 for m in _MONTH_RE.finditer(words)}
     return charged_on.month in months and (today is None or (today - charged_on).days < 366)
 
@@ -199,8 +202,6 @@ def account_view(agent: str, account: Mapping[str, Any], words: str = "") -> dic
             if isinstance(i, Mapping) and (i.get("order_id") in orders or i.get("status") == "open")
         ]
         view["plan"] = {k: plan[k] for k in _PLAN_KEYS if k in plan}
-        if account.get("next_renewal"):
-            view["next_renewal"] = account["next_renewal"]
         view["payment_methods"] = [
             {k: v for k, v in m.items() if k != "method_id" and not (k in ("is_default", "expired") and not v)}
             for m in account.get("payment_methods") or []

@@ -343,3 +343,64 @@ def test_a_card_named_by_its_brand_is_a_billing_matter(desk: Any, message: str) 
     result = desk.ask(message, customer_id="cust_001")
     assert result["final_agent"] == "BillingAgent"
     assert result["metadata"][0]["record"]["issue_type"] == "payment_method"
+
+
+# --- charges named the way customers name them ---------------------------------------------------------
+
+
+def test_a_refund_can_name_the_charge_by_its_invoice(desk: Any) -> None:
+    # Carol's seat pack (ord_301) is on invoice inv_301: naming the invoice names the charge.
+    result = desk.ask("Could you reverse inv_301 for me", customer_id="cust_003")
+    assert result["final_agent"] == "RefundAgent"
+    proposal = result["pending_proposal"]
+    assert proposal and proposal["order_id"] == "ord_301" and proposal["kind"] == "approval_request"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["the charge from Nov 15 should be reversed please", "please undo the $899 payment", "charge the seat pack back"],
+)
+def test_reversal_wording_is_a_refund_request(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_003")
+    assert result["final_agent"] == "RefundAgent", result["response"]
+    assert (result["pending_proposal"] or {}).get("order_id") == "ord_301"
+
+
+def test_months_ago_finds_the_older_charge_that_month(desk: Any) -> None:
+    # Alice's September subscription (ord_104) is older than the charges shown by default; "2 months ago" names it.
+    result = desk.ask("id like a refund for our pro plan charge from 2 months ago", customer_id="cust_001")
+    proposal = result["pending_proposal"]
+    assert proposal and proposal["order_id"] == "ord_104", result["response"]
+    assert proposal["kind"] == "approval_request"  # older than 30 days: a manager decides
+
+
+def test_the_charge_is_read_from_the_clause_that_asks_for_it(desk: Any) -> None:
+    # November has the seat pack and the Pro subscription; "annual" in the reason must not point at the seat pack.
+    result = desk.ask(
+        "can you refund the pro subscription charge from this month, as we're going annual soon",
+        customer_id="cust_003",
+    )
+    assert (result["pending_proposal"] or {}).get("order_id") == "ord_302", result["response"]
+
+
+@pytest.mark.parametrize("message", ["I want the addon refunded", "money back for the add on please"])
+def test_an_add_on_named_any_way_is_the_add_on(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_004")
+    assert (result["pending_proposal"] or {}).get("order_id") == "ord_402", result["response"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["what would refunding the add-on look like, explain only", "before you do anything: could the addon be refunded?"],
+)
+def test_asking_what_a_refund_would_look_like_proposes_nothing(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_004")
+    assert result["pending_proposal"] is None, result["response"]
+    assert "ord_402" in result["response"]
+
+
+def test_a_target_plan_after_put_me_on_is_quoted(desk: Any) -> None:
+    result = desk.ask("please put us on the enterprise plan", customer_id="cust_003")
+    proposal = result["pending_proposal"]
+    assert proposal and proposal["kind"] == "plan_change", result["response"]
+    assert "Enterprise" in result["response"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -19,7 +20,21 @@ __all__ = [
     "is_refundable",
     "match_charges",
     "match_description",
+    "named_orders",
 ]
+
+
+_INVOICE_RE = re.compile(r"\binv_\d+\b", re.IGNORECASE)
+
+
+def named_orders(charges: Sequence[Mapping[str, Any]], text: str) -> list[str]:
+    """Order ids the message names, directly ("ord_301") or through the charge's invoice ("inv_301")."""
+    by_invoice = {str(c.get("invoice_id", "")).lower(): str(c.get("order_id")) for c in charges if c.get("invoice_id")}
+    named = {m.start(): m.group(0).lower() for m in re.finditer(r"\bord_\d+\b", text, re.IGNORECASE)}
+    for match in _INVOICE_RE.finditer(text):
+        if match.group(0).lower() in by_invoice:
+            named[match.start()] = by_invoice[match.group(0).lower()]
+    return list(dict.fromkeys(order for _, order in sorted(named.items())))
 
 
 def has_amount(charge: Mapping[str, Any], amounts: Sequence[float]) -> bool:
@@ -76,7 +91,7 @@ def match_charges(charges: Sequence[Mapping[str, Any]], text: str, today: date) 
     Returns:
         (matching charges, whether the date or period had to be ignored).
     """
-    orders = set(extract_order_ids(text))
+    orders = set(named_orders(charges, text))
     amounts = extract_amounts(text)
     dates = set(extract_dates(text, today))
     period = mentioned_period(text, today)

@@ -4,7 +4,7 @@ outcome; hands people and other topics on."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llm.entities import (
@@ -27,6 +27,7 @@ from llm.offline.charges import (
     is_refundable,
     match_charges,
     match_description,
+    named_orders,
 )
 from llm.offline.records import escalation_record, handback_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
@@ -37,8 +38,8 @@ from llm.router import rule_signals
 __all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]
 
 _DUPLICATE_RE = re.compile(
-    r"\b(?:twice|two times|2x|x2|double\w*|duplicat\w*|second charge|extra (?:one|charge)|charged again"
-    r"|more than once)\b",
+    r"\b(?:twice|two times|2x|x2|double\w*|duplicat\w*|dupe\w*|identical|second charge|extra (?:one|charge)"
+    r"|charged again|more than once)\b",
     re.I,
 )
 # Asking for money back without the word "refund" ("could I get $20 back?").
@@ -64,7 +65,7 @@ def refund(turn: Turn) -> Reply:
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
     refers_to_charge = bool(
         signals["refund"]
-        or extract_order_ids(text)
+        or named_orders(turn.charges, text)
         or extract_amounts(text)
         or extract_dates(text, turn.today)
         or mentioned_period(text, turn.today)
@@ -157,14 +158,31 @@ def refund_reason(turn: Turn) -> str:
     return trim(turn.text, 1000) or "Customer requested a refund."
 
 
+# "The rest of it back": all that is left of the charge, whatever amounts the message mentions besides.
+_REST_RE = re.compile(r"\b(?:the rest|remainder|remaining|what'?s left|whatever is left)\b", re.I)
+# Where one clause ends and the next begins: "refund this month's pro charge, we're moving to annual".
+_CLAUSE_RE = re.compile(r"[.?!;]+|,\s*(?=(?:we|i|it|as|because|since|but|so|and)\b)|\b(?:and )?also\b", re.I)
+
+
+def _described(charges: Sequence[Mapping[str, Any]], text: str) -> Mapping[str, Any] | None:
+    """The charge the words describe, read first from the clause that asks for the money back ("refund this
+    month's pro charge, we're moving to annual"), then, when that clause only points back ("I'd like that money
+    back"), from the whole message."""
+    clauses = [c for c in _CLAUSE_RE.split(text) if c.strip()]
+    asking = [c for c in clauses if rule_signals(c)["refund"] or _MONEY_BACK_RE.search(c)]
+    if len(clauses) > 1 and len(asking) == 1 and (found := match_description(charges, asking[0])) is not None:
+        return found
+    return match_description(charges, text)
+
+
 def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     """The order id to refund and, for a partial refund the customer asked for, the amount."""
     text = turn.text
     charges = turn.charges
     by_id = {str(c.get("order_id", "")).lower(): c for c in charges}
-    amounts = extract_amounts(text)
+    amounts = [] if _REST_RE.search(text) else extract_amounts(text)
     record = turn.record
-    orders = extract_order_ids(text)
+    orders = named_orders(charges, text)
     if not orders and record.get("order_id") and not amounts:
         orders = extract_order_ids(str(record["order_id"])) or [str(record["order_id"])]
     if not orders and (_THAT_ONE_RE.search(text) or (amounts and not match_description(charges, text))):
@@ -189,6 +207,8 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     if len(matched) > 1:
         refundable = [c for c in matched if is_refundable(c)]
         matched = refundable if refundable else matched
+        described = _described(matched, text)  # "this month's pro charge": the period first, then the words
+        matched = [described] if described is not None else matched
     if len(matched) == 1:
         return str(matched[0]["order_id"]), None
     period = mentioned_period(text, turn.today)
@@ -205,7 +225,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         refundable = [c for c in charges if is_refundable(c)]
         if refundable:
             return str(refundable[0]["order_id"]), None
-    described = match_description(charges, text)
+    described = _described(charges, text)
     if described is None:
         return None, None
     return str(described["order_id"]), _partial(described, amounts)
