@@ -42,7 +42,18 @@ class _Handoff(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
 
-class BillingHandoffInput(_Handoff):
+class _FromTriage(_Handoff):
+    # Triage hands one request to one specialist; a message with two ("refund the add-on, and how do I turn on
+    # 2FA?") names the other here, and the graph takes it up as soon as the first is answered.
+    also: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Another, different request in the same message that this specialist won't handle, in the "
+        "customer's words; it is answered next. Null when the message asks one thing.",
+    )
+
+
+class BillingHandoffInput(_FromTriage):
     """Hand the customer to the billing specialist."""
 
     issue_type: Literal["charge_dispute", "invoice_question", "payment_method", "plan_change"] = Field(
@@ -56,7 +67,7 @@ class BillingHandoffInput(_Handoff):
     summary: str = Field(description="One or two sentences on what the customer needs.", max_length=1000)
 
 
-class RefundHandoffInput(_Handoff):
+class RefundHandoffInput(_FromTriage):
     """Hand the customer to the refund specialist."""
 
     original_charge_amount: float | None = Field(
@@ -70,7 +81,7 @@ class RefundHandoffInput(_Handoff):
     sentiment: Sentiment = Field(default=Sentiment.NEUTRAL, description="How the customer feels.")
 
 
-class FAQHandoffInput(_Handoff):
+class FAQHandoffInput(_FromTriage):
     """Hand the customer to the product-questions (FAQ) specialist."""
 
     topic: str = Field(description="The product area, e.g. 'data export' or 'SSO'.", max_length=200)

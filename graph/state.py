@@ -76,11 +76,14 @@ class State(InputState, total=False):
     active_agent: AgentKey  # who owns the conversation; a follow-up goes straight to them
     handoff: dict[str, Any] | None  # the latest handoff record, shown to the receiving specialist
     proposal: dict[str, Any] | None  # tools.proposals.Proposal waiting for the customer's yes, as JSON
+    queued: str | None  # a second request of the customer's message, taken up once the first is answered
 
     # Per turn.
     routed_to: list[str]  # the agents this message passed through, in order
     routing_metadata: list[dict[str, Any]]  # the validated handoff records of this message
     turn_start: int  # index in messages of this turn's customer message
+    focus: str | None  # the request of that message being answered now, when it held two; None: all of it
+    focus_start: int  # index in routed_to where the current request began (handoff loops are counted from it)
     scratch_start: int  # index from which the active agent's own tool exchange starts
     model_calls: int
     pending_approval: dict[str, Any] | None

@@ -32,6 +32,7 @@ from graph.state import AGENT_NAMES, State
 from nodes.conversation import compact_history
 from nodes.deps import Deps
 from nodes.handoff_log import log_handoff
+from nodes.next_request import NEXT_REQUEST, end_turn, queue_request
 from nodes.prompts import build_system_prompt, compact_tool_schema
 from tools.agent_tools import ToolResult, tool_schemas
 
@@ -112,6 +113,9 @@ def turn_messages(state: State) -> tuple[HumanMessage, list[AnyMessage]]:
     human = messages[state.get("turn_start", len(messages) - 1)]
     if not isinstance(human, HumanMessage):  # defensive: a malformed thread still gets an answer
         human = HumanMessage(content=str(human.content))
+    focus = state.get("focus")
+    if focus:  # the second request of a message that held two (`nodes.next_request`): the customer's own words
+        human = HumanMessage(content=focus, id=human.id)
     return human, list(messages[state.get("scratch_start", len(messages)) :])
 
 
@@ -173,10 +177,11 @@ def _log_model_call(spec: AgentSpec, model: str, reply: AIMessage, seconds: floa
 
 def agent_destinations(spec: AgentSpec) -> dict[str, str]:
     """Every node an agent can send the turn to, named for the drawn edge: transfers, its tools, a retry, the end."""
-    targets = {HANDOFF_TOOLS[name].target: name for name in spec.handoffs}
+    targets = {"triage": NEXT_REQUEST, **{HANDOFF_TOOLS[name].target: name for name in spec.handoffs}}
     if spec.data_tools:
         targets[tools_node(spec.key)] = "tool calls"
-    return {**targets, spec.key: "retry", "fallback": "failed", END: "reply"}
+    retry = "retry" if spec.key != "triage" else f"retry, {NEXT_REQUEST}"
+    return {**targets, spec.key: retry, "fallback": "failed", END: "reply"}
 
 
 def _go(state: State, target: str, update: dict[str, Any]) -> Command[Any]:
@@ -210,7 +215,7 @@ def make_agent_node(spec: AgentSpec, deps: Deps) -> Callable[..., Command[Any]]:
         if ai.invalid_tool_calls:
             return _malformed(spec, state, ai, calls, f"unreadable arguments for {ai.invalid_tool_calls[0]['name']}")
         if not ai.tool_calls:
-            return _go(state, END, {"messages": [ai], "model_calls": calls})
+            return end_turn(state, {"messages": [ai], "model_calls": calls})
 
         transfers = [tc for tc in ai.tool_calls if tc["name"] in spec.handoffs]
         if transfers:
@@ -262,7 +267,7 @@ def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int
     _, scratch = turn_messages(state)
     # No ping-pong: a specialist that already had this message (or triage twice) does not get it again.
     # The model is told once to answer itself; a second attempt ends in the fallback.
-    seen = state.get("routed_to", []).count(AGENT_NAMES.get(tool.target, ""))
+    seen = state.get("routed_to", [])[state.get("focus_start", 0) :].count(AGENT_NAMES.get(tool.target, ""))
     if seen >= (2 if tool.target == "triage" else 1):
         refused = f"{_INVALID}: {AGENT_NAMES[tool.target]} already handled this message; answer the customer yourself."
         answers = [
@@ -307,6 +312,8 @@ def _handoff(spec: AgentSpec, state: State, ai: AIMessage, call: Any, calls: int
     }
     if tool.target in ("triage", "billing", "refund", "faq"):
         update["active_agent"] = tool.target
+    if spec.key == "triage":
+        update |= queue_request(state, record.model_dump(mode="json"), turn_messages(state)[0].text)
     return _go(state, tool.target, update)
 
 

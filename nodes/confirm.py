@@ -33,6 +33,7 @@ from nodes import replies
 from nodes.agent import turn_messages
 from nodes.answers import read_answer
 from nodes.deps import Deps
+from nodes.next_request import NEXT_REQUEST, end_turn
 from tools import audit
 from tools.accounts import get_account_summary
 from tools.proposals import Proposal, execute_proposal
@@ -43,7 +44,7 @@ logger = logging.getLogger("support.confirm")
 
 # Where the customer's answer sends the turn, named for the drawn edge.
 CONFIRM_DESTINATIONS = {
-    "triage": "no proposal",
+    "triage": f"no proposal, {NEXT_REQUEST}",
     "billing": "no proposal",
     "refund": "no proposal",
     "faq": "no proposal",
@@ -86,7 +87,7 @@ def make_confirm_node(deps: Deps) -> Callable[..., Command[Any]]:
             if len(human.text.split()) > 4:  # "no, refund the other one instead": the agent reads the rest
                 return Command(goto=active, update={"proposal": None})
             reply = AIMessage(content=replies.proposal_cancelled(raw), name=speaker)
-            return Command(goto=END, update={"proposal": None, "messages": [reply], "routed_to": [speaker]})
+            return end_turn(state, {"proposal": None, "messages": [reply], "routed_to": [speaker]})
 
         execution = execute_proposal(deps.db, proposal, customer_id=customer_id, thread_id=thread_id)
         update: dict[str, Any] = {"proposal": None, "routed_to": [speaker]}
@@ -106,7 +107,7 @@ def make_confirm_node(deps: Deps) -> Callable[..., Command[Any]]:
         else:
             text = replies.proposal_not_done(raw, execution.reason or "the terms no longer hold.")
         update["messages"] = [AIMessage(content=text, name=speaker)]
-        return Command(goto=END, update=update)
+        return end_turn(state, update)
 
     return confirm
 

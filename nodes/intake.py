@@ -39,6 +39,8 @@ def make_intake_node(deps: Deps) -> Callable[..., dict[str, Any]]:
         update: dict[str, Any] = {
             "messages": [RemoveMessage(id=m.id) for m in old if m.id],
             "turn_start": turn_start,
+            "focus": None,
+            "focus_start": 0,
             "scratch_start": turn_start + 1,
             "active_agent": active,
             "routed_to": [AGENT_NAMES[active]],

@@ -19,6 +19,7 @@ __all__ = [
     "proposal_not_done",
     "refund_outcome",
     "refund_policy_answer",
+    "request_waiting",
     "still_waiting",
     "unclear_amount",
 ]
@@ -85,6 +86,12 @@ def refund_policy_answer(checked: dict[str, Any]) -> str:
     else:
         return f"A refund of {order} isn't possible: {checked['explanation']}"
     return f"{head} {checked['explanation']} Nothing has been requested; just tell me if you'd like me to ask for it."
+
+
+def request_waiting(request: str) -> str:
+    """Said after a proposal when the customer's message asked for something else too."""
+    quoted = request if len(request) <= 160 else request[:157].rstrip() + "..."
+    return f"Once you've answered, I'll take up the other thing you asked: \"{quoted}\""
 
 
 def unclear_amount(figures: list[str]) -> str:

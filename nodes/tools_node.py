@@ -23,6 +23,7 @@ from graph.state import State
 from nodes import replies
 from nodes.agent import AgentSpec, turn_messages
 from nodes.deps import Deps
+from nodes.next_request import NEXT_REQUEST, end_turn
 from tools.agent_tools import AGENT_TOOLS, ToolContext, ToolResult, run_tool
 
 __all__ = ["make_tools_node", "tools_destinations"]
@@ -37,7 +38,7 @@ PROPOSING = frozenset(name for name, tool in AGENT_TOOLS.items() if tool.propose
 
 def tools_destinations(spec: AgentSpec) -> dict[str, str]:
     """Back to the agent that called the tools, the end (a proposal or an outcome stated by code), or the fallback."""
-    return {spec.key: "results", END: "reply by code", "fallback": "failed"}
+    return {spec.key: "results", END: "reply by code", "triage": NEXT_REQUEST, "fallback": "failed"}
 
 
 def _traced(name: str) -> Runnable[tuple[dict[str, Any], ToolContext], ToolResult]:
@@ -93,13 +94,13 @@ def make_tools_node(deps: Deps, spec: AgentSpec) -> Callable[..., Command[Any]]:
             text = replies.proposal(proposal) + (f" {replies.one_proposal_at_a_time(skipped)}" if skipped else "")
             update["messages"] = [*messages, AIMessage(content=text, name=spec.name)]
             update["proposal"] = proposal
-            return Command(goto=END, update=update)
+            return end_turn(state, update)
         conclusion = spec.conclude(results) if spec.conclude else None
         if conclusion is not None:
             reply = AIMessage(content=conclusion.reply, name=spec.name)
             update.update(conclusion.updates)
             update["messages"] = [*messages, reply]
-            return Command(goto=END, update=update)
+            return end_turn(state, update)
         return Command(goto=budgeted(state, spec.key), update=update)
 
     tools.__name__ = f"{spec.key}_tools"

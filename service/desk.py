@@ -24,6 +24,7 @@ from graph.context import Context
 from graph.state import AGENT_NAMES, InputState, OutputState, State
 from nodes import replies
 from nodes.deps import Deps
+from nodes.next_request import EARLIER_PART
 from service.checkpointer import open_saver
 from service.errors import InvalidRequest
 from service.live_branch import waiting_approval_ids
@@ -182,11 +183,14 @@ class SupportDesk:
         values = snapshot.values
         messages: list[AnyMessage] = values.get("messages", [])
         turn = messages[values.get("turn_start", 0) :]
-        last = next((m for m in reversed(turn) if isinstance(m, AIMessage) and not m.tool_calls and m.text), None)
+        said = [m for m in turn if isinstance(m, AIMessage) and not m.tool_calls and m.text]
+        last = said[-1] if said else None
+        # A message that held two requests was answered in two parts (`nodes.next_request`): both are the reply.
+        earlier = [m.text for m in said[:-1] if m.response_metadata.get(EARLIER_PART)]
         pending = values.get("pending_approval") if snapshot.interrupts else None
         proposal = values.get("proposal") if not snapshot.interrupts else None
         return {
-            "response": reply if reply is not None else (last.text if last else ""),
+            "response": reply if reply is not None else "\n\n".join([*earlier, last.text] if last else earlier),
             "final_agent": agent or (last.name if last and last.name else AGENT_NAMES["triage"]),
             "routed_to": list(values.get("routed_to", [])),
             "metadata": list(values.get("routing_metadata", [])),

@@ -176,3 +176,27 @@ def test_long_threads_keep_a_bounded_checkpoint_and_the_whole_history(desk: Any)
     # The conversation still works after trimming: a follow-up stays with the specialist.
     follow = desk.ask("And how do I export to PDF?", customer_id="cust_001", thread_id=thread)
     assert follow["routed_to"] == ["FAQAgent"]
+
+
+# --- two requests in one message -----------------------------------------------------------------------
+
+
+def test_a_message_with_two_questions_gets_both_answers(desk: Any) -> None:
+    message = "where do I change my notification emails? also which plan are we paying for"
+    result = desk.ask(message, customer_id="cust_005")
+    text = result["response"]
+    assert result["routed_to"].count("TriageAgent") == 2  # the second question starts again at triage
+    assert "Pro plan" in text  # the plan question, answered from Eve's account
+    assert "Profile → Notifications" in text  # the notification question, from the help center
+
+
+def test_a_second_request_waits_for_the_yes_and_is_then_answered(desk: Any) -> None:
+    first = desk.ask("please refund the add-on, and how can I switch on two-factor login?", customer_id="cust_004")
+    proposal = first["pending_proposal"]
+    assert proposal and proposal["order_id"] == "ord_402"
+    assert "two-factor login" in first["response"]  # the reply says what comes next, in the customer's words
+    assert list_refunds(desk.db, customer_id="cust_004") == []  # nothing is paid before the yes
+    second = desk.ask("yes", customer_id="cust_004", thread_id=first["thread_id"])
+    assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
+    assert second["final_agent"] == "FAQAgent"
+    assert "refunded $29.00" in second["response"] and "Two-factor" in second["response"]

@@ -44,9 +44,10 @@ def test_each_agent_goes_only_where_its_transfers_and_tools_lead() -> None:
     for key, spec in AGENTS.items():
         transfers = {HANDOFF_TOOLS[name].target for name in spec.handoffs}
         tools = {tools_node(key)} if spec.data_tools else set()
-        assert set(table[key]) == transfers | tools | {key, "fallback", END}
-        if spec.data_tools:  # its own tools come back to it, or end with a reply written by code
-            assert set(table[tools_node(key)]) == {key, END, "fallback"}
+        # Triage is also where a message's second request starts once the first is answered (nodes.next_request).
+        assert set(table[key]) == transfers | tools | {key, "fallback", END, "triage"}
+        if spec.data_tools:  # its own tools come back to it, or end with a reply written by code (or the next request)
+            assert set(table[tools_node(key)]) == {key, END, "fallback", "triage"}
     # Only the customer's yes (the confirm node) can pause for a manager: no model reaches approval.
     assert [node for node, targets in table.items() if "approval" in targets] == ["confirm"]
 
@@ -83,6 +84,9 @@ def test_every_transition_that_happens_is_a_drawn_edge(settings: Settings, monke
         (None, "cust_001", ["How do I export my data?", "and my invoices?", "I want to upgrade to Enterprise", "yes"]),
         (None, "cust_003", ["Please refund the seat pack, ord_301", "yes"]),
         (None, "cust_002", ["I want to talk to a person right now"]),
+        # Two requests in one message: the second starts at triage once the first is answered.
+        (None, "cust_005", ["where do I change my notification emails? also which plan are we paying for"]),
+        (None, "cust_004", ["please refund the add-on, and how can I switch on two-factor login?", "yes"]),
     ]
     for case, customer, turns in conversations:
         with (
@@ -94,4 +98,5 @@ def test_every_transition_that_happens_is_a_drawn_edge(settings: Settings, monke
                 thread = desk.ask(text, customer_id=customer, thread_id=thread)["thread_id"]
                 seen |= _transitions(desk, thread)
     assert {("confirm", "approval"), ("refund", "refund_tools"), ("faq", END), ("triage", "escalation")} <= seen
+    assert {("confirm", "triage")} <= seen and any(b == "triage" and a not in ("confirm", "intake") for a, b in seen)
     assert seen - drawn == set()

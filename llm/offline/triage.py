@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from llm.entities import (
     asks_about_current_plan,
     asks_about_refund_policy,
@@ -13,11 +15,12 @@ from llm.entities import (
     wants_cancellation,
 )
 from llm.offline.records import billing_record, escalation_record, faq_record, refund_record
+from llm.offline.requests import other_request
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.router import FIRM_SIGNAL
 
-__all__ = ["triage"]
+__all__ = ["corrected_route", "triage"]
 
 
 def triage(turn: Turn) -> Reply:
@@ -40,12 +43,14 @@ def triage(turn: Turn) -> Reply:
         if follow is not None:
             return follow
         return Reply(text=out_of_scope_reply())
+    # A second request in the same message is named for the graph to take up next, never dropped.
+    also = {"also": other} if (other := other_request(text, route, corrected_route)) else {}
     if route == "refund" and turn.has("transfer_to_refund"):
-        return Reply(call=ToolCall("transfer_to_refund", refund_record(text)))
+        return Reply(call=ToolCall("transfer_to_refund", refund_record(text) | also))
     if route == "billing" and turn.has("transfer_to_billing"):
-        return Reply(call=ToolCall("transfer_to_billing", billing_record(text)))
+        return Reply(call=ToolCall("transfer_to_billing", billing_record(text) | also))
     if route == "faq" and turn.has("transfer_to_faq"):
-        return Reply(call=ToolCall("transfer_to_faq", faq_record(text)))
+        return Reply(call=ToolCall("transfer_to_faq", faq_record(text) | also))
     if route == "human" and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
     return Reply(text=out_of_scope_reply())
@@ -68,6 +73,17 @@ def _continuation(turn: Turn) -> Reply | None:
     return None
 
 
+def corrected_route(text: str, route: str, signals: Mapping[str, float]) -> str:
+    """The router's route for ``text``, with the SaaS corrections `_saas_route` describes."""
+    if not signals["refund"] and not signals["other"] and route in ("faq", "refund", "other"):
+        card = billing_issue_type(text) == "payment_method" and (
+            signals["billing"] >= FIRM_SIGNAL or mentions_payment_card(text)
+        )
+        if card or wants_cancellation(text) or asks_about_current_plan(text):
+            route = "billing"
+    return "faq" if asks_about_refund_policy(text) else route
+
+
 def _saas_route(turn: Turn) -> str:
     """The router's route, corrected where a SaaS account differs from the banking text it learnt from.
 
@@ -78,15 +94,7 @@ def _saas_route(turn: Turn) -> str:
     """
     text = turn.text
     decision = turn.decision
-    route: str = decision.route
-    if not turn.signals["refund"] and not turn.signals["other"] and route in ("faq", "refund", "other"):
-        card = billing_issue_type(text) == "payment_method" and (
-            turn.signals["billing"] >= FIRM_SIGNAL or mentions_payment_card(text)
-        )
-        if card or wants_cancellation(text) or asks_about_current_plan(text):
-            route = "billing"
-    if asks_about_refund_policy(text):
-        route = "faq"
+    route = corrected_route(text, decision.route, turn.signals)
     returned_from = str(turn.handoff.get("from") or "")
     if turn.handoff.get("tool") == "transfer_to_triage" and route != "other" and route in returned_from.lower():
         # A charge named without a request ("ord_301") is a question for billing, not for refunds.

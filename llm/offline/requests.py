@@ -1,0 +1,57 @@
+"""Messages that ask two things at once: "refund the add-on, and how do I turn on 2FA?".
+
+Triage hands the first request to its specialist and names the other in the handoff record's `also`
+field; the graph answers it right after (`nodes.next_request`). Only a clause that clearly belongs to
+another specialist counts, so one request told in several sentences stays one request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+from llm.offline.smalltalk import small_talk
+from llm.router import FIRM_SIGNAL, classify, rule_signals
+
+Corrector = Callable[[str, str, Mapping[str, float]], str]
+
+__all__ = ["other_request"]
+
+# Sentence ends and the words that start another request ("also", "and another thing", "oh and").
+_SPLIT_RE = re.compile(
+    r"(?<=[.?!])\s+|\s*\b(?:and also|also|plus|oh and|and another thing|another thing|btw|by the way)\b[\s,:]*"
+    r"|,\s*and\s+(?=(?:how|what|when|where|why|can|could|is|are|do|does|will)\b)",
+    re.IGNORECASE,
+)
+_SPECIALISTS = ("billing", "refund", "faq", "human")
+
+
+def _route(clause: str, correct: Corrector) -> str | None:
+    """The specialist a clause clearly asks for, or None (small talk, too vague, out of scope)."""
+    if small_talk(clause) or len(clause.split()) < 3:
+        return None
+    decision, signals = classify(clause), rule_signals(clause)
+    route = correct(clause, decision.route, signals)
+    if route not in _SPECIALISTS:
+        return None
+    clear = route != decision.route or signals[route] >= FIRM_SIGNAL or decision.confidence >= 0.7
+    return route if clear else None
+
+
+def other_request(text: str, route: str, correct: Corrector) -> str | None:
+    """The part of ``text`` asking another specialist than ``route`` for something, in the customer's words.
+
+    ``correct`` adjusts the router's route of a clause the way triage adjusts it for a whole message.
+    """
+    pieces = [p.strip() for p in _SPLIT_RE.split(text) if p and p.strip()]
+    if len(pieces) < 2:
+        return None
+    routes = [_route(p, correct) for p in pieces]
+    if route not in routes:  # the first request is not one of the clauses: don't guess at a second
+        return None
+    others = [i for i, r in enumerate(routes) if r is not None and r != route]
+    if not others:
+        return None
+    start = others[0]
+    end = next((i for i in range(start + 1, len(pieces)) if routes[i] == route), len(pieces))
+    return " ".join(pieces[start:end])
