@@ -45,10 +45,24 @@ PLANS: tuple[str, ...] = ("free", "pro", "enterprise")
 def extract_amounts(text: str) -> list[float]:
     """Money amounts in the order they appear, read by the same code that caps refunds (`tools.amounts`).
 
-    "$49.99", "49.99", "60 dollars", "twenty bucks", "sixty back", "refund 300" are amounts; plain integers
-    without a currency or a request ("5 seats", "ord_1234") are not, and ambiguous figures ("-$50") are left out.
+    "$49.99", "49.99", "60 dollars", "twenty bucks", "sixty back", "refund 300" are amounts, and so is a figure
+    pointed at like a charge ("that 899", "the 120 one"); plain integers without a currency or a request ("5
+    seats", "ord_1234") are not, and ambiguous figures ("-$50") are left out. (Only this reading, which finds the
+    charge meant, takes "that 899"; the reading that caps a refund at what was asked stays strict.)
     """
-    return read_amounts(text).amounts
+    amounts = read_amounts(text).amounts
+    for match in _POINTED_RE.finditer(text):
+        value = float(match.group(1))
+        if value not in amounts:
+            amounts.append(value)
+    return amounts
+
+
+_POINTED_RE = re.compile(
+    r"\b(?:that|the|this)\s+(?!(?:19|20)\d\d\b)(\d{2,5}(?:\.\d{2})?)\b(?![.,]?\d)"  # not a year
+    r"(?!\s*(?:seats?|users?|members?|people|days?|weeks?|months?|years?|projects?|percent|%|st|nd|rd|th|gb|mb)\b)",
+    re.IGNORECASE,
+)
 
 
 # --------------------------------------------------------------------------- order ids
@@ -212,6 +226,12 @@ _AGO_RE = re.compile(
 )
 
 
+# A month named on its own ("the october one", "in sept"), not as part of a date ("oct 5", "5th of october").
+_MONTH_ALONE_RE = re.compile(
+    rf"(?<!\d )(?<!\d(?:st|nd|rd|th) )(?<!of )\b(?P<mon>{_MONTH_NAMES})\b(?!\.?\s+(?:the\s+)?\d)", re.IGNORECASE
+)
+
+
 def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
     """The span of days a message refers to with "this/last month" or "this/last week", inclusive.
 
@@ -224,7 +244,8 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
         today: The reference date.
 
     Returns:
-        (first day, last day), or None when no such period is mentioned.
+        (first day, last day), or None when no such period is mentioned. A month named alone ("the
+        October charge") is that whole month, the latest one not after today.
     """
     month = mentioned_month(text)
     if month:
@@ -245,6 +266,13 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
         return today - timedelta(days=14), today - timedelta(days=1)
     if re.search(r"\bthis\s+week\b", lowered):
         return today - timedelta(days=today.weekday()), today
+    named = _MONTH_ALONE_RE.search(lowered)
+    if named and named["mon"] == "may" and not re.search(r"\b(?:in|from|the|since|for|during|of) may\b", lowered):
+        named = None  # "may I ask": the verb, not the month
+    if named:  # "the october subscription": that month's latest occurrence, unless a day is given with it
+        number = _MONTHS[named["mon"].rstrip(".")]
+        first = date(today.year if number <= today.month else today.year - 1, number, 1)
+        return first, first.replace(day=calendar.monthrange(first.year, number)[1])
     return None
 
 
@@ -252,7 +280,8 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
 
 _PLAN_RE = re.compile(r"\b(free|pro|enterprise)\b(?![-\s]?rat)", re.IGNORECASE)
 _TARGET_RE = re.compile(
-    r"\b(?:to|onto|into|for|with|(?:put|get|have|set|keep|leave) (?:me|us|my account|our account) on)"
+    r"\b(?:to|onto|into|for|with|(?:put|get|have|set|keep|leave|move) (?:me|us|it|(?:my|our|the) (?:account|workspace"
+    r"|team|subscription)) on)"
     r"\s+(?:the\s+|a\s+|an\s+)?(free|pro|enterprise)\b(?![-\s]?rat)",
     re.IGNORECASE,
 )
@@ -430,7 +459,8 @@ _PAYMENT_METHOD = re.compile(
 _CARD_TROUBLE = re.compile(r"\b(?:expir\w*|declin\w*|bounc\w*|fail(?:ed|s|ing)|rejected|didn'?t go through)\b")
 _DISPUTE = re.compile(
     r"\b(?:charge|charges|charged|billed|fee|fees|payment|transaction|took|debited|recogni[sz]e|unknown|explain"
-    r"|what is this|what's this|why (?:was|did|is|am|have)|twice|double|duplicate|overcharg\w*|more than)\b"
+    r"|what is this|what's this|why (?:was|did|is|am|have)|twice|double|duplicate|overcharg\w*|more than"
+    r"|what(?: is|'s| was) (?:it|that)|on (?:my|our) (?:card|visa|mastercard|amex|statement|bank statement))\b"
 )
 
 
@@ -644,7 +674,9 @@ def is_affirmative(text: str) -> bool:
 # "my card", "our Visa", "the amex on file": a payment card the customer pays with.
 _PAYMENT_CARD = re.compile(
     r"\b(?:my|our)\s+(?:(?:credit|debit|company|business)\s+)?(?:card|visa|mastercard|amex|discover)\b"
-    r"|\b(?:card|visa|mastercard|amex)\s+on\s+file\b",
+    r"|\b(?:card|visa|mastercard|amex)\s+on\s+file\b"
+    r"|\b(?:which|what) (?:card|visa|mastercard|amex)\b"
+    r"|\b(?:card|visa|mastercard|amex) (?:is )?on (?:my|our) account\b",
     re.IGNORECASE,
 )
 

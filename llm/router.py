@@ -19,8 +19,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
+from llm.entities import extract_amounts
 from llm.text import content_words, normalise
-from tools.amounts import read_amounts, words_to_digits
+from tools.amounts import words_to_digits
 
 __all__ = [
     "DATA_DIR",
@@ -308,7 +309,7 @@ def has_domain_signal(text: str) -> bool:
         True when at least one in-domain word or an amount/order id appears.
     """
     lowered = text.lower()
-    return bool(_DOMAIN_RE.search(lowered) or _ORDER_RE.search(lowered) or read_amounts(lowered).amounts)
+    return bool(_DOMAIN_RE.search(lowered) or _ORDER_RE.search(lowered) or extract_amounts(lowered))
 
 
 # --------------------------------------------------------------------------- the classifier

@@ -404,3 +404,38 @@ def test_a_target_plan_after_put_me_on_is_quoted(desk: Any) -> None:
     proposal = result["pending_proposal"]
     assert proposal and proposal["kind"] == "plan_change", result["response"]
     assert "Enterprise" in result["response"]
+
+
+# --- the charge the conversation is about ----------------------------------------------------------------
+
+
+def test_refund_it_after_an_explanation_refunds_the_charge_explained(desk: Any) -> None:
+    first = desk.ask("what was that 899 on the 15th?", customer_id="cust_003")
+    assert "ord_301" in first["response"]
+    second = desk.ask("that was a mistake, please refund it", customer_id="cust_003", thread_id=first["thread_id"])
+    assert (second["pending_proposal"] or {}).get("order_id") == "ord_301", second["response"]
+
+
+def test_changing_ones_mind_proposes_nothing_and_a_question_after_it_is_answered(desk: Any) -> None:
+    first = desk.ask("refund the reporting addon", customer_id="cust_004")
+    assert first["pending_proposal"]
+    second = desk.ask("hmm, forget it, we'll keep using it", customer_id="cust_004", thread_id=first["thread_id"])
+    assert second["pending_proposal"] is None and "nothing has been refunded" in second["response"]
+    third = desk.ask("leave it. where do I set up webhooks?", customer_id="cust_004", thread_id=first["thread_id"])
+    assert third["final_agent"] == "FAQAgent" and third["pending_proposal"] is None
+
+
+def test_a_month_named_alone_is_that_months_charge(desk: Any) -> None:
+    # Alice's October subscription (ord_103), asked for after her duplicate was dealt with.
+    first = ask_and_confirm(desk, "please refund the duplicate subscription charge", customer_id="cust_001")
+    later = desk.ask(
+        "and the subscription from october as well please", customer_id="cust_001", thread_id=first["thread_id"]
+    )
+    assert (later["pending_proposal"] or {}).get("order_id") == "ord_103", later["response"]
+
+
+def test_a_charge_described_by_words_is_chosen_even_when_already_refunded(desk: Any) -> None:
+    # Erin's November subscription (ord_501) was refunded in full: the desk says so instead of picking another charge.
+    result = desk.ask("can I have my money back for the november subscription", customer_id="cust_005")
+    assert result["pending_proposal"] is None
+    assert "ord_501" in result["response"] and "refunded" in result["response"]

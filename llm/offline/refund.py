@@ -45,7 +45,19 @@ _DUPLICATE_RE = re.compile(
 # Asking for money back without the word "refund" ("could I get $20 back?").
 _MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*|credit(?:ed)?)\b", re.I)
 # The charge the agent just talked about: "refund that one", "this charge", "the same one".
-_THAT_ONE_RE = re.compile(r"\b(?:that|this|the same) (?:one|charge|payment|order)\b", re.I)
+_THAT_ONE_RE = re.compile(r"(?<!not )\b(?:that|this|the same) (?:one|charge|payment|order)\b", re.I)
+# "Never mind, keep it": the customer takes a request back, whatever earlier messages asked for.
+_CHANGED_MIND_RE = re.compile(
+    r"\b(?:never ?mind|forget (?:it|that|about it)|keep it|leave it(?: as it is)?|don'?t bother|no need"
+    r"|changed my mind)\b",
+    re.I,
+)
+# "Refund it", "whatever is left on it": the charge the conversation is about, named in an earlier line.
+_PRONOUN_RE = re.compile(
+    r"\b(?:refund|reverse|undo|back|on|of|for)\s+(?:it|that|this|them)\b"
+    r"|\b(?:it|that|this|them)\s+(?:back|refunded|reversed)\b",
+    re.I,
+)
 # "Why was I charged twice?" asks for an explanation; the customer may ask for the money back after it.
 _WHY_RE = re.compile(r"^\W*(?:why|how come)\b(?![^.?!]*\b(?:refund|back)\b)", re.I)
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)
@@ -63,6 +75,8 @@ def refund(turn: Turn) -> Reply:
     signals = turn.signals
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
+    if _CHANGED_MIND_RE.search(text) and "?" not in text and not named_orders(turn.charges, text):
+        return Reply(text="No problem: nothing has been refunded or changed. Just ask if you need anything else.")
     refers_to_charge = bool(
         signals["refund"]
         or named_orders(turn.charges, text)
@@ -183,7 +197,8 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     amounts = [] if _REST_RE.search(text) else extract_amounts(text)
     record = turn.record
     orders = named_orders(charges, text)
-    if not orders and record.get("order_id") and not amounts:
+    # The handoff's order id, unless the message now describes another charge ("then refund my add-on").
+    if not orders and record.get("order_id") and not amounts and _described(charges, text) is None:
         orders = extract_order_ids(str(record["order_id"])) or [str(record["order_id"])]
     if not orders and (_THAT_ONE_RE.search(text) or (amounts and not match_description(charges, text))):
         orders = extract_order_ids(turn.last_agent_text())[:1]  # "only $20 then", "that one": the charge just discussed
@@ -194,7 +209,9 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     if not amounts and record.get("original_charge_amount") and not extract_dates(text, turn.today):
         amounts = [float(record["original_charge_amount"])]
 
-    duplicate_words = _DUPLICATE_RE.search(text) or _DUPLICATE_RE.search(str(record.get("reason", "")))
+    # The handoff's reason counts only when this message names no charge of its own ("also the october one").
+    own = extract_dates(text, turn.today) or mentioned_period(text, turn.today) or _described(charges, text)
+    duplicate_words = _DUPLICATE_RE.search(text) or (not own and _DUPLICATE_RE.search(str(record.get("reason", ""))))
     duplicates = [c for c in charges if c.get("duplicate_of")]
     if duplicate_words and duplicates:
         if amounts:
@@ -205,10 +222,11 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     search = text if extract_amounts(text) else f"{text} {' '.join(money(a) for a in amounts)}"
     matched, _ = match_charges(charges, search, turn.today)
     if len(matched) > 1:
+        # "This month's pro charge": the period first, then the words, even for a charge that cannot be refunded
+        # (the policy says so); only when the words don't choose, a charge that still can be.
+        described = _described(matched, text)
         refundable = [c for c in matched if is_refundable(c)]
-        matched = refundable if refundable else matched
-        described = _described(matched, text)  # "this month's pro charge": the period first, then the words
-        matched = [described] if described is not None else matched
+        matched = [described] if described is not None else (refundable or matched)
     if len(matched) == 1:
         return str(matched[0]["order_id"]), None
     period = mentioned_period(text, turn.today)
@@ -226,9 +244,21 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         if refundable:
             return str(refundable[0]["order_id"]), None
     described = _described(charges, text)
+    if described is None:  # "refund it", "ask them for the full refund": the charge just talked about
+        described = _spoken_of(turn)
     if described is None:
         return None, None
     return str(described["order_id"]), _partial(described, amounts)
+
+
+def _spoken_of(turn: Turn) -> Mapping[str, Any] | None:
+    """The one charge the latest lines of the conversation were about: the agent's, then the customer's."""
+    by_id = {str(c.get("order_id", "")).lower(): c for c in turn.charges}
+    named = [o for o in extract_order_ids(turn.last_agent_text()) if o in by_id]
+    if len(named) == 1:
+        return by_id[named[0]]
+    said = [str(h.get("text", "")) for h in turn.history if h.get("role") == "customer"]
+    return match_description(turn.charges, said[-1]) if said else None
 
 
 def _partial(charge: Mapping[str, Any], amounts: list[float]) -> float | None:

@@ -24,6 +24,14 @@ _SPLIT_RE = re.compile(
     re.IGNORECASE,
 )
 _SPECIALISTS = ("billing", "refund", "faq", "human")
+# A clause that asks (a question or a request), as opposed to one that describes the problem the request is about
+# ("There are two charges on my card. Give me the extra one back." is one request).
+_ASKS_RE = re.compile(
+    r"\?\s*$|^\W*(?:how|what|whats|when|where|why|which|who|can|could|would|will|do|does|is|are|please|pls|plz"
+    r"|i (?:want|need|would like)|i'?d like|we (?:want|need)|give|send|refund|cancel|change|update|switch|upgrade"
+    r"|downgrade|tell me|show me|help me|put me|move me|also)\b",
+    re.IGNORECASE,
+)
 
 
 def _route(clause: str, correct: Corrector) -> str | None:
@@ -49,7 +57,7 @@ def other_request(text: str, route: str, correct: Corrector) -> str | None:
     routes = [_route(p, correct) for p in pieces]
     if route not in routes:  # the first request is not one of the clauses: don't guess at a second
         return None
-    others = [i for i, r in enumerate(routes) if r is not None and r != route]
+    others = [i for i, r in enumerate(routes) if r is not None and r != route and _ASKS_RE.search(pieces[i])]
     if not others:
         return None
     start = others[0]
