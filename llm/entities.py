@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from graph.handoffs import Priority, Sentiment
-from tools.amounts import read_amounts
+from tools.amounts import read_amounts, words_to_digits
 
 __all__ = [
     "PLANS",
@@ -51,7 +51,7 @@ def extract_amounts(text: str) -> list[float]:
     charge meant, takes "that 899"; the reading that caps a refund at what was asked stays strict.)
     """
     amounts = read_amounts(text).amounts
-    for match in _POINTED_RE.finditer(text):
+    for match in _POINTED_RE.finditer(words_to_digits(text)):
         value = float(match.group(1))
         if value not in amounts:
             amounts.append(value)
@@ -60,7 +60,8 @@ def extract_amounts(text: str) -> list[float]:
 
 _POINTED_RE = re.compile(
     r"\b(?:that|the|this)\s+(?!(?:19|20)\d\d\b)(\d{2,5}(?:\.\d{2})?)\b(?![.,]?\d)"  # not a year
-    r"(?!\s*(?:seats?|users?|members?|people|days?|weeks?|months?|years?|projects?|percent|%|st|nd|rd|th|gb|mb)\b)",
+    r"(?!\s*(?:\w+\s+)?(?:seats?|users?|members?|people|days?|weeks?|months?|years?|projects?|percent|%|st|nd|rd|th"
+    r"|gb|mb)\b)",
     re.IGNORECASE,
 )
 
@@ -566,6 +567,7 @@ _HYPOTHETICAL = re.compile(
     r"would (?:i|we|it|that|this|a refund|the refund|refunding \w+)\b[\w\s'-]{0,30}?"
     r"\b(?:need|require|take|be|get|have|go|look like)\b|"
     r"(?:do|does|will) (?:i|we|it|that|this|a refund) (?:need|require) (?:a )?(?:manager|approval)|"
+    r"(?:do|does|would|will) (?:a|the) manager (?:have to|need to|sign|approve|look)|"
     r"if (?:i|we)\b[^.?!]{0,40}\b(?:do|does|would|will|can) (?:i|we)\b|"
     r"is (?:it|that|this) (?:even )?(?:possible|allowed|eligible)|(?:am i|are we|is it|is that) eligible|"
     r"what(?:'s| is) your (?:refund )?policy|how long (?:would|does|will|do|did) )"

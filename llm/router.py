@@ -152,6 +152,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             r"\b(?:give|send|pay|get|want)\b[\w\s]{0,20}"
             r"\b(?:money|funds|payment|(?:extra|other|second|duplicate) (?:one|charge))\s+(?:back|returned)\b"
             r"|\b(?:want|need)\b[\w\s]{0,10}\b(?:it|that|this)\s+back\b"
+            r"|\b(?:want|need|get)\b[\w\s$.,']{0,20}\bmoney (?:for|on|from) [\w\s$.,']{1,30}\bback\b(?! home)"
             r"|\b(?:give|send|pay) (?:me |us )?(?:it |that |them )?back\b|\b(?:money|funds) (?:back|returned)\b"
             r"|\b(?:reverse|undo)\b[\w\s$.,']{0,25}\b(?:charge|payment|invoice|inv_\d+|ord_\d+)"
             r"|\bcredit (?:it )?back\b|\bcredit (?:me|us|my account|our account)\b"
@@ -163,14 +164,14 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         (
             "billing",
             r"\b(?:upgrad\w*|downgrad\w*|subscription\w*|invoice\w*|receipt\w*|billing|billed|bill|pricing"
-            r"|prorat\w*|renew\w*|seats?|licen[cs]es?)\b",
+            r"|prorat\w*|renew\w*|seats?|licen[cs]es?|inv_\d+)\b",
             1.2,
         ),
         (
             "billing",
             r"\b(?:free|pro|enterprise|paid|current|cheaper|annual|yearly|monthly)\s+(?:plan|tier)\b"
             r"|\b(?:change|switch|move|cancel)\b[\w\s]{0,15}\b(?:plan|tier|subscription)\b"
-            r"|\b(?:put|move|switch|take|get) (?:me|us)\b[\w\s]{0,12}"
+            r"|\b(?:put|move|switch|take|get|bump|upgrade|downgrade) (?:me|us)\b[\w\s]{0,12}"
             r"\b(?:to|on|onto) (?:the )?(?:free|pro|enterprise)\b"
             r"|\b(?:go|going|went|drop|dropping) (?:up|down|back) to (?:the )?(?:free|pro|enterprise)\b",
             1.3,

@@ -154,6 +154,9 @@ def _named(charge: Mapping[str, Any], words: str, today: date | None) -> bool:
         return False
     if str(charge.get("order_id", "")).lower() in {o.lower() for o in extract_order_ids(words)}:
         return True
+    invoice = str(charge.get("invoice_id") or "").lower()
+    if invoice and re.search(rf"\b{re.escape(invoice)}\b", words.lower()):  # "refund inv_105"
+        return True
     try:
         charged_on = date.fromisoformat(str(charge.get("charged_on")))
     except ValueError:

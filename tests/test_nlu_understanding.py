@@ -23,6 +23,13 @@ def test_typos_in_desk_words_are_corrected_and_other_words_kept() -> None:
         ("and another 25 on the same order", [25.0]),
         ("it was $12.50, not $1,200", [12.5, 1200.0]),
         ("we have 12 seats and 3 admins", []),
+        ("could you knock two hundred off the annual plan", [200.0]),
+        ("give me fifteen of the forty nine back", [15.0, 49.0]),
+        ("we use 3 of our 20 seats", []),
+        ("forty nine ninety nine back please", [49.99]),  # dollars and cents said as two numbers
+        ("what was that 310 last tuesday", [310.0]),  # pointed at like a charge
+        ("the 4 new seats we added", []),
+        ("this 2025 invoice", []),
     ],
 )
 def test_amounts_are_read_by_the_same_code_that_caps_refunds(text: str, expected: list[float]) -> None:

@@ -19,11 +19,14 @@ from functools import cache
 __all__ = ["AmountReading", "read_amounts", "words_to_digits"]
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?"
+_COUNTED = r"seats?|users?|members?|people|licen[cs]es?|days?|weeks?|months?|years?|projects?|invoices?|charges?"
 _MONEY = re.compile(
     rf"(?:[$€£]|usd\s*)\s*(?P<a>{_NUMBER})(?![\d.,]*\d)"
     rf"|(?<![\w.$])(?P<b>{_NUMBER})\s*(?:dollars?|bucks?|usd|\$)\b"
     rf"|(?<![\w.$-])(?P<c>\d+\.\d{{2}})(?![\d.])"
-    rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:back|of it|of that|refunded)\b)"
+    rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:back|off|of it|of that|refunded)\b)"
+    # "10 of the 29" (but not "2 of my 5 seats")
+    rf"|(?<![\w.$-])(?P<f>{_NUMBER})(?=\s+of (?:the|my|that|this|our) (?:\$\s*)?(?:{_NUMBER})\b(?!\s*(?:{_COUNTED})\b))"
     rf"|\b(?:refund|return|reverse|another)\s+(?:me\s+)?(?P<e>{_NUMBER})(?![\w.%])",
     re.IGNORECASE,
 )
@@ -54,17 +57,33 @@ def _alpha2digit() -> Callable[..., str]:
 
 
 def words_to_digits(text: str) -> str:
-    """`text` with numbers written in words as digits ("sixty dollars" -> "60 dollars")."""
+    """`text` with numbers written in words as digits ("sixty dollars" -> "60 dollars").
+
+    Dollars and cents said as two numbers ("forty-nine ninety-nine") become one amount ("49.99"), but only in
+    a message written without digits, where the two numbers can only have come from words.
+    """
     try:
-        return str(_alpha2digit()(text, "en"))
+        converted = str(_alpha2digit()(text, "en"))
     except Exception:  # a library hiccup must not lose the message: read it as written
         return text
+    if any(ch.isdigit() for ch in text):
+        return converted
+    converted = _SPOKEN_HUNDREDS.sub(r"\1\2.\3", converted)  # "one ninety-nine ninety-nine": 199.99
+    return _SPOKEN_CENTS.sub(r"\1.\2", converted)  # "forty-nine ninety-nine": 49.99
+
+
+_SPOKEN_HUNDREDS = re.compile(r"\b(\d) (\d{2}) (\d{2})\b(?! ?\d)")
+_SPOKEN_CENTS = re.compile(r"\b(\d{2,4}) (\d{2})\b(?! ?\d)")
+# "Eight ninety-nine" is $899 or $8.99: asked about, never guessed.
+_SPOKEN_UNCLEAR = re.compile(r"\b\d \d{2}\b(?! ?\d)")
 
 
 def read_amounts(text: str) -> AmountReading:
     """The money amounts in ``text``, in order of appearance, and any ambiguous figures."""
     converted = words_to_digits(text)
     unclear = list(_AMBIGUOUS.finditer(converted))
+    if not any(ch.isdigit() for ch in text):
+        unclear += list(_SPOKEN_UNCLEAR.finditer(converted))
     ambiguous = [m.group(0).strip() for m in unclear]
     amounts: list[float] = []
     for match in _MONEY.finditer(converted):

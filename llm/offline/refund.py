@@ -52,6 +52,10 @@ _CHANGED_MIND_RE = re.compile(
     r"|changed my mind)\b",
     re.I,
 )
+# Half of the money ("refund half of the seat pack"), not half of something else ("a month and a half ago").
+_HALF_RE = re.compile(
+    r"\b(?:refund|back|return|give me|get)\s+half\b|\bhalf\s+of\s+(?:it|that|this|the|my|what)\b", re.I
+)
 # "Refund it", "whatever is left on it": the charge the conversation is about, named in an earlier line.
 _PRONOUN_RE = re.compile(
     r"\b(?:refund|reverse|undo|back|on|of|for)\s+(?:it|that|this|them)\b"
@@ -221,14 +225,26 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
 
     search = text if extract_amounts(text) else f"{text} {' '.join(money(a) for a in amounts)}"
     matched, _ = match_charges(charges, search, turn.today)
+    days, period = set(extract_dates(text, turn.today)), mentioned_period(text, turn.today)
+    if not matched and amounts and (days or period):
+        # "Twenty back on the one from Oct 1st": no charge is for $20, so the day names the charge and the
+        # amount is the part wanted back.
+        on_day = [
+            c
+            for c in charges
+            if (d := as_date(c.get("charged_on"))) is not None
+            and (d in days or (period is not None and period[0] <= d <= period[1]))
+        ]
+        if len(on_day) == 1:
+            return str(on_day[0]["order_id"]), _partial(on_day[0], amounts)
     if len(matched) > 1:
         # "This month's pro charge": the period first, then the words, even for a charge that cannot be refunded
         # (the policy says so); only when the words don't choose, a charge that still can be.
         described = _described(matched, text)
         refundable = [c for c in matched if is_refundable(c)]
         matched = [described] if described is not None else (refundable or matched)
-    if len(matched) == 1:
-        return str(matched[0]["order_id"]), None
+    if len(matched) == 1:  # "ten of the 29 back": the charge by its amount, the part by the other one
+        return str(matched[0]["order_id"]), _partial(matched[0], amounts, text)
     period = mentioned_period(text, turn.today)
     if period and not amounts:
         first, last = period
@@ -248,7 +264,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         described = _spoken_of(turn)
     if described is None:
         return None, None
-    return str(described["order_id"]), _partial(described, amounts)
+    return str(described["order_id"]), _partial(described, amounts, text)
 
 
 def _spoken_of(turn: Turn) -> Mapping[str, Any] | None:
@@ -261,9 +277,12 @@ def _spoken_of(turn: Turn) -> Mapping[str, Any] | None:
     return match_description(turn.charges, said[-1]) if said else None
 
 
-def _partial(charge: Mapping[str, Any], amounts: list[float]) -> float | None:
-    """The part of the charge the customer asked for ("$50 back from ..."), or None for all that is left."""
+def _partial(charge: Mapping[str, Any], amounts: list[float], text: str = "") -> float | None:
+    """The part of the charge the customer asked for ("$50 back from ...", "half of it"), or None for all that is
+    left."""
     full = float(charge.get("refundable_amount") or charge.get("amount") or 0)
+    if _HALF_RE.search(text) and not re.search(r"\b(?:full|whole|entire|all of it)\b", text, re.I):
+        return round(full / 2, 2)
     smaller = [a for a in amounts if 0 < a < full - 0.005]
     return smaller[0] if smaller else None
 
