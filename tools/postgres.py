@@ -164,16 +164,16 @@ class Pool:
             raw = self._open()
         try:
             yield PgConnection(raw)
-        except BaseException:
-            # A failed statement may leave the connection unusable or mid-transaction: never reuse it.
-            raw.close()
-            raise
-        reusable = not raw.closed and raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        with self._lock:
-            if reusable and len(self._idle) < _MAX_IDLE:
-                self._idle.append(raw)
-                return
-        raw.close()
+        finally:
+            # Kept only if it is healthy and outside any transaction (a write transaction that raised has been
+            # rolled back by then); anything else is closed rather than handed to the next caller.
+            reusable = not raw.closed and raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            with self._lock:
+                if reusable and len(self._idle) < _MAX_IDLE:
+                    self._idle.append(raw)
+                    raw = None
+            if raw is not None:
+                raw.close()
 
     def close(self) -> None:
         with self._lock:
