@@ -284,6 +284,7 @@ def test_database_urls_are_checked_and_redacted() -> None:
         check_database_url("sqlite:///x.db")
     assert redact_url("postgresql://ann:pw@h:5432/db") == "postgresql://ann:***@h:5432/db"
     assert redact_url("postgresql://ann@h/db") == "postgresql://ann@h/db"
+    assert redact_url("postgresql://h/db?user=ann&password=pw&x=1") == "postgresql://h/db?user=ann&password=***&x=1"
     with pytest.raises(ValueError, match="SUPPORT_DATABASE_URL"):
         Settings.from_env({"SUPPORT_DATABASE_URL": "http://example.com"})
     settings: Any = Settings.from_env({"SUPPORT_DATABASE_URL": "postgresql://ann:pw@h/db", "SUPPORT_DATA_DIR": "/x"})
