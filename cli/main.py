@@ -17,6 +17,7 @@ from cli.serve import add_serve_parser
 from cli.stream import StreamPrinter
 from service.errors import InvalidRequest
 from service.settings import Settings
+from tools.db import DatabaseUnavailable
 
 __all__ = ["main"]
 
@@ -188,7 +189,12 @@ def _cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
         if (settings.data_dir / folder).exists():
             shutil.rmtree(settings.data_dir / folder)
     settings.database().reset()
-    print(f"Reset the support data in {settings.data_dir}")
+    where = (
+        settings.data_dir
+        if settings.database_url is None
+        else f"{settings.data_dir} and {settings.database_location()}"
+    )
+    print(f"Reset the support data in {where}")
     return 0
 
 
@@ -307,8 +313,9 @@ def build_parser(
     reset = sub.add_parser(
         "reset",
         help="delete all support data and recreate the seed data",
-        description="Deletes support.db, the conversations (checkpoints.db), the demo data and the server's thread "
-        "registry in $SUPPORT_DATA_DIR, then recreates the seed data. It cannot be undone.",
+        description="Deletes support.db (or, with $SUPPORT_DATABASE_URL, the desk's tables in that PostgreSQL "
+        "database), the conversations (checkpoints.db), the demo data and the server's thread registry in "
+        "$SUPPORT_DATA_DIR, then recreates the seed data. It cannot be undone.",
     )
     reset.set_defaults(func=_cmd_reset)
 
@@ -395,10 +402,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except DatabaseUnavailable as exc:  # a wrong or unreachable SUPPORT_DATABASE_URL: the message says which
+        logger.exception("command failed")
+        print(f"support: error: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # an operator gets one line, the log gets the traceback
         logger.exception("command failed")
-        print(f"support: error: {exc} (details in {settings.data_dir / 'support.log'})", file=sys.stderr)
+        print(f"support: error: {_one_line(exc)} (details in {settings.data_dir / 'support.log'})", file=sys.stderr)
         return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of an error's message (a driver's may run to several), or its type's name."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 if __name__ == "__main__":

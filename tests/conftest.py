@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,9 @@ from typing import Any
 import pytest
 
 from service.settings import AGENT_KEYS, Settings
+from tests.pg_server import PgServer, PostgresUnavailable, start_postgres
+from tools.clock import FixedClock
+from tools.db import Database
 
 TODAY = date(2026, 11, 25)
 
@@ -26,6 +31,7 @@ def _offline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LANGCHAIN_TRACING_V2", "false")
     monkeypatch.setenv("SUPPORT_DATA_DIR", str(tmp_path / "support-data"))
     monkeypatch.setenv("SUPPORT_TODAY", TODAY.isoformat())
+    monkeypatch.delenv("SUPPORT_DATABASE_URL", raising=False)  # domain data in the temp dir, on SQLite
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +69,80 @@ def ask_and_confirm(desk: Any, message: str, *, customer_id: str, thread_id: str
     first = desk.ask(message, customer_id=customer_id, thread_id=thread_id)
     assert first["pending_proposal"], first
     return desk.ask("yes", customer_id=customer_id, thread_id=first["thread_id"])
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    """One throwaway PostgreSQL server for the whole run (see `tests.pg_server`).
+
+    Without Debian's `postgresql` package the Postgres tests are skipped on a developer's machine,
+    but fail under CI=true: CI installs the package (`.ci/run`), so a skip there would hide a gap.
+    """
+    try:
+        server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{exc} (CI must run the PostgreSQL tests)")
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(pg_server: PgServer) -> Iterator[str]:
+    """A fresh, empty database on the shared server (its own per test, dropped after)."""
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    url = pg_server.create_database(name)
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(name)
+
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs twice: on SQLite and on PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def open_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., Database]]:
+    """``open_db(day=TODAY)``: a handle on this test's own database (not yet `ensure_ready`).
+
+    Every call opens another handle on the same database, as another process would: a SQLite file
+    in the test's directory, or a fresh PostgreSQL database.
+    """
+    path = tmp_path / "data" / "support.db"
+    url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
+    opened: list[Database] = []
+
+    def open_one(day: date = TODAY) -> Database:
+        db = Database(path, FixedClock(day), url=url)
+        opened.append(db)
+        return db
+
+    yield open_one
+    for db in opened:
+        db.close()
+
+
+def integrity_error(db: Database) -> type[Exception]:
+    """The exception a violated constraint raises on ``db``'s engine."""
+    if db.dialect == "postgres":
+        import psycopg
+
+        return psycopg.IntegrityError
+    import sqlite3
+
+    return sqlite3.IntegrityError
