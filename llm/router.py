@@ -314,9 +314,6 @@ def has_domain_signal(text: str) -> bool:
 # --------------------------------------------------------------------------- the classifier
 
 
-_WHITE_SPACES = re.compile(r"\s\s+")
-
-
 @dataclass(frozen=True)
 class _LinearScorer:
     """The trained pipeline's arithmetic, with no scikit-learn at run time.
@@ -387,15 +384,11 @@ class _LinearScorer:
 def _char_wb(text: str, low: int = 3, high: int = 5) -> list[str]:
     """`TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5))`'s n-grams: each word padded with spaces."""
     grams: list[str] = []
-    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
+    for word in text.lower().split():
         padded = f" {word} "
         for n in range(low, high + 1):
-            offset = 0
-            grams.append(padded[offset : offset + n])
-            while offset + n < len(padded):
-                offset += 1
-                grams.append(padded[offset : offset + n])
-            if offset == 0:  # the word is shorter than n: longer n-grams would repeat it
+            grams.extend(padded[i : i + n] for i in range(max(len(padded) - n + 1, 1)))
+            if len(padded) <= n:  # the word is no longer than n: longer n-grams would repeat it
                 break
     return grams
 
@@ -483,19 +476,15 @@ class Router:
 
     Args:
         model: The trained classifier.
-        use_rules: Whether keyword rules add evidence (turned off to measure the model alone).
     """
 
-    def __init__(self, model: _Classifier, *, use_rules: bool = True) -> None:
+    def __init__(self, model: _Classifier) -> None:
         self._model = model
-        self.use_rules = use_rules
 
     def _out_of_scope(self, text: str, signals: Mapping[str, float], confidence: float) -> bool:
         """True when nothing ties the message to the desk and the model alone is not convincing."""
         if not text.strip():
             return True
-        if not self.use_rules:
-            return False
         # Weak rules ("how do I ...") fire on off-topic questions too, so only firm ones count here.
         if any(signals[route] >= FIRM_SIGNAL for route in ROUTES if route != "other") or has_domain_signal(text):
             return False
@@ -519,7 +508,7 @@ class Router:
         """
         log_scores = self._model.log_scores(text)
         model_probs = _softmax(log_scores)
-        signals: dict[str, float] = rule_signals(text) if self.use_rules else dict.fromkeys(ROUTES, 0.0)
+        signals = rule_signals(text)
         combined = {
             route: math.log(max(model_probs[route], 1e-9)) + RULE_WEIGHT * signals.get(route, 0.0)
             for route in self._model.classes
@@ -535,27 +524,19 @@ class Router:
         return RouteDecision(route=cast(Route, route), confidence=round(probs[route], 6), scores=scores)
 
 
-def train_router(
-    rows: Iterable[tuple[str, str]],
-    *,
-    seed_rows: Iterable[tuple[str, str]] = (),
-    seed_weight: float = SEED_WEIGHT,
-    use_rules: bool = True,
-) -> Router:
+def train_router(rows: Iterable[tuple[str, str]], *, seed_rows: Iterable[tuple[str, str]] = ()) -> Router:
     """Train a router.
 
     Args:
         rows: (text, route) pairs, each with weight 1.
-        seed_rows: Extra in-domain (text, route) pairs, each counted `seed_weight` times.
-        seed_weight: Weight of a seed row relative to an ordinary row.
-        use_rules: Whether the router combines keyword rules with the model.
+        seed_rows: Extra in-domain (text, route) pairs, each counted `SEED_WEIGHT` times.
 
     Returns:
         The trained router.
     """
     weighted = [(text, route, 1.0) for text, route in rows]
-    weighted += [(text, route, seed_weight) for text, route in seed_rows]
-    return Router(_train_classifier(weighted), use_rules=use_rules)
+    weighted += [(text, route, SEED_WEIGHT) for text, route in seed_rows]
+    return Router(_train_classifier(weighted))
 
 
 def load_rows(path: str | Path) -> list[tuple[str, str]]:
