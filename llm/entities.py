@@ -58,10 +58,7 @@ _ORDER_RE = re.compile(r"\bord_\d+\b", re.IGNORECASE)
 
 def extract_order_ids(text: str) -> list[str]:
     """Order ids such as "ord_101", lowercased, unique, in order of appearance."""
-    seen: dict[str, None] = {}
-    for match in _ORDER_RE.finditer(text):
-        seen.setdefault(match.group(0).lower(), None)
-    return list(seen)
+    return list(dict.fromkeys(order.lower() for order in _ORDER_RE.findall(text)))
 
 
 # --------------------------------------------------------------------------- dates
@@ -107,23 +104,20 @@ def _with_year(month: int, day: int, year: str | None, today: date) -> date | No
     if year is None:
         return _infer_year(month, day, today)
     full = int(year)
-    if full < 100:
-        full += 2000
-    return _safe_date(full, month, day)
+    return _safe_date(full + 2000 if full < 100 else full, month, day)
 
 
 def _first_of_previous_month(today: date) -> date:
     return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
+_DAYS_BACK = {"today": 0, "yesterday": 1, "day before yesterday": 2}
+
+
 def _relative(word: str, today: date) -> date | None:
     word = " ".join(word.lower().split())
-    if word == "today":
-        return today
-    if word == "yesterday":
-        return today - timedelta(days=1)
-    if word == "day before yesterday":
-        return today - timedelta(days=2)
+    if word in _DAYS_BACK:
+        return today - timedelta(days=_DAYS_BACK[word])
     if word == "last month":
         return _first_of_previous_month(today)
     if word == "this month":
@@ -154,37 +148,23 @@ def extract_dates(text: str, today: date) -> list[date]:
     Returns:
         The dates found.
     """
-    found: list[tuple[int, date]] = []
-    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, int, date]] = []  # (start, end, date), no two spans overlapping
 
-    def add(start: int, end: int, value: date | None) -> None:
-        if value is None or any(start < e and s < end for s, e in taken):
-            return
-        taken.append((start, end))
-        found.append((start, value))
+    def add(match: re.Match[str], value: date | None) -> None:
+        start, end = match.span()
+        if value is not None and not any(start < e and s < end for s, e, _ in found):
+            found.append((start, end, value))
 
     for match in _ISO_RE.finditer(text):
-        add(match.start(), match.end(), _safe_date(*(int(match.group(k)) for k in ("year", "month", "day"))))
+        add(match, _safe_date(int(match["year"]), int(match["month"]), int(match["day"])))
     for pattern in (_MONTH_DAY_RE, _DAY_MONTH_RE):
         for match in pattern.finditer(text):
-            month = _MONTHS[match.group("mon").lower()]
-            add(
-                match.start(),
-                match.end(),
-                _with_year(month, int(match.group("day")), match.group("year"), today),
-            )
+            add(match, _with_year(_MONTHS[match["mon"].lower()], int(match["day"]), match["year"], today))
     for match in _SLASH_RE.finditer(text):
-        add(
-            match.start(),
-            match.end(),
-            _with_year(int(match.group("month")), int(match.group("day")), match.group("year"), today),
-        )
+        add(match, _with_year(int(match["month"]), int(match["day"]), match["year"], today))
     for match in _RELATIVE_RE.finditer(text):
-        add(match.start(), match.end(), _relative(match.group("word"), today))
-    unique: dict[date, None] = {}
-    for _, value in sorted(found, key=lambda item: item[0]):
-        unique.setdefault(value, None)
-    return list(unique)
+        add(match, _relative(match["word"], today))
+    return list(dict.fromkeys(value for _, _, value in sorted(found)))
 
 
 def mentioned_month(text: str) -> Literal["this_month", "last_month"] | None:
@@ -374,6 +354,8 @@ _SENTIMENT_BASE = {
     Sentiment.FRUSTRATED: 2,
     Sentiment.ANGRY: 3,
 }
+# A priority score of 0 or less, 1, 2, 3, and 4 or more.
+_PRIORITY_BY_SCORE = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.HIGH, Priority.CRITICAL)
 
 
 def detect_priority(text: str, sentiment: Sentiment | str | None = None) -> Priority:
@@ -400,13 +382,7 @@ def detect_priority(text: str, sentiment: Sentiment | str | None = None) -> Prio
         score += 2
     if _RELAXED.search(lowered):
         score -= 1
-    if score <= 0:
-        return Priority.LOW
-    if score == 1:
-        return Priority.MEDIUM
-    if score <= 3:
-        return Priority.HIGH
-    return Priority.CRITICAL
+    return _PRIORITY_BY_SCORE[min(max(score, 0), 4)]
 
 
 # --------------------------------------------------------------------------- billing issue type

@@ -21,8 +21,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from llm.offline.agents import decide
-from llm.offline.turn import message_text
-from llm.tokens import completion_tokens, prompt_tokens
+from llm.tokens import completion_tokens, message_text, prompt_tokens
 
 __all__ = ["MODEL_NAME", "OfflineChatModel"]
 

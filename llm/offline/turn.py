@@ -16,8 +16,9 @@ from llm.offline.wording import as_date
 from llm.protocol import ACCOUNT_TAG, HANDOFF_TAG, HISTORY_TAG, KNOWLEDGE_TAG, parse_blocks
 from llm.router import RouteDecision, classify, rule_signals
 from llm.text import correct_typos
+from llm.tokens import message_text
 
-__all__ = ["TOPIC_CHANGE_CONFIDENCE", "Reply", "ToolCall", "ToolResult", "Turn", "message_text", "parse_turn"]
+__all__ = ["TOPIC_CHANGE_CONFIDENCE", "Reply", "ToolCall", "ToolResult", "Turn", "parse_turn"]
 
 # The router must be at least this sure before a specialist decides the customer changed topic.
 TOPIC_CHANGE_CONFIDENCE = 0.6
@@ -126,15 +127,6 @@ class Turn:
 
     def last_agent(self) -> str:
         return str(self._last_agent_item().get("agent") or "")
-
-
-def message_text(message: BaseMessage) -> str:
-    """The text of a message, with the text parts of a multi-part content joined."""
-    content = message.content
-    if isinstance(content, str):
-        return content
-    parts = [p if isinstance(p, str) else str(p.get("text", "")) for p in content if isinstance(p, str | dict)]
-    return "".join(parts)
 
 
 def _json_or_text(raw: str) -> Any:
