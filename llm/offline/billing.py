@@ -58,7 +58,6 @@ def billing(turn: Turn) -> Reply:
     if small and not turn.signals["billing"] and not turn.signals["refund"]:
         return Reply(text=small_talk_reply(small))
     decision = turn.decision
-    signals = turn.signals
 
     # A "yes" to the refund this agent offered for a duplicate charge.
     if affirmative and _REFUND_OFFER_RE.search(turn.last_agent_text()):
@@ -71,9 +70,8 @@ def billing(turn: Turn) -> Reply:
 
     # Only wording about money back goes to refunds: the router alone leans to refunds for bare amounts ("the
     # $899 one") and for "cancel", which billing answers itself.
-    if (signals["refund"] >= FIRM_SIGNAL or (decision.route == "refund" and _MONEY_BACK_RE.search(text))) and turn.has(
-        "transfer_to_refund"
-    ):
+    money_back = turn.signals["refund"] >= FIRM_SIGNAL or (decision.route == "refund" and _MONEY_BACK_RE.search(text))
+    if money_back and turn.has("transfer_to_refund"):
         return Reply(call=ToolCall("transfer_to_refund", refund_record(text)))
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
@@ -231,28 +229,24 @@ def _payment_method(turn: Turn) -> Reply:
 def _charge_dispute(turn: Turn) -> Reply:
     text = turn.text
     account = turn.account
-    if account is None:
-        orders = extract_order_ids(text)
-        if orders and turn.has("lookup_charge"):
-            return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
+    charges = turn.charges
+    orders = extract_order_ids(text)
+    matched, relaxed = match_charges(charges, text, turn.today)
+    if orders and not matched and turn.has("lookup_charge"):
+        return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
+    # Without <account> only the tools can find the charge; <account> shows recent ones, the tool looks further back.
+    look_further = account is None or (not orders and account.get("older_charges"))
+    if (not matched or relaxed) and look_further and turn.has("find_charges"):
         args = find_charges_args(text, turn.today)
-        if (args["amount"] is not None or args["date"] is not None) and turn.has("find_charges"):
+        if args["amount"] is not None or args["date"] is not None:
             return Reply(call=ToolCall("find_charges", args))
+    if account is None:
         return Reply(
             text=(
                 "Which charge do you mean? Tell me its amount and date "
                 "(or the order id, like ord_123) and I'll explain it."
             )
         )
-    charges = turn.charges
-    orders = extract_order_ids(text)
-    matched, relaxed = match_charges(charges, text, turn.today)
-    if orders and not matched and turn.has("lookup_charge"):
-        return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
-    if (not matched or relaxed) and not orders and account.get("older_charges") and turn.has("find_charges"):
-        args = find_charges_args(text, turn.today)  # <account> shows recent charges; the tool looks further back
-        if args["amount"] is not None or args["date"] is not None:
-            return Reply(call=ToolCall("find_charges", args))
     if not matched and re.search(r"\b(?:twice|double|duplicate)\b", text.lower()):
         matched = [c for c in charges if c.get("duplicate_of")]
     if not matched and not orders:

@@ -84,7 +84,7 @@ def plan_change(turn: Turn) -> Reply:
         )
     if _only_asks(text):
         difference = float(plan.get("monthly_price") or 0) - current_price
-        return Reply(text=_describe_plan(plan, current_name, difference, _feature_changes(current, plan)[1]))
+        return Reply(text=_describe_plan(plan, current_name, difference, _lost_features(current, plan)))
     # Code quotes the change (prices, proration, renewal) and waits for the customer's yes.
     return Reply(call=ToolCall("propose_plan_change", {"new_plan": target}))
 
@@ -111,30 +111,18 @@ def _seat_answer(account: Mapping[str, Any]) -> str:
     return text
 
 
-def _feature_changes(current: Mapping[str, Any], target: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """Features gained and lost by moving from `current` to `target`.
+def _lost_features(current: Mapping[str, Any], target: Mapping[str, Any]) -> list[str]:
+    """Features lost by moving from `current` to `target`.
 
-    A plan listing "Everything in Pro" contains all of Pro's features, so nothing is lost by moving
-    up to it and nothing is gained by moving down from it.
+    A plan listing "Everything in Pro" contains all of Pro's features, so nothing is lost by moving up to it.
     """
-    have = [str(f) for f in current.get("features") or []]
     get = [str(f) for f in target.get("features") or []]
-
-    def contains(bigger: list[str], smaller: Mapping[str, Any]) -> bool:
-        names = {str(smaller.get("name", "")).lower(), str(smaller.get("id", "")).lower()} - {""}
-        if not names:
-            return False
-        pattern = re.compile(rf"everything in (?:the )?(?:{'|'.join(map(re.escape, names))})\b")
-        return any(pattern.match(f.lower()) for f in bigger)
-
-    everything = re.compile(r"^everything in\b", re.I)
-    gained = [f for f in get if f not in have and not everything.match(f)]
-    lost = [f for f in have if f not in get and not everything.match(f)]
-    if contains(get, current):
-        lost = []
-    elif contains(have, target):
-        gained = []
-    return gained, lost
+    names = {str(current.get("name", "")).lower(), str(current.get("id", "")).lower()} - {""}
+    contains = rf"everything in (?:the )?(?:{'|'.join(map(re.escape, names))})\b"
+    if names and any(re.match(contains, f.lower()) for f in get):
+        return []
+    have = [str(f) for f in current.get("features") or []]
+    return [f for f in have if f not in get and not re.match(r"everything in\b", f, re.I)]
 
 
 def next_renewal(turn: Turn) -> date | None:

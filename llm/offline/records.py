@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from graph.handoffs import Priority, Sentiment
@@ -20,6 +21,7 @@ from llm.text import content_words
 
 __all__ = [
     "REASON_CHARS",
+    "TRANSFERS",
     "billing_record",
     "escalation_record",
     "faq_record",
@@ -119,3 +121,12 @@ def handback_record(text: str, route: str) -> dict[str, Any]:
         route, "something outside this specialist's area"
     )
     return {"reason": trim(f'The customer now asks about {about}: "{text}"', 1000)}
+
+
+# The tool that hands the customer to each route's specialist, and the record it carries.
+TRANSFERS: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
+    "billing": ("transfer_to_billing", billing_record),
+    "refund": ("transfer_to_refund", refund_record),
+    "faq": ("transfer_to_faq", faq_record),
+    "human": ("escalate_to_human", escalation_record),
+}

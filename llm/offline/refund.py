@@ -59,12 +59,10 @@ def refund(turn: Turn) -> Reply:
     small = small_talk(text)
     if small and not turn.signals["refund"]:
         return Reply(text=small_talk_reply(small))
-    decision = turn.decision
-    signals = turn.signals
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
     refers_to_charge = bool(
-        signals["refund"]
+        turn.signals["refund"]
         or named_orders(turn.charges, text)
         or extract_amounts(text)
         or extract_dates(text, turn.today)
@@ -74,11 +72,11 @@ def refund(turn: Turn) -> Reply:
         or is_affirmative(text)
     )
     # An unsure "other" is more likely a muddled answer to our question than a new topic.
-    changed_topic = decision.route in ("faq", "billing") or (
-        decision.route == "other" and decision.confidence >= TOPIC_CHANGE_CONFIDENCE
+    changed_topic = turn.decision.route in ("faq", "billing") or (
+        turn.decision.route == "other" and turn.decision.confidence >= TOPIC_CHANGE_CONFIDENCE
     )
     if not refers_to_charge and changed_topic and turn.has("transfer_to_triage"):
-        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, decision.route)))
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, turn.decision.route)))
     if asks_about_refund_status(text):
         return Reply(text=_refund_status(turn))
     # A question about what a refund would mean, or "just explain first", proposes nothing.
@@ -133,17 +131,11 @@ def asks_for_refund(turn: Turn) -> bool:
 
     A "yes" counts too: it answers the refund an agent offered or the charge the refund agent asked about.
     """
-    text = turn.text
-    if turn.signals["refund"] or _DUPLICATE_RE.search(text) or _MONEY_BACK_RE.search(text) or is_affirmative(text):
+    if _MONEY_BACK_RE.search(turn.text) or is_affirmative(turn.text):
         return True
-    reason = str(turn.record.get("reason") or "")
-    if rule_signals(reason)["refund"] or _DUPLICATE_RE.search(reason):
-        return True
-    return any(
-        item.get("role") == "customer"
-        and (rule_signals(str(item.get("text", "")))["refund"] or _DUPLICATE_RE.search(str(item.get("text", ""))))
-        for item in turn.history
-    )
+    earlier = [str(item.get("text", "")) for item in turn.history if item.get("role") == "customer"]
+    asked = [turn.text, str(turn.record.get("reason") or ""), *earlier]
+    return any(rule_signals(text)["refund"] or _DUPLICATE_RE.search(text) for text in asked)
 
 
 def refund_reason(turn: Turn) -> str:

@@ -8,19 +8,13 @@ from typing import Any, Literal
 
 from llm.entities import extract_amounts, extract_order_ids, extract_plan
 from llm.offline.charges import find_charges_args
-from llm.offline.records import billing_record, escalation_record, faq_record, handback_record, refund_record
+from llm.offline.records import TRANSFERS, billing_record, escalation_record, faq_record, handback_record, refund_record
 from llm.offline.refund import pick_charge, refund_reason
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import trim
 
 __all__ = ["apply_tool_choice"]
 
-_BY_ROUTE = {
-    "billing": "transfer_to_billing",
-    "refund": "transfer_to_refund",
-    "faq": "transfer_to_faq",
-    "human": "escalate_to_human",
-}
 _FALLBACK_TOOLS = ("transfer_to_triage", "escalate_to_human", "search_faq")
 
 
@@ -59,24 +53,22 @@ def _forced_tool(tool_choice: Any, tools: Mapping[str, Any]) -> str | Literal["a
         return "none"
     if tool_choice in ("any", "required", True):
         return next(iter(tools)) if len(tools) == 1 else "any"
-    if isinstance(tool_choice, str):
-        return tool_choice if tool_choice in tools else ("any" if tools else None)
+    name = tool_choice
     if isinstance(tool_choice, Mapping):
         function = tool_choice.get("function")
         name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
-        if name in tools:
-            return str(name)
-        return "any" if tools else None
-    return None
+    elif not isinstance(tool_choice, str):
+        return None
+    return str(name) if name in tools else ("any" if tools else None)
 
 
 def _any_tool(turn: Turn) -> str:
     """The bound transfer the router likes best, else a safe fallback tool, else the first tool."""
     ranked = sorted(
-        (r for r in _BY_ROUTE if _BY_ROUTE[r] in turn.tools), key=lambda r: -turn.decision.scores.get(r, 0.0)
+        (r for r in TRANSFERS if TRANSFERS[r][0] in turn.tools), key=lambda r: -turn.decision.scores.get(r, 0.0)
     )
     if ranked:
-        return _BY_ROUTE[ranked[0]]
+        return TRANSFERS[ranked[0]][0]
     for name in _FALLBACK_TOOLS:
         if name in turn.tools:
             return name

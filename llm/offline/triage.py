@@ -12,7 +12,7 @@ from llm.entities import (
     mentions_payment_card,
     wants_cancellation,
 )
-from llm.offline.records import billing_record, escalation_record, faq_record, refund_record
+from llm.offline.records import TRANSFERS, billing_record, refund_record
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.router import FIRM_SIGNAL
@@ -40,14 +40,9 @@ def triage(turn: Turn) -> Reply:
         if follow is not None:
             return follow
         return Reply(text=out_of_scope_reply())
-    if route == "refund" and turn.has("transfer_to_refund"):
-        return Reply(call=ToolCall("transfer_to_refund", refund_record(text)))
-    if route == "billing" and turn.has("transfer_to_billing"):
-        return Reply(call=ToolCall("transfer_to_billing", billing_record(text)))
-    if route == "faq" and turn.has("transfer_to_faq"):
-        return Reply(call=ToolCall("transfer_to_faq", faq_record(text)))
-    if route == "human" and turn.has("escalate_to_human"):
-        return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
+    if route in TRANSFERS and turn.has(TRANSFERS[route][0]):
+        tool, record = TRANSFERS[route]
+        return Reply(call=ToolCall(tool, record(text)))
     return Reply(text=out_of_scope_reply())
 
 
