@@ -60,13 +60,12 @@ def billing(turn: Turn) -> Reply:
     decision = turn.decision
 
     # A "yes" to the refund this agent offered for a duplicate charge.
-    if affirmative and _REFUND_OFFER_RE.search(turn.last_agent_text()):
+    if affirmative and _REFUND_OFFER_RE.search(turn.last_agent_text()) and turn.has("transfer_to_refund"):
         offered = extract_order_ids(turn.last_agent_text())
-        if turn.has("transfer_to_refund"):
-            record = refund_record(turn.last_agent_text() if offered else text)
-            record["reason"] = trim(f"Customer confirmed a refund of a duplicate charge: {text}", REASON_CHARS)
-            record["order_id"] = offered[0] if offered else None
-            return Reply(call=ToolCall("transfer_to_refund", record))
+        record = refund_record(turn.last_agent_text() if offered else text)
+        record["reason"] = trim(f"Customer confirmed a refund of a duplicate charge: {text}", REASON_CHARS)
+        record["order_id"] = offered[0] if offered else None
+        return Reply(call=ToolCall("transfer_to_refund", record))
 
     # Only wording about money back goes to refunds: the router alone leans to refunds for bare amounts ("the
     # $899 one") and for "cancel", which billing answers itself.
@@ -103,7 +102,7 @@ def _billing_signal(turn: Turn) -> bool:
         or wants_cancellation(text)
         or mentions_payment_card(text)
         or asks_about_current_plan(text)
-        or match_description(turn.charges, text) is not None
+        or match_description(turn.charges, text)
         or extract_amounts(text)
         or extract_order_ids(text)
         or extract_plan(text)
@@ -129,8 +128,7 @@ def _billing_issue(turn: Turn) -> str:
 
 def _invoices(turn: Turn) -> Reply:
     account = turn.account
-    lowered = turn.text.lower()
-    wants_open = bool(re.search(r"\b(?:open|unpaid|outstanding|due|overdue|owe)\b", lowered))
+    wants_open = bool(re.search(r"\b(?:open|unpaid|outstanding|due|overdue|owe)\b", turn.text.lower()))
     if account is None:
         if turn.has("list_invoices"):
             return Reply(call=ToolCall("list_invoices", {"status": "open" if wants_open else None}))
@@ -160,10 +158,7 @@ def _invoices(turn: Turn) -> Reply:
 
 def _asked_invoices(turn: Turn, invoices: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The invoices of the charges the message names (order id, amount, date, period or description)."""
-    matched, _ = match_charges(turn.charges, turn.text, turn.today)
-    if not matched:
-        described = match_description(turn.charges, turn.text)
-        matched = [described] if described is not None else []
+    matched = match_charges(turn.charges, turn.text, turn.today)[0] or match_description(turn.charges, turn.text)
     orders = {str(c.get("order_id")) for c in matched}
     return [i for i in invoices if str(i.get("order_id")) in orders]
 
@@ -250,8 +245,7 @@ def _charge_dispute(turn: Turn) -> Reply:
     if not matched and re.search(r"\b(?:twice|double|duplicate)\b", text.lower()):
         matched = [c for c in charges if c.get("duplicate_of")]
     if not matched and not orders:
-        described = match_description(charges, text)
-        matched = [described] if described is not None else []
+        matched = match_description(charges, text)
     if not matched and charges and _LATEST_RE.search(text):
         matched = [charges[0]]  # charges are newest first
     if matched:

@@ -137,16 +137,16 @@ def criteria(text: str, today: date) -> str:
     return " ".join(parts)
 
 
-def match_description(charges: Sequence[Mapping[str, Any]], text: str) -> Mapping[str, Any] | None:
+def match_description(charges: Sequence[Mapping[str, Any]], text: str) -> list[Mapping[str, Any]]:
     """The one charge whose description shares most words with the message ("the seat pack", "October's
-    subscription"); None when no description shares a word or two charges share as many."""
+    subscription"), as a list; empty when no description shares a word or two charges share as many."""
     words = salient_terms(text)
     if not words:
-        return None
+        return []
     scored = sorted(
         ((len(words & salient_terms(str(c.get("description", "")))), c) for c in charges),
         key=lambda pair: -pair[0],
     )
     if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
-        return None
-    return scored[0][1]
+        return []
+    return [scored[0][1]]

@@ -126,8 +126,7 @@ class OfflineChatModel(BaseChatModel):
     def _respond(self, messages: Sequence[BaseMessage], kwargs: Mapping[str, Any]) -> AIMessage:
         """The whole reply to one call, with a tool-call id derived from the input and the token usage."""
         tools: list[dict[str, Any]] = [dict(t) for t in kwargs.get("tools") or []]
-        tool_choice = kwargs.get("tool_choice")
-        reply = decide(messages, tools, tool_choice)
+        reply = decide(messages, tools, kwargs.get("tool_choice"))
 
         tool_calls = []
         if reply.call is not None:

@@ -89,16 +89,12 @@ def refund(turn: Turn) -> Reply:
     if not asks_for_refund(turn) and turn.has("transfer_to_triage"):
         return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "billing")))
 
-    reason = refund_reason(turn)
     charge_id, requested = pick_charge(turn)
     if charge_id is None:
         return Reply(text=_which_charge(turn))
     if not turn.has("propose_refund"):
         return Reply(text=f"I can see {charge_id}; our refunds team will take it from here.")
-    args: dict[str, Any] = {"order_id": charge_id, "reason": reason}
-    if requested is not None:
-        args["amount"] = requested
-    return Reply(call=ToolCall("propose_refund", args))
+    return Reply(call=ToolCall("propose_refund", _charge_args(charge_id, requested, reason=refund_reason(turn))))
 
 
 def _answer_without_acting(turn: Turn) -> Reply:
@@ -120,10 +116,12 @@ def _answer_without_acting(turn: Turn) -> Reply:
         if turn.has("transfer_to_triage"):
             return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "faq")))
         return Reply(text=_which_charge(turn))
-    args: dict[str, Any] = {"order_id": charge_id}
-    if requested is not None:
-        args["amount"] = requested
-    return Reply(call=ToolCall("check_refund", args))
+    return Reply(call=ToolCall("check_refund", _charge_args(charge_id, requested)))
+
+
+def _charge_args(charge_id: str, requested: float | None, **more: Any) -> dict[str, Any]:
+    """Arguments naming the charge, and the amount when the customer asked for part of it."""
+    return {"order_id": charge_id, **more} | ({"amount": requested} if requested is not None else {})
 
 
 def asks_for_refund(turn: Turn) -> bool:
@@ -156,13 +154,13 @@ _REST_RE = re.compile(r"\b(?:the rest|remainder|remaining|what'?s left|whatever 
 _CLAUSE_RE = re.compile(r"[.?!;]+|,\s*(?=(?:we|i|it|as|because|since|but|so|and)\b)|\b(?:and )?also\b", re.I)
 
 
-def _described(charges: Sequence[Mapping[str, Any]], text: str) -> Mapping[str, Any] | None:
+def _described(charges: Sequence[Mapping[str, Any]], text: str) -> list[Mapping[str, Any]]:
     """The charge the words describe, read first from the clause that asks for the money back ("refund this
     month's pro charge, we're moving to annual"), then, when that clause only points back ("I'd like that money
     back"), from the whole message."""
     clauses = [c for c in _CLAUSE_RE.split(text) if c.strip()]
     asking = [c for c in clauses if rule_signals(c)["refund"] or _MONEY_BACK_RE.search(c)]
-    if len(clauses) > 1 and len(asking) == 1 and (found := match_description(charges, asking[0])) is not None:
+    if len(clauses) > 1 and len(asking) == 1 and (found := match_description(charges, asking[0])):
         return found
     return match_description(charges, text)
 
@@ -197,10 +195,8 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     search = text if extract_amounts(text) else f"{text} {' '.join(money(a) for a in amounts)}"
     matched, _ = match_charges(charges, search, turn.today)
     if len(matched) > 1:
-        refundable = [c for c in matched if is_refundable(c)]
-        matched = refundable if refundable else matched
-        described = _described(matched, text)  # "this month's pro charge": the period first, then the words
-        matched = [described] if described is not None else matched
+        matched = [c for c in matched if is_refundable(c)] or matched
+        matched = _described(matched, text) or matched  # "this month's pro charge": the period, then the words
     if len(matched) == 1:
         return str(matched[0]["order_id"]), None
     period = mentioned_period(text, turn.today)
@@ -218,9 +214,9 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         if refundable:
             return str(refundable[0]["order_id"]), None
     described = _described(charges, text)
-    if described is None:
+    if not described:
         return None, None
-    return str(described["order_id"]), _partial(described, amounts)
+    return str(described[0]["order_id"]), _partial(described[0], amounts)
 
 
 def _partial(charge: Mapping[str, Any], amounts: list[float]) -> float | None:

@@ -35,14 +35,10 @@ def apply_tool_choice(reply: Reply, turn: Turn, tool_choice: Any) -> Reply:
         return reply
     if forced == "none":
         return reply if reply.call is None else Reply(text="Let me look into that for you.")
-    if forced == "any":
-        if reply.call is not None:
-            return reply
-        name = _any_tool(turn)
-        return Reply(call=ToolCall(name, _record_for(name, turn.tools[name], turn)))
-    if reply.call is not None and reply.call.name == forced:
+    if reply.call is not None and forced in ("any", reply.call.name):
         return reply
-    return Reply(call=ToolCall(forced, _record_for(forced, turn.tools[forced], turn)))
+    name = _any_tool(turn) if forced == "any" else forced
+    return Reply(call=ToolCall(name, _record_for(name, turn.tools[name], turn)))
 
 
 def _forced_tool(tool_choice: Any, tools: Mapping[str, Any]) -> str | Literal["any", "none"] | None:

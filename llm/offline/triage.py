@@ -36,10 +36,7 @@ def triage(turn: Turn) -> Reply:
     ):
         return Reply(text=small_talk_reply(small))
     if route == "other":
-        follow = _continuation(turn)
-        if follow is not None:
-            return follow
-        return Reply(text=out_of_scope_reply())
+        return _continuation(turn) or Reply(text=out_of_scope_reply())
     if route in TRANSFERS and turn.has(TRANSFERS[route][0]):
         tool, record = TRANSFERS[route]
         return Reply(call=ToolCall(tool, record(text)))

@@ -157,13 +157,9 @@ def parse_turn(messages: Sequence[BaseMessage], tools: Sequence[Mapping[str, Any
                 calls[str(call.get("id"))] = (call["name"], dict(call.get("args") or {}))
         elif isinstance(message, ToolMessage):
             name, args = calls.get(message.tool_call_id, (message.name or "", {}))
+            data = _json_or_text(message_text(message))
             results.append(
-                ToolResult(
-                    name=name or message.name or "",
-                    args=args,
-                    data=_json_or_text(message_text(message)),
-                    error=message.status == "error",
-                )
+                ToolResult(name=name or message.name or "", args=args, data=data, error=message.status == "error")
             )
     schemas: dict[str, dict[str, Any]] = {}
     for tool in tools:
