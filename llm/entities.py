@@ -214,9 +214,9 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
             for _ in range(count):
                 first = _first_of_previous_month(first)
             return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
-        days = count * (7 if ago["unit"].startswith("week") else 1)
-        slack = 7 if ago["unit"].startswith("week") else 1  # people round weeks loosely, days hardly
-        return today - timedelta(days=days + slack), min(today, today - timedelta(days=days - slack))
+        # A unit of slack either side: people round weeks loosely, days hardly.
+        unit = 7 if ago["unit"].startswith("week") else 1
+        return today - timedelta(days=(count + 1) * unit), min(today, today - timedelta(days=(count - 1) * unit))
     if re.search(r"\b(?:last|past|previous)\s+week\b", lowered):
         return today - timedelta(days=14), today - timedelta(days=1)
     if re.search(r"\bthis\s+week\b", lowered):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from llm.entities import extract_plan, holds_off
@@ -22,13 +23,8 @@ _PLAN_ORDER = ("free", "pro", "enterprise")
 
 
 def _plan_by_id(account: Mapping[str, Any], plan_id: str) -> Mapping[str, Any] | None:
-    for plan in account.get("available_plans") or []:
-        if isinstance(plan, Mapping) and str(plan.get("id", "")).lower() == plan_id:
-            return plan
-    current = account.get("plan")
-    if isinstance(current, Mapping) and str(current.get("id", "")).lower() == plan_id:
-        return current
-    return None
+    plans = [*(account.get("available_plans") or []), account.get("plan")]  # the catalogue first
+    return next((p for p in plans if isinstance(p, Mapping) and str(p.get("id", "")).lower() == plan_id), None)
 
 
 def plan_change(turn: Turn) -> Reply:
@@ -98,16 +94,15 @@ def _seat_answer(account: Mapping[str, Any]) -> str:
         f"Your {name} plan ({money(current.get('monthly_price'))}/month) includes: {features}. "
         "Owners and admins add people under Settings → Members."
     )
-    current_id = str(current.get("id", "")).lower()
-    if current_id in _PLAN_ORDER and _PLAN_ORDER.index(current_id) + 1 < len(_PLAN_ORDER):
-        bigger = _plan_by_id(account, _PLAN_ORDER[_PLAN_ORDER.index(current_id) + 1])
-        if bigger is not None:
-            extras = ", ".join(bigger.get("features") or [])
-            text += (
-                f" If you need more than that, the {bigger.get('name')} plan is "
-                f"{money(bigger.get('monthly_price'))}/month and includes: {extras}."
-                f' Just say "upgrade me to {bigger.get("name")}" and I\'ll give you the exact difference.'
-            )
+    above = dict(pairwise(_PLAN_ORDER)).get(str(current.get("id", "")).lower())
+    bigger = _plan_by_id(account, above) if above else None
+    if bigger is not None:
+        extras = ", ".join(bigger.get("features") or [])
+        text += (
+            f" If you need more than that, the {bigger.get('name')} plan is "
+            f"{money(bigger.get('monthly_price'))}/month and includes: {extras}."
+            f' Just say "upgrade me to {bigger.get("name")}" and I\'ll give you the exact difference.'
+        )
     return text
 
 

@@ -121,10 +121,6 @@ def _fill_generic(params: Mapping[str, Any], text: str) -> dict[str, Any]:
         elif kind in ("number", "integer"):
             amounts = extract_amounts(text)
             args[key] = amounts[0] if amounts and kind == "number" else 0
-        elif kind == "boolean":
-            args[key] = False
-        elif kind == "array":
-            args[key] = []
-        elif kind == "object":
-            args[key] = {}
+        elif kind in ("boolean", "array", "object"):
+            args[key] = {"boolean": False, "array": [], "object": {}}[kind]
     return args

@@ -161,16 +161,11 @@ def parse_turn(messages: Sequence[BaseMessage], tools: Sequence[Mapping[str, Any
             results.append(
                 ToolResult(name=name or message.name or "", args=args, data=data, error=message.status == "error")
             )
-    schemas: dict[str, dict[str, Any]] = {}
-    for tool in tools:
-        function = tool.get("function", tool)
-        if isinstance(function, Mapping) and function.get("name"):
-            schemas[str(function["name"])] = dict(function)
-    last_is_tool = bool(messages) and isinstance(messages[-1], ToolMessage)
+    functions = [tool.get("function", tool) for tool in tools]
     return Turn(
         text=correct_typos(text.strip()),
         blocks=parse_blocks(system),
-        tools=schemas,
+        tools={str(f["name"]): dict(f) for f in functions if isinstance(f, Mapping) and f.get("name")},
         results=results,
-        last_is_tool=last_is_tool,
+        last_is_tool=bool(messages) and isinstance(messages[-1], ToolMessage),
     )
