@@ -88,19 +88,15 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _infer_year(month: int, day: int, today: date) -> date | None:
+def _with_year(month: int, day: int, year: str | None, today: date) -> date | None:
     """A day without a year means its latest occurrence not after today (customers talk about the past)."""
+    if year is not None:
+        full = int(year)
+        return _safe_date(full + 2000 if full < 100 else full, month, day)
     this_year = _safe_date(today.year, month, day)
     if this_year is not None and this_year <= today:
         return this_year
     return _safe_date(today.year - 1, month, day)
-
-
-def _with_year(month: int, day: int, year: str | None, today: date) -> date | None:
-    if year is None:
-        return _infer_year(month, day, today)
-    full = int(year)
-    return _safe_date(full + 2000 if full < 100 else full, month, day)
 
 
 def _first_of_previous_month(today: date) -> date:

@@ -120,9 +120,8 @@ def _off_topic_for_billing(turn: Turn) -> bool:
 
 
 def _billing_issue(turn: Turn) -> str:
-    text = turn.text
     if _billing_signal(turn) or turn.signals["billing"] or not turn.record.get("issue_type"):
-        return billing_issue_type(text)
+        return billing_issue_type(turn.text)
     return str(turn.record["issue_type"])
 
 

@@ -86,13 +86,8 @@ def billing_record(text: str, issue: str | None = None) -> dict[str, Any]:
 
 def _topic(text: str) -> str:
     """The first four distinct content words, as a short topic line."""
-    words: list[str] = []
-    for word in re.findall(r"[A-Za-z0-9][\w-]*", text):
-        if content_words(word) and word.lower() not in words:
-            words.append(word.lower())
-        if len(words) == 4:
-            break
-    return " ".join(words) or "general question"
+    words = dict.fromkeys(word.lower() for word in re.findall(r"[A-Za-z0-9][\w-]*", text) if content_words(word))
+    return " ".join(list(words)[:4]) or "general question"
 
 
 def faq_record(text: str) -> dict[str, Any]:

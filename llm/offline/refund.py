@@ -209,10 +209,9 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         ]
         if len(in_month) == 1:
             return str(in_month[0]["order_id"]), None
-    if _LATEST_RE.search(text) and not amounts:
-        refundable = [c for c in charges if is_refundable(c)]
-        if refundable:
-            return str(refundable[0]["order_id"]), None
+    latest = next((c for c in charges if is_refundable(c)), None)  # charges are newest first
+    if _LATEST_RE.search(text) and not amounts and latest is not None:
+        return str(latest["order_id"]), None
     described = _described(charges, text)
     if not described:
         return None, None
