@@ -262,14 +262,10 @@ def rule_signals(text: str) -> dict[str, float]:
     """
     # Numbers in words as digits ("three hundred back" -> "300 back").
     lowered = _APOSTROPHE_RE.sub("", words_to_digits(text).lower())
-    hits: dict[str, list[float]] = defaultdict(list)
-    for route, pattern, weight in _RULES:
-        if pattern.search(lowered):
-            hits[route].append(weight)
-    signals: dict[str, float] = dict.fromkeys(ROUTES, 0.0)
-    for name, weights in hits.items():
-        weights.sort(reverse=True)
-        signals[name] = weights[0] + 0.5 * sum(weights[1:])
+    signals: dict[str, float] = {}
+    for route in ROUTES:
+        weights = sorted((w for r, pattern, w in _RULES if r == route and pattern.search(lowered)), reverse=True)
+        signals[route] = weights[0] + 0.5 * sum(weights[1:]) if weights else 0.0
     # "Charged twice" is about money back even though it says "charged": don't let billing compete.
     if signals["refund"] >= 1.6:
         signals["billing"] = min(signals["billing"], 0.5)
@@ -441,19 +437,15 @@ def _fit_pipeline(texts: list[str], labels: list[str], weights: list[float]) -> 
 
 
 def _train_classifier(rows: Iterable[tuple[str, str, float]]) -> _Classifier:
-    texts: list[str] = []
-    labels: list[str] = []
-    weights: list[float] = []
+    rows = list(rows)
+    if not rows:
+        raise ValueError("cannot train a router on no rows")
+    texts, labels, weights = (list(column) for column in zip(*rows, strict=True))
     document_frequency: dict[str, float] = defaultdict(float)
     for text, route, weight in rows:
-        texts.append(text)
-        labels.append(route)
-        weights.append(weight)
         if route != "other":
             for tok in set(content_words(text)):
                 document_frequency[tok] += weight
-    if not texts:
-        raise ValueError("cannot train a router on no rows")
     pipeline = _fit_pipeline(texts, labels, weights)
     present = set(labels)
     classes = tuple(route for route in ROUTES if route in present) + tuple(sorted(present - set(ROUTES)))
@@ -506,8 +498,7 @@ class Router:
         Returns:
             The decision, with the probability of every route.
         """
-        log_scores = self._model.log_scores(text)
-        model_probs = _softmax(log_scores)
+        model_probs = _softmax(self._model.log_scores(text))
         signals = rule_signals(text)
         combined = {
             route: math.log(max(model_probs[route], 1e-9)) + RULE_WEIGHT * signals.get(route, 0.0)
