@@ -31,9 +31,7 @@ def named_orders(charges: Sequence[Mapping[str, Any]], text: str) -> list[str]:
     """Order ids the message names, directly ("ord_301") or through the charge's invoice ("inv_301")."""
     by_invoice = {str(c.get("invoice_id", "")).lower(): str(c.get("order_id")) for c in charges if c.get("invoice_id")}
     named = {m.start(): m.group(0).lower() for m in re.finditer(r"\bord_\d+\b", text, re.IGNORECASE)}
-    for match in _INVOICE_RE.finditer(text):
-        if match.group(0).lower() in by_invoice:
-            named[match.start()] = by_invoice[match.group(0).lower()]
+    named |= {m.start(): by_invoice[m[0].lower()] for m in _INVOICE_RE.finditer(text) if m[0].lower() in by_invoice}
     return list(dict.fromkeys(order for _, order in sorted(named.items())))
 
 

@@ -60,15 +60,10 @@ def _forced_tool(tool_choice: Any, tools: Mapping[str, Any]) -> str | Literal["a
 
 def _any_tool(turn: Turn) -> str:
     """The bound transfer the router likes best, else a safe fallback tool, else the first tool."""
-    ranked = sorted(
-        (r for r in TRANSFERS if TRANSFERS[r][0] in turn.tools), key=lambda r: -turn.decision.scores.get(r, 0.0)
-    )
-    if ranked:
-        return TRANSFERS[ranked[0]][0]
-    for name in _FALLBACK_TOOLS:
-        if name in turn.tools:
-            return name
-    return next(iter(turn.tools))
+    bound = [r for r in TRANSFERS if TRANSFERS[r][0] in turn.tools]
+    if bound:
+        return TRANSFERS[max(bound, key=lambda r: turn.decision.scores.get(r, 0.0))][0]
+    return next((name for name in _FALLBACK_TOOLS if name in turn.tools), next(iter(turn.tools)))
 
 
 def _record_for(name: str, schema: Mapping[str, Any], turn: Turn) -> dict[str, Any]:

@@ -84,6 +84,6 @@ def _saas_route(turn: Turn) -> str:
         # A charge named without a request ("ord_301") is a question for billing, not for refunds.
         if route == "refund" and (extract_order_ids(text) or extract_amounts(text)):
             return "billing"
-        ranked = sorted((r for r in decision.scores if r not in (route, "other")), key=lambda r: -decision.scores[r])
-        route = ranked[0] if ranked else "other"
+        others = [r for r in decision.scores if r not in (route, "other")]
+        route = max(others, key=lambda r: decision.scores[r], default="other")
     return route
