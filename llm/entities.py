@@ -172,8 +172,7 @@ def mentioned_month(text: str) -> Literal["this_month", "last_month"] | None:
 def month_range(which: Literal["this_month", "last_month"], today: date) -> tuple[date, date]:
     """First and last day (inclusive) of this month or last month relative to `today`."""
     first = today.replace(day=1) if which == "this_month" else _first_of_previous_month(today)
-    last_day = calendar.monthrange(first.year, first.month)[1]
-    return first, first.replace(day=last_day)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 _COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "couple of": 2, "a couple of": 2, "three": 3, "few": 3, "a few": 3}
@@ -209,7 +208,7 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
             first = today.replace(day=1)
             for _ in range(count):
                 first = _first_of_previous_month(first)
-            return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+            return month_range("this_month", first)
         # A unit of slack either side: people round weeks loosely, days hardly.
         unit = 7 if ago["unit"].startswith("week") else 1
         return today - timedelta(days=(count + 1) * unit), min(today, today - timedelta(days=(count - 1) * unit))
