@@ -73,20 +73,13 @@ _ORDER_RE = re.compile(r"\bord_\d+\b", re.IGNORECASE)
 
 def extract_order_ids(text: str) -> list[str]:
     """Order ids such as "ord_101", lowercased, unique, in order of appearance."""
-    seen: dict[str, None] = {}
-    for match in _ORDER_RE.finditer(text):
-        seen.setdefault(match.group(0).lower(), None)
-    return list(seen)
+    return list(dict.fromkeys(order.lower() for order in _ORDER_RE.findall(text)))
 
 
 # --------------------------------------------------------------------------- dates
 
-_MONTHS: dict[str, int] = {}
-for _number, _name in enumerate(calendar.month_name):
-    if _name:
-        _MONTHS[_name.lower()] = _number
-        _MONTHS[_name[:3].lower()] = _number
-_MONTHS["sept"] = 9
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+_MONTHS |= {name[:3]: number for name, number in _MONTHS.items()} | {"sept": 9}
 _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(?P<year>\d{4}))?"
@@ -110,35 +103,28 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _infer_year(month: int, day: int, today: date) -> date | None:
+def _with_year(month: int, day: int, year: str | None, today: date) -> date | None:
     """A day without a year means its latest occurrence not after today (customers talk about the past)."""
+    if year is not None:
+        full = int(year)
+        return _safe_date(full + 2000 if full < 100 else full, month, day)
     this_year = _safe_date(today.year, month, day)
     if this_year is not None and this_year <= today:
         return this_year
     return _safe_date(today.year - 1, month, day)
 
 
-def _with_year(month: int, day: int, year: str | None, today: date) -> date | None:
-    if year is None:
-        return _infer_year(month, day, today)
-    full = int(year)
-    if full < 100:
-        full += 2000
-    return _safe_date(full, month, day)
-
-
 def _first_of_previous_month(today: date) -> date:
     return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
+_DAYS_BACK = {"today": 0, "yesterday": 1, "day before yesterday": 2}
+
+
 def _relative(word: str, today: date) -> date | None:
     word = " ".join(word.lower().split())
-    if word == "today":
-        return today
-    if word == "yesterday":
-        return today - timedelta(days=1)
-    if word == "day before yesterday":
-        return today - timedelta(days=2)
+    if word in _DAYS_BACK:
+        return today - timedelta(days=_DAYS_BACK[word])
     if word == "last month":
         return _first_of_previous_month(today)
     if word == "this month":
@@ -169,37 +155,23 @@ def extract_dates(text: str, today: date) -> list[date]:
     Returns:
         The dates found.
     """
-    found: list[tuple[int, date]] = []
-    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, int, date]] = []  # (start, end, date), no two spans overlapping
 
-    def add(start: int, end: int, value: date | None) -> None:
-        if value is None or any(start < e and s < end for s, e in taken):
-            return
-        taken.append((start, end))
-        found.append((start, value))
+    def add(match: re.Match[str], value: date | None) -> None:
+        start, end = match.span()
+        if value is not None and not any(start < e and s < end for s, e, _ in found):
+            found.append((start, end, value))
 
     for match in _ISO_RE.finditer(text):
-        add(match.start(), match.end(), _safe_date(*(int(match.group(k)) for k in ("year", "month", "day"))))
+        add(match, _safe_date(int(match["year"]), int(match["month"]), int(match["day"])))
     for pattern in (_MONTH_DAY_RE, _DAY_MONTH_RE):
         for match in pattern.finditer(text):
-            month = _MONTHS[match.group("mon").lower()]
-            add(
-                match.start(),
-                match.end(),
-                _with_year(month, int(match.group("day")), match.group("year"), today),
-            )
+            add(match, _with_year(_MONTHS[match["mon"].lower()], int(match["day"]), match["year"], today))
     for match in _SLASH_RE.finditer(text):
-        add(
-            match.start(),
-            match.end(),
-            _with_year(int(match.group("month")), int(match.group("day")), match.group("year"), today),
-        )
+        add(match, _with_year(int(match["month"]), int(match["day"]), match["year"], today))
     for match in _RELATIVE_RE.finditer(text):
-        add(match.start(), match.end(), _relative(match.group("word"), today))
-    unique: dict[date, None] = {}
-    for _, value in sorted(found, key=lambda item: item[0]):
-        unique.setdefault(value, None)
-    return list(unique)
+        add(match, _relative(match["word"], today))
+    return list(dict.fromkeys(value for _, _, value in sorted(found)))
 
 
 def mentioned_month(text: str) -> Literal["this_month", "last_month"] | None:
@@ -215,8 +187,7 @@ def mentioned_month(text: str) -> Literal["this_month", "last_month"] | None:
 def month_range(which: Literal["this_month", "last_month"], today: date) -> tuple[date, date]:
     """First and last day (inclusive) of this month or last month relative to `today`."""
     first = today.replace(day=1) if which == "this_month" else _first_of_previous_month(today)
-    last_day = calendar.monthrange(first.year, first.month)[1]
-    return first, first.replace(day=last_day)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 _COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "couple of": 2, "a couple of": 2, "three": 3, "few": 3, "a few": 3}
@@ -259,10 +230,10 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
             first = today.replace(day=1)
             for _ in range(count):
                 first = _first_of_previous_month(first)
-            return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
-        days = count * (7 if ago["unit"].startswith("week") else 1)
-        slack = 7 if ago["unit"].startswith("week") else 1  # people round weeks loosely, days hardly
-        return today - timedelta(days=days + slack), min(today, today - timedelta(days=days - slack))
+            return month_range("this_month", first)
+        # A unit of slack either side: people round weeks loosely, days hardly.
+        unit = 7 if ago["unit"].startswith("week") else 1
+        return today - timedelta(days=(count + 1) * unit), min(today, today - timedelta(days=(count - 1) * unit))
     if re.search(r"\b(?:last|past|previous)\s+week\b", lowered):
         return today - timedelta(days=14), today - timedelta(days=1)
     if re.search(r"\bthis\s+week\b", lowered):
@@ -404,6 +375,8 @@ _SENTIMENT_BASE = {
     Sentiment.FRUSTRATED: 2,
     Sentiment.ANGRY: 3,
 }
+# A priority score of 0 or less, 1, 2, 3, and 4 or more.
+_PRIORITY_BY_SCORE = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.HIGH, Priority.CRITICAL)
 
 
 def detect_priority(text: str, sentiment: Sentiment | str | None = None) -> Priority:
@@ -430,13 +403,7 @@ def detect_priority(text: str, sentiment: Sentiment | str | None = None) -> Prio
         score += 2
     if _RELAXED.search(lowered):
         score -= 1
-    if score <= 0:
-        return Priority.LOW
-    if score == 1:
-        return Priority.MEDIUM
-    if score <= 3:
-        return Priority.HIGH
-    return Priority.CRITICAL
+    return _PRIORITY_BY_SCORE[min(max(score, 0), 4)]
 
 
 # --------------------------------------------------------------------------- billing issue type

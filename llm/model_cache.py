@@ -33,10 +33,7 @@ def source_hash(sources: Sequence[Path]) -> str:
     """A hash of the sources' names and bytes, in the order given."""
     digest = hashlib.sha256()
     for path in sources:
-        digest.update(path.name.encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:20]
 
 

@@ -264,14 +264,10 @@ def rule_signals(text: str) -> dict[str, float]:
     """
     # Numbers in words as digits ("three hundred back" -> "300 back").
     lowered = _APOSTROPHE_RE.sub("", words_to_digits(text).lower())
-    hits: dict[str, list[float]] = defaultdict(list)
-    for route, pattern, weight in _RULES:
-        if pattern.search(lowered):
-            hits[route].append(weight)
-    signals: dict[str, float] = dict.fromkeys(ROUTES, 0.0)
-    for name, weights in hits.items():
-        weights.sort(reverse=True)
-        signals[name] = weights[0] + 0.5 * sum(weights[1:])
+    signals: dict[str, float] = {}
+    for route in ROUTES:
+        weights = sorted((w for r, pattern, w in _RULES if r == route and pattern.search(lowered)), reverse=True)
+        signals[route] = weights[0] + 0.5 * sum(weights[1:]) if weights else 0.0
     # "Charged twice" is about money back even though it says "charged": don't let billing compete.
     if signals["refund"] >= 1.6:
         signals["billing"] = min(signals["billing"], 0.5)
@@ -314,9 +310,6 @@ def has_domain_signal(text: str) -> bool:
 
 
 # --------------------------------------------------------------------------- the classifier
-
-
-_WHITE_SPACES = re.compile(r"\s\s+")
 
 
 @dataclass(frozen=True)
@@ -389,15 +382,11 @@ class _LinearScorer:
 def _char_wb(text: str, low: int = 3, high: int = 5) -> list[str]:
     """`TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5))`'s n-grams: each word padded with spaces."""
     grams: list[str] = []
-    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
+    for word in text.lower().split():
         padded = f" {word} "
         for n in range(low, high + 1):
-            offset = 0
-            grams.append(padded[offset : offset + n])
-            while offset + n < len(padded):
-                offset += 1
-                grams.append(padded[offset : offset + n])
-            if offset == 0:  # the word is shorter than n: longer n-grams would repeat it
+            grams.extend(padded[i : i + n] for i in range(max(len(padded) - n + 1, 1)))
+            if len(padded) <= n:  # the word is no longer than n: longer n-grams would repeat it
                 break
     return grams
 
@@ -450,19 +439,15 @@ def _fit_pipeline(texts: list[str], labels: list[str], weights: list[float]) -> 
 
 
 def _train_classifier(rows: Iterable[tuple[str, str, float]]) -> _Classifier:
-    texts: list[str] = []
-    labels: list[str] = []
-    weights: list[float] = []
+    rows = list(rows)
+    if not rows:
+        raise ValueError("cannot train a router on no rows")
+    texts, labels, weights = (list(column) for column in zip(*rows, strict=True))
     document_frequency: dict[str, float] = defaultdict(float)
     for text, route, weight in rows:
-        texts.append(text)
-        labels.append(route)
-        weights.append(weight)
         if route != "other":
             for tok in set(content_words(text)):
                 document_frequency[tok] += weight
-    if not texts:
-        raise ValueError("cannot train a router on no rows")
     pipeline = _fit_pipeline(texts, labels, weights)
     present = set(labels)
     classes = tuple(route for route in ROUTES if route in present) + tuple(sorted(present - set(ROUTES)))
@@ -485,19 +470,15 @@ class Router:
 
     Args:
         model: The trained classifier.
-        use_rules: Whether keyword rules add evidence (turned off to measure the model alone).
     """
 
-    def __init__(self, model: _Classifier, *, use_rules: bool = True) -> None:
+    def __init__(self, model: _Classifier) -> None:
         self._model = model
-        self.use_rules = use_rules
 
     def _out_of_scope(self, text: str, signals: Mapping[str, float], confidence: float) -> bool:
         """True when nothing ties the message to the desk and the model alone is not convincing."""
         if not text.strip():
             return True
-        if not self.use_rules:
-            return False
         # Weak rules ("how do I ...") fire on off-topic questions too, so only firm ones count here.
         if any(signals[route] >= FIRM_SIGNAL for route in ROUTES if route != "other") or has_domain_signal(text):
             return False
@@ -519,9 +500,8 @@ class Router:
         Returns:
             The decision, with the probability of every route.
         """
-        log_scores = self._model.log_scores(text)
-        model_probs = _softmax(log_scores)
-        signals: dict[str, float] = rule_signals(text) if self.use_rules else dict.fromkeys(ROUTES, 0.0)
+        model_probs = _softmax(self._model.log_scores(text))
+        signals = rule_signals(text)
         combined = {
             route: math.log(max(model_probs[route], 1e-9)) + RULE_WEIGHT * signals.get(route, 0.0)
             for route in self._model.classes
@@ -537,27 +517,19 @@ class Router:
         return RouteDecision(route=cast(Route, route), confidence=round(probs[route], 6), scores=scores)
 
 
-def train_router(
-    rows: Iterable[tuple[str, str]],
-    *,
-    seed_rows: Iterable[tuple[str, str]] = (),
-    seed_weight: float = SEED_WEIGHT,
-    use_rules: bool = True,
-) -> Router:
+def train_router(rows: Iterable[tuple[str, str]], *, seed_rows: Iterable[tuple[str, str]] = ()) -> Router:
     """Train a router.
 
     Args:
         rows: (text, route) pairs, each with weight 1.
-        seed_rows: Extra in-domain (text, route) pairs, each counted `seed_weight` times.
-        seed_weight: Weight of a seed row relative to an ordinary row.
-        use_rules: Whether the router combines keyword rules with the model.
+        seed_rows: Extra in-domain (text, route) pairs, each counted `SEED_WEIGHT` times.
 
     Returns:
         The trained router.
     """
     weighted = [(text, route, 1.0) for text, route in rows]
-    weighted += [(text, route, seed_weight) for text, route in seed_rows]
-    return Router(_train_classifier(weighted), use_rules=use_rules)
+    weighted += [(text, route, SEED_WEIGHT) for text, route in seed_rows]
+    return Router(_train_classifier(weighted))
 
 
 def load_rows(path: str | Path) -> list[tuple[str, str]]:

@@ -15,7 +15,6 @@ __all__ = [
     "normalise",
     "root",
     "salient_terms",
-    "sentences",
     "stem",
     "with_synonyms",
 ]
@@ -185,11 +184,6 @@ def article_sentences(body: str) -> list[tuple[str, bool]]:
         parts = [plain] if step else [part.strip() for part in _SENTENCE_END_RE.split(plain)]
         out.extend((part, step) for part in parts if step or len(part.split()) >= MIN_SENTENCE_WORDS)
     return out
-
-
-def sentences(body: str) -> list[str]:
-    """The plain sentences of a markdown article body (see `article_sentences`)."""
-    return [sentence for sentence, _ in article_sentences(body)]
 
 
 # The desk's own vocabulary, with the inflections that are themselves correct: a word a letter or two away from

@@ -18,7 +18,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
 
-__all__ = ["ENCODING", "completion_tokens", "count_tokens", "prompt_tokens"]
+__all__ = ["ENCODING", "completion_tokens", "count_tokens", "message_text", "prompt_tokens"]
 
 ENCODING = "o200k_base"
 _PER_MESSAGE = 3
@@ -37,7 +37,8 @@ def count_tokens(text: str) -> int:
     return len(_encoding().encode_ordinary(text)) if text else 0
 
 
-def _text(message: BaseMessage) -> str:
+def message_text(message: BaseMessage) -> str:
+    """The text of a message, with the text parts of a multi-part content joined."""
     content = message.content
     if isinstance(content, str):
         return content
@@ -48,7 +49,7 @@ def prompt_tokens(messages: Sequence[BaseMessage], tools: Iterable[Mapping[str, 
     """Input tokens of one chat request: the messages with their framing, tool calls, and the tool schemas."""
     total = _REPLY_PRIMING
     for message in messages:
-        total += _PER_MESSAGE + count_tokens(_text(message))
+        total += _PER_MESSAGE + count_tokens(message_text(message))
         if isinstance(message, AIMessage) and message.tool_calls:
             total += count_tokens(json.dumps([{"name": c["name"], "args": c["args"]} for c in message.tool_calls]))
     schemas = list(tools)

@@ -40,22 +40,17 @@ def best_article(articles: Sequence[Mapping[str, Any]], question: str) -> Mappin
     words = salient_terms(question)
     if not words:
         return None
-    best: tuple[int, int, float, int] | None = None
-    chosen: Mapping[str, Any] | None = None
+    ranked: list[tuple[tuple[int, int, float, int], Mapping[str, Any]]] = []
     for index, article in enumerate(articles):
         score = float(article.get("score") or 0)
         title, body = str(article.get("title", "")), str(article.get("body", ""))
         hits = len(words & salient_terms(f"{title} {body}"))
-        if score < MIN_ARTICLE_SCORE or hits == 0:
-            continue
         # A short question must be covered almost entirely; a long one may leave more words out.
-        if hits < _needed_hits(len(words)):
+        if score < MIN_ARTICLE_SCORE or hits < _needed_hits(len(words)):
             continue
         closest = max(_overlaps(words, article_sentences(body)), default=0)
-        key = (closest + len(words & salient_terms(title)), hits, score, -index)
-        if best is None or key > best:
-            best, chosen = key, article
-    return chosen
+        ranked.append(((closest + len(words & salient_terms(title)), hits, score, -index), article))
+    return max(ranked, key=lambda pair: pair[0])[1] if ranked else None
 
 
 def _needed_hits(words: int) -> int:

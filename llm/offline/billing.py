@@ -58,22 +58,19 @@ def billing(turn: Turn) -> Reply:
     if small and not turn.signals["billing"] and not turn.signals["refund"]:
         return Reply(text=small_talk_reply(small))
     decision = turn.decision
-    signals = turn.signals
 
     # A "yes" to the refund this agent offered for a duplicate charge.
-    if affirmative and _REFUND_OFFER_RE.search(turn.last_agent_text()):
+    if affirmative and _REFUND_OFFER_RE.search(turn.last_agent_text()) and turn.has("transfer_to_refund"):
         offered = extract_order_ids(turn.last_agent_text())
-        if turn.has("transfer_to_refund"):
-            record = refund_record(turn.last_agent_text() if offered else text)
-            record["reason"] = trim(f"Customer confirmed a refund of a duplicate charge: {text}", REASON_CHARS)
-            record["order_id"] = offered[0] if offered else None
-            return Reply(call=ToolCall("transfer_to_refund", record))
+        record = refund_record(turn.last_agent_text() if offered else text)
+        record["reason"] = trim(f"Customer confirmed a refund of a duplicate charge: {text}", REASON_CHARS)
+        record["order_id"] = offered[0] if offered else None
+        return Reply(call=ToolCall("transfer_to_refund", record))
 
     # Only wording about money back goes to refunds: the router alone leans to refunds for bare amounts ("the
     # $899 one") and for "cancel", which billing answers itself.
-    if (signals["refund"] >= FIRM_SIGNAL or (decision.route == "refund" and _MONEY_BACK_RE.search(text))) and turn.has(
-        "transfer_to_refund"
-    ):
+    money_back = turn.signals["refund"] >= FIRM_SIGNAL or (decision.route == "refund" and _MONEY_BACK_RE.search(text))
+    if money_back and turn.has("transfer_to_refund"):
         return Reply(call=ToolCall("transfer_to_refund", refund_record(text)))
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
@@ -105,7 +102,7 @@ def _billing_signal(turn: Turn) -> bool:
         or wants_cancellation(text)
         or mentions_payment_card(text)
         or asks_about_current_plan(text)
-        or match_description(turn.charges, text) is not None
+        or match_description(turn.charges, text)
         or extract_amounts(text)
         or extract_order_ids(text)
         or extract_plan(text)
@@ -123,16 +120,14 @@ def _off_topic_for_billing(turn: Turn) -> bool:
 
 
 def _billing_issue(turn: Turn) -> str:
-    text = turn.text
     if _billing_signal(turn) or turn.signals["billing"] or not turn.record.get("issue_type"):
-        return billing_issue_type(text)
+        return billing_issue_type(turn.text)
     return str(turn.record["issue_type"])
 
 
 def _invoices(turn: Turn) -> Reply:
     account = turn.account
-    lowered = turn.text.lower()
-    wants_open = bool(re.search(r"\b(?:open|unpaid|outstanding|due|overdue|owe)\b", lowered))
+    wants_open = bool(re.search(r"\b(?:open|unpaid|outstanding|due|overdue|owe)\b", turn.text.lower()))
     if account is None:
         if turn.has("list_invoices"):
             return Reply(call=ToolCall("list_invoices", {"status": "open" if wants_open else None}))
@@ -162,10 +157,7 @@ def _invoices(turn: Turn) -> Reply:
 
 def _asked_invoices(turn: Turn, invoices: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The invoices of the charges the message names (order id, amount, date, period or description)."""
-    matched, _ = match_charges(turn.charges, turn.text, turn.today)
-    if not matched:
-        described = match_description(turn.charges, turn.text)
-        matched = [described] if described is not None else []
+    matched = match_charges(turn.charges, turn.text, turn.today)[0] or match_description(turn.charges, turn.text)
     orders = {str(c.get("order_id")) for c in matched}
     return [i for i in invoices if str(i.get("order_id")) in orders]
 
@@ -231,33 +223,28 @@ def _payment_method(turn: Turn) -> Reply:
 def _charge_dispute(turn: Turn) -> Reply:
     text = turn.text
     account = turn.account
-    if account is None:
-        orders = extract_order_ids(text)
-        if orders and turn.has("lookup_charge"):
-            return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
+    charges = turn.charges
+    orders = extract_order_ids(text)
+    matched, relaxed = match_charges(charges, text, turn.today)
+    if orders and not matched and turn.has("lookup_charge"):
+        return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
+    # Without <account> only the tools can find the charge; <account> shows recent ones, the tool looks further back.
+    look_further = account is None or (not orders and account.get("older_charges"))
+    if (not matched or relaxed) and look_further and turn.has("find_charges"):
         args = find_charges_args(text, turn.today)
-        if (args["amount"] is not None or args["date"] is not None) and turn.has("find_charges"):
+        if args["amount"] is not None or args["date"] is not None:
             return Reply(call=ToolCall("find_charges", args))
+    if account is None:
         return Reply(
             text=(
                 "Which charge do you mean? Tell me its amount and date "
                 "(or the order id, like ord_123) and I'll explain it."
             )
         )
-    charges = turn.charges
-    orders = extract_order_ids(text)
-    matched, relaxed = match_charges(charges, text, turn.today)
-    if orders and not matched and turn.has("lookup_charge"):
-        return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
-    if (not matched or relaxed) and not orders and account.get("older_charges") and turn.has("find_charges"):
-        args = find_charges_args(text, turn.today)  # <account> shows recent charges; the tool looks further back
-        if args["amount"] is not None or args["date"] is not None:
-            return Reply(call=ToolCall("find_charges", args))
     if not matched and re.search(r"\b(?:twice|double|duplicate)\b", text.lower()):
         matched = [c for c in charges if c.get("duplicate_of")]
     if not matched and not orders:
-        described = match_description(charges, text)
-        matched = [described] if described is not None else []
+        matched = match_description(charges, text)
     if not matched and charges and _LATEST_RE.search(text):
         matched = [charges[0]]  # charges are newest first
     if matched:

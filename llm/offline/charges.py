@@ -31,9 +31,7 @@ def named_orders(charges: Sequence[Mapping[str, Any]], text: str) -> list[str]:
     """Order ids the message names, directly ("ord_301") or through the charge's invoice ("inv_301")."""
     by_invoice = {str(c.get("invoice_id", "")).lower(): str(c.get("order_id")) for c in charges if c.get("invoice_id")}
     named = {m.start(): m.group(0).lower() for m in re.finditer(r"\bord_\d+\b", text, re.IGNORECASE)}
-    for match in _INVOICE_RE.finditer(text):
-        if match.group(0).lower() in by_invoice:
-            named[match.start()] = by_invoice[match.group(0).lower()]
+    named |= {m.start(): by_invoice[m[0].lower()] for m in _INVOICE_RE.finditer(text) if m[0].lower() in by_invoice}
     return list(dict.fromkeys(order for _, order in sorted(named.items())))
 
 
@@ -137,16 +135,16 @@ def criteria(text: str, today: date) -> str:
     return " ".join(parts)
 
 
-def match_description(charges: Sequence[Mapping[str, Any]], text: str) -> Mapping[str, Any] | None:
+def match_description(charges: Sequence[Mapping[str, Any]], text: str) -> list[Mapping[str, Any]]:
     """The one charge whose description shares most words with the message ("the seat pack", "October's
-    subscription"); None when no description shares a word or two charges share as many."""
+    subscription"), as a list; empty when no description shares a word or two charges share as many."""
     words = salient_terms(text)
     if not words:
-        return None
+        return []
     scored = sorted(
         ((len(words & salient_terms(str(c.get("description", "")))), c) for c in charges),
         key=lambda pair: -pair[0],
     )
     if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
-        return None
-    return scored[0][1]
+        return []
+    return [scored[0][1]]

@@ -23,19 +23,18 @@ def faq(turn: Turn) -> Reply:
     small = small_talk(text)
     if small:
         return Reply(text=small_talk_reply(small))
-    decision = turn.decision
-    signals = turn.signals
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
+    route = turn.decision.route
     money_matter = (
         not asks_about_refund_policy(text)
         and not asks_what_would_happen(text)
-        and decision.route in ("billing", "refund")
-        and (signals[decision.route] >= FIRM_SIGNAL or extract_amounts(text) or extract_order_ids(text))
+        and route in ("billing", "refund")
+        and (turn.signals[route] >= FIRM_SIGNAL or extract_amounts(text) or extract_order_ids(text))
     )
     if money_matter and turn.has("transfer_to_triage"):
-        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, decision.route)))
-    if decision.route == "other" and turn.signals["other"] and not has_domain_signal(text):
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, route)))
+    if route == "other" and turn.signals["other"] and not has_domain_signal(text):
         return Reply(text=out_of_scope_reply())
 
     articles = _articles(turn)

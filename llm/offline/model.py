@@ -21,8 +21,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from llm.offline.agents import decide
-from llm.offline.turn import message_text
-from llm.tokens import completion_tokens, prompt_tokens
+from llm.tokens import completion_tokens, message_text, prompt_tokens
 
 __all__ = ["MODEL_NAME", "OfflineChatModel"]
 
@@ -127,8 +126,7 @@ class OfflineChatModel(BaseChatModel):
     def _respond(self, messages: Sequence[BaseMessage], kwargs: Mapping[str, Any]) -> AIMessage:
         """The whole reply to one call, with a tool-call id derived from the input and the token usage."""
         tools: list[dict[str, Any]] = [dict(t) for t in kwargs.get("tools") or []]
-        tool_choice = kwargs.get("tool_choice")
-        reply = decide(messages, tools, tool_choice)
+        reply = decide(messages, tools, kwargs.get("tool_choice"))
 
         tool_calls = []
         if reply.call is not None:

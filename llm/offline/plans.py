@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from llm.entities import extract_plan, holds_off
@@ -22,13 +23,8 @@ _PLAN_ORDER = ("free", "pro", "enterprise")
 
 
 def _plan_by_id(account: Mapping[str, Any], plan_id: str) -> Mapping[str, Any] | None:
-    for plan in account.get("available_plans") or []:
-        if isinstance(plan, Mapping) and str(plan.get("id", "")).lower() == plan_id:
-            return plan
-    current = account.get("plan")
-    if isinstance(current, Mapping) and str(current.get("id", "")).lower() == plan_id:
-        return current
-    return None
+    plans = [*(account.get("available_plans") or []), account.get("plan")]  # the catalogue first
+    return next((p for p in plans if isinstance(p, Mapping) and str(p.get("id", "")).lower() == plan_id), None)
 
 
 def plan_change(turn: Turn) -> Reply:
@@ -84,7 +80,7 @@ def plan_change(turn: Turn) -> Reply:
         )
     if _only_asks(text):
         difference = float(plan.get("monthly_price") or 0) - current_price
-        return Reply(text=_describe_plan(plan, current_name, difference, _feature_changes(current, plan)[1]))
+        return Reply(text=_describe_plan(plan, current_name, difference, _lost_features(current, plan)))
     # Code quotes the change (prices, proration, renewal) and waits for the customer's yes.
     return Reply(call=ToolCall("propose_plan_change", {"new_plan": target}))
 
@@ -98,43 +94,30 @@ def _seat_answer(account: Mapping[str, Any]) -> str:
         f"Your {name} plan ({money(current.get('monthly_price'))}/month) includes: {features}. "
         "Owners and admins add people under Settings → Members."
     )
-    current_id = str(current.get("id", "")).lower()
-    if current_id in _PLAN_ORDER and _PLAN_ORDER.index(current_id) + 1 < len(_PLAN_ORDER):
-        bigger = _plan_by_id(account, _PLAN_ORDER[_PLAN_ORDER.index(current_id) + 1])
-        if bigger is not None:
-            extras = ", ".join(bigger.get("features") or [])
-            text += (
-                f" If you need more than that, the {bigger.get('name')} plan is "
-                f"{money(bigger.get('monthly_price'))}/month and includes: {extras}."
-                f' Just say "upgrade me to {bigger.get("name")}" and I\'ll give you the exact difference.'
-            )
+    above = dict(pairwise(_PLAN_ORDER)).get(str(current.get("id", "")).lower())
+    bigger = _plan_by_id(account, above) if above else None
+    if bigger is not None:
+        extras = ", ".join(bigger.get("features") or [])
+        text += (
+            f" If you need more than that, the {bigger.get('name')} plan is "
+            f"{money(bigger.get('monthly_price'))}/month and includes: {extras}."
+            f' Just say "upgrade me to {bigger.get("name")}" and I\'ll give you the exact difference.'
+        )
     return text
 
 
-def _feature_changes(current: Mapping[str, Any], target: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """Features gained and lost by moving from `current` to `target`.
+def _lost_features(current: Mapping[str, Any], target: Mapping[str, Any]) -> list[str]:
+    """Features lost by moving from `current` to `target`.
 
-    A plan listing "Everything in Pro" contains all of Pro's features, so nothing is lost by moving
-    up to it and nothing is gained by moving down from it.
+    A plan listing "Everything in Pro" contains all of Pro's features, so nothing is lost by moving up to it.
     """
-    have = [str(f) for f in current.get("features") or []]
     get = [str(f) for f in target.get("features") or []]
-
-    def contains(bigger: list[str], smaller: Mapping[str, Any]) -> bool:
-        names = {str(smaller.get("name", "")).lower(), str(smaller.get("id", "")).lower()} - {""}
-        if not names:
-            return False
-        pattern = re.compile(rf"everything in (?:the )?(?:{'|'.join(map(re.escape, names))})\b")
-        return any(pattern.match(f.lower()) for f in bigger)
-
-    everything = re.compile(r"^everything in\b", re.I)
-    gained = [f for f in get if f not in have and not everything.match(f)]
-    lost = [f for f in have if f not in get and not everything.match(f)]
-    if contains(get, current):
-        lost = []
-    elif contains(have, target):
-        gained = []
-    return gained, lost
+    names = {str(current.get("name", "")).lower(), str(current.get("id", "")).lower()} - {""}
+    contains = rf"everything in (?:the )?(?:{'|'.join(map(re.escape, names))})\b"
+    if names and any(re.match(contains, f.lower()) for f in get):
+        return []
+    have = [str(f) for f in current.get("features") or []]
+    return [f for f in have if f not in get and not re.match(r"everything in\b", f, re.I)]
 
 
 def next_renewal(turn: Turn) -> date | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from graph.handoffs import Priority, Sentiment
@@ -20,6 +21,7 @@ from llm.text import content_words
 
 __all__ = [
     "REASON_CHARS",
+    "TRANSFERS",
     "billing_record",
     "escalation_record",
     "faq_record",
@@ -84,13 +86,8 @@ def billing_record(text: str, issue: str | None = None) -> dict[str, Any]:
 
 def _topic(text: str) -> str:
     """The first four distinct content words, as a short topic line."""
-    words: list[str] = []
-    for word in re.findall(r"[A-Za-z0-9][\w-]*", text):
-        if content_words(word) and word.lower() not in words:
-            words.append(word.lower())
-        if len(words) == 4:
-            break
-    return " ".join(words) or "general question"
+    words = dict.fromkeys(word.lower() for word in re.findall(r"[A-Za-z0-9][\w-]*", text) if content_words(word))
+    return " ".join(list(words)[:4]) or "general question"
 
 
 def faq_record(text: str) -> dict[str, Any]:
@@ -119,3 +116,12 @@ def handback_record(text: str, route: str) -> dict[str, Any]:
         route, "something outside this specialist's area"
     )
     return {"reason": trim(f'The customer now asks about {about}: "{text}"', 1000)}
+
+
+# The tool that hands the customer to each route's specialist, and the record it carries.
+TRANSFERS: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
+    "billing": ("transfer_to_billing", billing_record),
+    "refund": ("transfer_to_refund", refund_record),
+    "faq": ("transfer_to_faq", faq_record),
+    "human": ("escalate_to_human", escalation_record),
+}

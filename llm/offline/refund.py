@@ -75,14 +75,12 @@ def refund(turn: Turn) -> Reply:
     small = small_talk(text)
     if small and not turn.signals["refund"]:
         return Reply(text=small_talk_reply(small))
-    decision = turn.decision
-    signals = turn.signals
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
     if _CHANGED_MIND_RE.search(text) and "?" not in text and not named_orders(turn.charges, text):
         return Reply(text="No problem: nothing has been refunded or changed. Just ask if you need anything else.")
     refers_to_charge = bool(
-        signals["refund"]
+        turn.signals["refund"]
         or named_orders(turn.charges, text)
         or extract_amounts(text)
         or extract_dates(text, turn.today)
@@ -92,11 +90,11 @@ def refund(turn: Turn) -> Reply:
         or is_affirmative(text)
     )
     # An unsure "other" is more likely a muddled answer to our question than a new topic.
-    changed_topic = decision.route in ("faq", "billing") or (
-        decision.route == "other" and decision.confidence >= TOPIC_CHANGE_CONFIDENCE
+    changed_topic = turn.decision.route in ("faq", "billing") or (
+        turn.decision.route == "other" and turn.decision.confidence >= TOPIC_CHANGE_CONFIDENCE
     )
     if not refers_to_charge and changed_topic and turn.has("transfer_to_triage"):
-        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, decision.route)))
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, turn.decision.route)))
     if asks_about_refund_status(text):
         return Reply(text=_refund_status(turn))
     # A question about what a refund would mean, or "just explain first", proposes nothing.
@@ -109,16 +107,12 @@ def refund(turn: Turn) -> Reply:
     if not asks_for_refund(turn) and turn.has("transfer_to_triage"):
         return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "billing")))
 
-    reason = refund_reason(turn)
     charge_id, requested = pick_charge(turn)
     if charge_id is None:
         return Reply(text=_which_charge(turn))
     if not turn.has("propose_refund"):
         return Reply(text=f"I can see {charge_id}; our refunds team will take it from here.")
-    args: dict[str, Any] = {"order_id": charge_id, "reason": reason}
-    if requested is not None:
-        args["amount"] = requested
-    return Reply(call=ToolCall("propose_refund", args))
+    return Reply(call=ToolCall("propose_refund", _charge_args(charge_id, requested, reason=refund_reason(turn))))
 
 
 def _answer_without_acting(turn: Turn) -> Reply:
@@ -140,10 +134,12 @@ def _answer_without_acting(turn: Turn) -> Reply:
         if turn.has("transfer_to_triage"):
             return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "faq")))
         return Reply(text=_which_charge(turn))
-    args: dict[str, Any] = {"order_id": charge_id}
-    if requested is not None:
-        args["amount"] = requested
-    return Reply(call=ToolCall("check_refund", args))
+    return Reply(call=ToolCall("check_refund", _charge_args(charge_id, requested)))
+
+
+def _charge_args(charge_id: str, requested: float | None, **more: Any) -> dict[str, Any]:
+    """Arguments naming the charge, and the amount when the customer asked for part of it."""
+    return {"order_id": charge_id, **more} | ({"amount": requested} if requested is not None else {})
 
 
 def asks_for_refund(turn: Turn) -> bool:
@@ -151,17 +147,11 @@ def asks_for_refund(turn: Turn) -> bool:
 
     A "yes" counts too: it answers the refund an agent offered or the charge the refund agent asked about.
     """
-    text = turn.text
-    if turn.signals["refund"] or _DUPLICATE_RE.search(text) or _MONEY_BACK_RE.search(text) or is_affirmative(text):
+    if _MONEY_BACK_RE.search(turn.text) or is_affirmative(turn.text):
         return True
-    reason = str(turn.record.get("reason") or "")
-    if rule_signals(reason)["refund"] or _DUPLICATE_RE.search(reason):
-        return True
-    return any(
-        item.get("role") == "customer"
-        and (rule_signals(str(item.get("text", "")))["refund"] or _DUPLICATE_RE.search(str(item.get("text", ""))))
-        for item in turn.history
-    )
+    earlier = [str(item.get("text", "")) for item in turn.history if item.get("role") == "customer"]
+    asked = [turn.text, str(turn.record.get("reason") or ""), *earlier]
+    return any(rule_signals(text)["refund"] or _DUPLICATE_RE.search(text) for text in asked)
 
 
 def refund_reason(turn: Turn) -> str:
@@ -182,13 +172,13 @@ _REST_RE = re.compile(r"\b(?:the rest|remainder|remaining|what'?s left|whatever 
 _CLAUSE_RE = re.compile(r"[.?!;]+|,\s*(?=(?:we|i|it|as|because|since|but|so|and)\b)|\b(?:and )?also\b", re.I)
 
 
-def _described(charges: Sequence[Mapping[str, Any]], text: str) -> Mapping[str, Any] | None:
+def _described(charges: Sequence[Mapping[str, Any]], text: str) -> list[Mapping[str, Any]]:
     """The charge the words describe, read first from the clause that asks for the money back ("refund this
     month's pro charge, we're moving to annual"), then, when that clause only points back ("I'd like that money
     back"), from the whole message."""
     clauses = [c for c in _CLAUSE_RE.split(text) if c.strip()]
     asking = [c for c in clauses if rule_signals(c)["refund"] or _MONEY_BACK_RE.search(c)]
-    if len(clauses) > 1 and len(asking) == 1 and (found := match_description(charges, asking[0])) is not None:
+    if len(clauses) > 1 and len(asking) == 1 and (found := match_description(charges, asking[0])):
         return found
     return match_description(charges, text)
 
@@ -202,7 +192,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     record = turn.record
     orders = named_orders(charges, text)
     # The handoff's order id, unless the message now describes another charge ("then refund my add-on").
-    if not orders and record.get("order_id") and not amounts and _described(charges, text) is None:
+    if not orders and record.get("order_id") and not amounts and not _described(charges, text):
         orders = extract_order_ids(str(record["order_id"])) or [str(record["order_id"])]
     if not orders and (_THAT_ONE_RE.search(text) or (amounts and not match_description(charges, text))):
         orders = extract_order_ids(turn.last_agent_text())[:1]  # "only $20 then", "that one": the charge just discussed
@@ -240,9 +230,8 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     if len(matched) > 1:
         # "This month's pro charge": the period first, then the words, even for a charge that cannot be refunded
         # (the policy says so); only when the words don't choose, a charge that still can be.
-        described = _described(matched, text)
         refundable = [c for c in matched if is_refundable(c)]
-        matched = [described] if described is not None else (refundable or matched)
+        matched = _described(matched, text) or refundable or matched
     if len(matched) == 1:  # "ten of the 29 back": the charge by its amount, the part by the other one
         return str(matched[0]["order_id"]), _partial(matched[0], amounts, text)
     period = mentioned_period(text, turn.today)
@@ -255,26 +244,24 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         ]
         if len(in_month) == 1:
             return str(in_month[0]["order_id"]), None
-    if _LATEST_RE.search(text) and not amounts:
-        refundable = [c for c in charges if is_refundable(c)]
-        if refundable:
-            return str(refundable[0]["order_id"]), None
+    latest = next((c for c in charges if is_refundable(c)), None)  # charges are newest first
+    if _LATEST_RE.search(text) and not amounts and latest is not None:
+        return str(latest["order_id"]), None
     described = _described(charges, text)
-    if described is None:  # "refund it", "ask them for the full refund": the charge just talked about
-        described = _spoken_of(turn)
-    if described is None:
+    described = described or _spoken_of(turn)  # "refund it", "ask them for the full refund": the charge just discussed
+    if not described:
         return None, None
-    return str(described["order_id"]), _partial(described, amounts, text)
+    return str(described[0]["order_id"]), _partial(described[0], amounts, text)
 
 
-def _spoken_of(turn: Turn) -> Mapping[str, Any] | None:
+def _spoken_of(turn: Turn) -> list[Mapping[str, Any]]:
     """The one charge the latest lines of the conversation were about: the agent's, then the customer's."""
     by_id = {str(c.get("order_id", "")).lower(): c for c in turn.charges}
     named = [o for o in extract_order_ids(turn.last_agent_text()) if o in by_id]
     if len(named) == 1:
-        return by_id[named[0]]
+        return [by_id[named[0]]]
     said = [str(h.get("text", "")) for h in turn.history if h.get("role") == "customer"]
-    return match_description(turn.charges, said[-1]) if said else None
+    return match_description(turn.charges, said[-1]) if said else []
 
 
 def _partial(charge: Mapping[str, Any], amounts: list[float], text: str = "") -> float | None:

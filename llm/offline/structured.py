@@ -8,19 +8,13 @@ from typing import Any, Literal
 
 from llm.entities import extract_amounts, extract_order_ids, extract_plan
 from llm.offline.charges import find_charges_args
-from llm.offline.records import billing_record, escalation_record, faq_record, handback_record, refund_record
+from llm.offline.records import TRANSFERS, billing_record, escalation_record, faq_record, handback_record, refund_record
 from llm.offline.refund import pick_charge, refund_reason
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import trim
 
 __all__ = ["apply_tool_choice"]
 
-_BY_ROUTE = {
-    "billing": "transfer_to_billing",
-    "refund": "transfer_to_refund",
-    "faq": "transfer_to_faq",
-    "human": "escalate_to_human",
-}
 _FALLBACK_TOOLS = ("transfer_to_triage", "escalate_to_human", "search_faq")
 
 
@@ -41,14 +35,10 @@ def apply_tool_choice(reply: Reply, turn: Turn, tool_choice: Any) -> Reply:
         return reply
     if forced == "none":
         return reply if reply.call is None else Reply(text="Let me look into that for you.")
-    if forced == "any":
-        if reply.call is not None:
-            return reply
-        name = _any_tool(turn)
-        return Reply(call=ToolCall(name, _record_for(name, turn.tools[name], turn)))
-    if reply.call is not None and reply.call.name == forced:
+    if reply.call is not None and forced in ("any", reply.call.name):
         return reply
-    return Reply(call=ToolCall(forced, _record_for(forced, turn.tools[forced], turn)))
+    name = _any_tool(turn) if forced == "any" else forced
+    return Reply(call=ToolCall(name, _record_for(name, turn.tools[name], turn)))
 
 
 def _forced_tool(tool_choice: Any, tools: Mapping[str, Any]) -> str | Literal["any", "none"] | None:
@@ -59,28 +49,21 @@ def _forced_tool(tool_choice: Any, tools: Mapping[str, Any]) -> str | Literal["a
         return "none"
     if tool_choice in ("any", "required", True):
         return next(iter(tools)) if len(tools) == 1 else "any"
-    if isinstance(tool_choice, str):
-        return tool_choice if tool_choice in tools else ("any" if tools else None)
+    name = tool_choice
     if isinstance(tool_choice, Mapping):
         function = tool_choice.get("function")
         name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
-        if name in tools:
-            return str(name)
-        return "any" if tools else None
-    return None
+    elif not isinstance(tool_choice, str):
+        return None
+    return str(name) if name in tools else ("any" if tools else None)
 
 
 def _any_tool(turn: Turn) -> str:
     """The bound transfer the router likes best, else a safe fallback tool, else the first tool."""
-    ranked = sorted(
-        (r for r in _BY_ROUTE if _BY_ROUTE[r] in turn.tools), key=lambda r: -turn.decision.scores.get(r, 0.0)
-    )
-    if ranked:
-        return _BY_ROUTE[ranked[0]]
-    for name in _FALLBACK_TOOLS:
-        if name in turn.tools:
-            return name
-    return next(iter(turn.tools))
+    bound = [r for r in TRANSFERS if TRANSFERS[r][0] in turn.tools]
+    if bound:
+        return TRANSFERS[max(bound, key=lambda r: turn.decision.scores.get(r, 0.0))][0]
+    return next((name for name in _FALLBACK_TOOLS if name in turn.tools), next(iter(turn.tools)))
 
 
 def _record_for(name: str, schema: Mapping[str, Any], turn: Turn) -> dict[str, Any]:
@@ -133,10 +116,6 @@ def _fill_generic(params: Mapping[str, Any], text: str) -> dict[str, Any]:
         elif kind in ("number", "integer"):
             amounts = extract_amounts(text)
             args[key] = amounts[0] if amounts and kind == "number" else 0
-        elif kind == "boolean":
-            args[key] = False
-        elif kind == "array":
-            args[key] = []
-        elif kind == "object":
-            args[key] = {}
+        elif kind in ("boolean", "array", "object"):
+            args[key] = {"boolean": False, "array": [], "object": {}}[kind]
     return args

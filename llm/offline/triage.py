@@ -14,7 +14,7 @@ from llm.entities import (
     mentions_payment_card,
     wants_cancellation,
 )
-from llm.offline.records import billing_record, escalation_record, faq_record, refund_record
+from llm.offline.records import TRANSFERS, billing_record, refund_record
 from llm.offline.requests import other_request
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
 from llm.offline.turn import Reply, ToolCall, Turn
@@ -39,20 +39,12 @@ def triage(turn: Turn) -> Reply:
     ):
         return Reply(text=small_talk_reply(small))
     if route == "other":
-        follow = _continuation(turn)
-        if follow is not None:
-            return follow
-        return Reply(text=out_of_scope_reply())
-    # A second request in the same message is named for the graph to take up next, never dropped.
-    also = {"also": other} if (other := other_request(text, route, corrected_route)) else {}
-    if route == "refund" and turn.has("transfer_to_refund"):
-        return Reply(call=ToolCall("transfer_to_refund", refund_record(text) | also))
-    if route == "billing" and turn.has("transfer_to_billing"):
-        return Reply(call=ToolCall("transfer_to_billing", billing_record(text) | also))
-    if route == "faq" and turn.has("transfer_to_faq"):
-        return Reply(call=ToolCall("transfer_to_faq", faq_record(text) | also))
-    if route == "human" and turn.has("escalate_to_human"):
-        return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
+        return _continuation(turn) or Reply(text=out_of_scope_reply())
+    if route in TRANSFERS and turn.has(TRANSFERS[route][0]):
+        tool, record = TRANSFERS[route]
+        # A second request in the same message is named for the graph to take up next, never dropped.
+        other = other_request(text, route, corrected_route) if route != "human" else None
+        return Reply(call=ToolCall(tool, record(text) | ({"also": other} if other else {})))
     return Reply(text=out_of_scope_reply())
 
 
@@ -100,6 +92,6 @@ def _saas_route(turn: Turn) -> str:
         # A charge named without a request ("ord_301") is a question for billing, not for refunds.
         if route == "refund" and (extract_order_ids(text) or extract_amounts(text)):
             return "billing"
-        ranked = sorted((r for r in decision.scores if r not in (route, "other")), key=lambda r: -decision.scores[r])
-        route = ranked[0] if ranked else "other"
+        others = [r for r in decision.scores if r not in (route, "other")]
+        route = max(others, key=lambda r: decision.scores[r], default="other")
     return route

@@ -16,8 +16,9 @@ from llm.offline.wording import as_date
 from llm.protocol import ACCOUNT_TAG, HANDOFF_TAG, HISTORY_TAG, KNOWLEDGE_TAG, parse_blocks
 from llm.router import RouteDecision, classify, rule_signals
 from llm.text import correct_typos
+from llm.tokens import message_text
 
-__all__ = ["TOPIC_CHANGE_CONFIDENCE", "Reply", "ToolCall", "ToolResult", "Turn", "message_text", "parse_turn"]
+__all__ = ["TOPIC_CHANGE_CONFIDENCE", "Reply", "ToolCall", "ToolResult", "Turn", "parse_turn"]
 
 # The router must be at least this sure before a specialist decides the customer changed topic.
 TOPIC_CHANGE_CONFIDENCE = 0.6
@@ -128,15 +129,6 @@ class Turn:
         return str(self._last_agent_item().get("agent") or "")
 
 
-def message_text(message: BaseMessage) -> str:
-    """The text of a message, with the text parts of a multi-part content joined."""
-    content = message.content
-    if isinstance(content, str):
-        return content
-    parts = [p if isinstance(p, str) else str(p.get("text", "")) for p in content if isinstance(p, str | dict)]
-    return "".join(parts)
-
-
 def _json_or_text(raw: str) -> Any:
     try:
         return json.loads(raw)
@@ -165,24 +157,15 @@ def parse_turn(messages: Sequence[BaseMessage], tools: Sequence[Mapping[str, Any
                 calls[str(call.get("id"))] = (call["name"], dict(call.get("args") or {}))
         elif isinstance(message, ToolMessage):
             name, args = calls.get(message.tool_call_id, (message.name or "", {}))
+            data = _json_or_text(message_text(message))
             results.append(
-                ToolResult(
-                    name=name or message.name or "",
-                    args=args,
-                    data=_json_or_text(message_text(message)),
-                    error=message.status == "error",
-                )
+                ToolResult(name=name or message.name or "", args=args, data=data, error=message.status == "error")
             )
-    schemas: dict[str, dict[str, Any]] = {}
-    for tool in tools:
-        function = tool.get("function", tool)
-        if isinstance(function, Mapping) and function.get("name"):
-            schemas[str(function["name"])] = dict(function)
-    last_is_tool = bool(messages) and isinstance(messages[-1], ToolMessage)
+    functions = [tool.get("function", tool) for tool in tools]
     return Turn(
         text=correct_typos(text.strip()),
         blocks=parse_blocks(system),
-        tools=schemas,
+        tools={str(f["name"]): dict(f) for f in functions if isinstance(f, Mapping) and f.get("name")},
         results=results,
-        last_is_tool=last_is_tool,
+        last_is_tool=bool(messages) and isinstance(messages[-1], ToolMessage),
     )
