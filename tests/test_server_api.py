@@ -46,7 +46,9 @@ def pause_for_approval(server: LiveServer, customer: str, text: str) -> tuple[Sy
     say(client, thread["thread_id"], "yes")
     thread = client.threads.get(thread["thread_id"])
     assert thread["status"] == "interrupted"
-    payload = next(iter(thread["interrupts"].values()))[0]["value"]
+    # From the state's tasks, which both engines return (Aegra's thread has no "interrupts").
+    state = client.threads.get_state(thread["thread_id"])
+    payload = next(i["value"] for task in state["tasks"] for i in task.get("interrupts") or [])
     assert payload["action_request"]["action"] == "refund"
     return client, thread["thread_id"], payload["approval"]["approval_id"]
 
