@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import socket
 from collections.abc import Iterator
 from datetime import date
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 
 from service.settings import AGENT_KEYS, Settings
+from tests.pg_server import PgServer, PostgresUnavailable, start_postgres
 
 TODAY = date(2026, 11, 25)
 
@@ -63,3 +66,39 @@ def ask_and_confirm(desk: Any, message: str, *, customer_id: str, thread_id: str
     first = desk.ask(message, customer_id=customer_id, thread_id=thread_id)
     assert first["pending_proposal"], first
     return desk.ask("yes", customer_id=customer_id, thread_id=first["thread_id"])
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    """One throwaway PostgreSQL server for the whole run (see `tests.pg_server`).
+
+    Without Debian's `postgresql` package the Postgres tests are skipped on a developer's machine,
+    but fail under CI=true: CI installs the package (`.ci/run`), so a skip there would hide a gap.
+    """
+    try:
+        server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{exc} (CI must run the PostgreSQL tests)")
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(pg_server: PgServer) -> Iterator[str]:
+    """A fresh, empty database on the shared server (its own per test, dropped after)."""
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    url = pg_server.create_database(name)
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(name)
