@@ -2,7 +2,8 @@
 
 Each client is one seed customer (demo token ``demo-cust_00X``, spread round-robin) speaking through
 `langgraph_sdk`'s async client: it creates its thread, then sends its messages one after another with
-``runs.wait``. The messages are the long conversation's (questions for every specialist, a topic change, small
+``runs.wait``, or with ``stream=True`` streams each run (``runs.stream``, values) to its end, as a chat page
+does. The messages are the long conversation's (questions for every specialist, a topic change, small
 talk): none of them waits for a manager, so no thread blocks. Every failure is counted and a few are kept:
 an exception or HTTP error, a run that ended in error, or a run that paused (a thread waiting for a manager
 would refuse the next message). The load is bounded: exactly ``clients × turns_each`` requests and one global
@@ -77,8 +78,33 @@ def _client(url: str, token: str, request_timeout: float) -> Any:
     return get_client(url=url, api_key=None, headers={"Authorization": f"Bearer {token}"}, timeout=request_timeout)
 
 
+async def _turn(client: Any, thread_id: str, message: str, *, stream: bool) -> Any:
+    """One turn's final values: ``runs.wait``, or the last values event of ``runs.stream``.
+
+    Streaming ends as soon as the run does on both engines; Aegra's ``runs.wait`` polls for the end
+    every 2 s (its Redis executor's ``wait_for_completion``).
+    """
+    payload = {"messages": [{"role": "user", "content": message}]}
+    if not stream:
+        return await client.runs.wait(thread_id, ASSISTANT, input=payload)
+    values: Any = None
+    async for part in client.runs.stream(thread_id, ASSISTANT, input=payload, stream_mode="values"):
+        if part.event == "error":
+            raise RuntimeError(f"the run ended in error: {part.data}")
+        if part.event == "values":
+            values = part.data
+    return values
+
+
 async def _one_customer(
-    url: str, token: str, index: int, turns: int, tally: _Tally, tick: Callable[[], None], request_timeout: float
+    url: str,
+    token: str,
+    index: int,
+    turns: int,
+    tally: _Tally,
+    tick: Callable[[], None],
+    request_timeout: float,
+    stream: bool = False,
 ) -> None:
     client = _client(url, token, request_timeout)
     try:
@@ -94,10 +120,10 @@ async def _one_customer(
             message = LONG_CONVERSATION[(index + turn) % len(LONG_CONVERSATION)]
             started = time.perf_counter()
             try:
-                values = await client.runs.wait(
-                    thread["thread_id"], ASSISTANT, input={"messages": [{"role": "user", "content": message}]}
-                )
-                if isinstance(values, dict) and values.get("__interrupt__"):
+                values = await _turn(client, thread["thread_id"], message, stream=stream)
+                if values is None:
+                    tally.failed(f"client {index} turn {turn + 1}: the stream ended without the thread's values")
+                elif isinstance(values, dict) and values.get("__interrupt__"):
                     tally.failed(f"client {index} turn {turn + 1}: the run paused (waiting for a manager)")
             except Exception as exc:  # an HTTP error, a timeout, or a run that ended in error (raise_error)
                 tally.failed(f"client {index} turn {turn + 1}: {type(exc).__name__}: {exc}")
@@ -127,6 +153,7 @@ async def _load(
     timeout: float,
     request_timeout: float,
     tick: Callable[[], None],
+    stream: bool = False,
 ) -> dict[str, Any]:
     try:
         await _warm_up(url, tokens[0], request_timeout)
@@ -137,7 +164,9 @@ async def _load(
     tally = _Tally()
     started = time.perf_counter()
     tasks = [
-        asyncio.create_task(_one_customer(url, tokens[i % len(tokens)], i, turns_each, tally, tick, request_timeout))
+        asyncio.create_task(
+            _one_customer(url, tokens[i % len(tokens)], i, turns_each, tally, tick, request_timeout, stream)
+        )
         for i in range(clients)
     ]
     _, pending = await asyncio.wait(tasks, timeout=timeout)
@@ -165,6 +194,7 @@ async def _load(
         "error_samples": tally.samples,
         "timed_out": bool(pending),
         "timeout_seconds": timeout,
+        "turns_by": "runs.stream" if stream else "runs.wait",
     }
 
 
@@ -177,6 +207,7 @@ def run_server_bench(
     timeout: float = 600.0,
     request_timeout: float = 120.0,
     on_progress: Callable[[], None] | None = None,
+    stream: bool = False,
 ) -> dict[str, Any]:
     """Load an already running server; returns turns/s, latency (median = p50, p95) and errors.
 
@@ -187,6 +218,7 @@ def run_server_bench(
         tokens: Customer tokens to spread the clients over (default: the demo tokens of the seed customers).
         timeout: Seconds for the whole load; turns not finished by then count as errors.
         request_timeout: Seconds for one HTTP request.
+        stream: Stream each turn to its end instead of ``runs.wait``.
 
     Raises:
         InvalidRequest: The URL is not on this machine, or the server does not answer a first message.
@@ -202,6 +234,7 @@ def run_server_bench(
             timeout=timeout,
             request_timeout=request_timeout,
             tick=on_progress or (lambda: None),
+            stream=stream,
         )
     )
     result["own_server"] = None

@@ -31,7 +31,14 @@ def customer_token(customer_id: str) -> str:
 class LiveServer(ManagedServer):
     """The product's `ManagedServer` with the tests' fixed day, no real model and a second manager."""
 
-    def __init__(self, data_dir: Path, *, studio: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        studio: bool = False,
+        env: dict[str, str] | None = None,
+        log_path: Path | None = None,
+    ) -> None:
         super().__init__(
             data_dir,
             jobs=8,
@@ -41,8 +48,10 @@ class LiveServer(ManagedServer):
                 "SUPPORT_DEMO_TOKENS": "1",  # off by default: the tests ask for them, as `make serve` does
                 "SUPPORT_MANAGER_TOKENS": "second-manager=Sam",
                 "LOG_COLOR": "false",
+                **(env or {}),
             },
             drop_env=("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUPPORT_MODEL", "SUPPORT_TOKENS_FILE"),
+            log_path=log_path,
         )
         self.db = Database(data_dir / "support.db", FixedClock(TODAY))
 
