@@ -31,6 +31,7 @@ def effective_config(settings: Settings, env: Mapping[str, str] | None = None) -
     tracing = next((env[v] for v in _TRACING_VARS if env.get(v)), None)
     return {
         "data_dir": str(settings.data_dir),
+        "database": settings.database_location(),
         "today": settings.today.isoformat() if settings.today else None,
         "step_limit": settings.step_limit,
         "models": {agent: settings.models.get(agent, "offline") for agent in AGENT_KEYS},
@@ -67,6 +68,7 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(config, indent=2))
         return 0
     print(f"data dir        {config['data_dir']}")
+    print(f"domain data     {config['database']}")
     print(f"today           {config['today'] or '(the real date)'}")
     print(f"step limit      {config['step_limit']}")
     for agent in AGENT_KEYS:

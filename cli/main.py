@@ -17,6 +17,7 @@ from cli.serve import add_serve_parser
 from cli.stream import StreamPrinter
 from service.errors import InvalidRequest
 from service.settings import Settings
+from tools.db import DatabaseUnavailable
 
 __all__ = ["main"]
 
@@ -395,10 +396,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except DatabaseUnavailable as exc:  # a wrong or unreachable SUPPORT_DATABASE_URL: the message says which
+        logger.exception("command failed")
+        print(f"support: error: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # an operator gets one line, the log gets the traceback
         logger.exception("command failed")
-        print(f"support: error: {exc} (details in {settings.data_dir / 'support.log'})", file=sys.stderr)
+        print(f"support: error: {_one_line(exc)} (details in {settings.data_dir / 'support.log'})", file=sys.stderr)
         return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of an error's message (a driver's may run to several), or its type's name."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -104,6 +104,7 @@ class SupportDesk:
 
     def close(self) -> None:
         self._conn.close()
+        self.db.close()  # PostgreSQL's pooled connections; nothing for SQLite
 
     def __enter__(self) -> SupportDesk:
         return self

@@ -21,7 +21,6 @@ from nodes import replies
 from service.engine import AEGRA, current_engine, server_client
 from service.live_branch import waiting_approval_ids_in
 from service.settings import Settings
-from tools.clock import FixedClock, SystemClock
 from tools.db import Database
 from tools.errors import ApprovalAlreadyDecided, ApprovalNotFound, NothingToRefund
 from tools.records import Approval
@@ -97,9 +96,9 @@ async def is_live(approval: Approval) -> bool:
 async def database() -> Database:
     """The domain database of this server's data directory, ready to use."""
     settings = await asyncio.to_thread(Settings.from_env)  # off the event loop: it may read the cwd
-    key = str(settings.data_dir)
+    key = f"{settings.data_dir}|{settings.database_location()}"
     if key not in _databases:
-        db = Database(settings.data_dir / "support.db", FixedClock(settings.today) if settings.today else SystemClock())
+        db = settings.database()
         await asyncio.to_thread(db.ensure_ready)
         _databases[key] = db
     return _databases[key]

@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 from pydantic_settings.sources.utils import parse_env_vars
 
 from tools.clock import Clock, FixedClock, SystemClock
-from tools.db import Database, default_data_dir
+from tools.db import Database, check_database_url, default_data_dir, redact_url
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default_factory=default_data_dir,
         description="Where the domain database, checkpoints and logs live ($SUPPORT_DATA_DIR, default ./.support).",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="A postgresql:// URL to keep the domain data in PostgreSQL ($SUPPORT_DATABASE_URL); "
+        "unset means SQLite (support.db in the data directory).",
     )
     today: date | None = Field(
         default=None, description='A fixed "today" for the clock ($SUPPORT_TODAY, YYYY-MM-DD); None is the real date.'
@@ -141,6 +146,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"SUPPORT_TODAY must be a date like 2026-11-25, not {value!r}") from None
         return value
 
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _check_database_url(cls, value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str):
+            return check_database_url(text) if text.strip() else None
+        return value
+
     @field_validator("step_limit", mode="before")
     @classmethod
     def _check_step_limit(cls, value: Any) -> Any:
@@ -207,8 +220,18 @@ class Settings(BaseSettings):
         return FixedClock(self.today) if self.today else SystemClock()
 
     def database(self) -> Database:
-        """The domain database in the data directory (not opened until used)."""
-        return Database(self.data_dir / "support.db", self.clock())
+        """The domain database: PostgreSQL at ``database_url`` if set, else SQLite in the data directory.
+
+        Nothing is opened until used.
+        """
+        url = self.database_url.get_secret_value() if self.database_url else None
+        return Database(self.data_dir / "support.db", self.clock(), url=url)
+
+    def database_location(self) -> str:
+        """Where the domain data lives, for people: the SQLite file, or the URL without its password."""
+        if self.database_url is None:
+            return str(self.data_dir / "support.db")
+        return redact_url(self.database_url.get_secret_value())
 
 
 class _MappingSource(EnvSettingsSource):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,8 @@ import pytest
 
 from service.settings import AGENT_KEYS, Settings
 from tests.pg_server import PgServer, PostgresUnavailable, start_postgres
+from tools.clock import FixedClock
+from tools.db import Database
 
 TODAY = date(2026, 11, 25)
 
@@ -29,6 +31,7 @@ def _offline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LANGCHAIN_TRACING_V2", "false")
     monkeypatch.setenv("SUPPORT_DATA_DIR", str(tmp_path / "support-data"))
     monkeypatch.setenv("SUPPORT_TODAY", TODAY.isoformat())
+    monkeypatch.delenv("SUPPORT_DATABASE_URL", raising=False)  # domain data in the temp dir, on SQLite
 
 
 @pytest.fixture(autouse=True)
@@ -102,3 +105,44 @@ def postgres_url(pg_server: PgServer) -> Iterator[str]:
         yield url
     finally:
         pg_server.drop_database(name)
+
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs twice: on SQLite and on PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def open_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., Database]]:
+    """``open_db(day=TODAY)``: a handle on this test's own database (not yet `ensure_ready`).
+
+    Every call opens another handle on the same database, as another process would: a SQLite file
+    in the test's directory, or a fresh PostgreSQL database.
+    """
+    path = tmp_path / "data" / "support.db"
+    url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
+    opened: list[Database] = []
+
+    def open_one(day: date = TODAY) -> Database:
+        db = Database(path, FixedClock(day), url=url)
+        opened.append(db)
+        return db
+
+    yield open_one
+    for db in opened:
+        db.close()
+
+
+def integrity_error(db: Database) -> type[Exception]:
+    """The exception a violated constraint raises on ``db``'s engine."""
+    if db.dialect == "postgres":
+        import psycopg
+
+        return psycopg.IntegrityError
+    import sqlite3
+
+    return sqlite3.IntegrityError

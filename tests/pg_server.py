@@ -20,6 +20,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ class PgServer:
     data_dir: Path
     port: int
     _running: bool = field(default=False, repr=False)
+    _owned_dir: Path | None = field(default=None, repr=False)  # removed on stop
     _prefix: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -107,10 +109,14 @@ class PgServer:
             [*self._prefix, str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "immediate", "-w"],
             capture_output=True, timeout=_START_TIMEOUT_S, check=False,
         )  # fmt: skip
+        if self._owned_dir is not None:
+            shutil.rmtree(self._owned_dir, ignore_errors=True)
 
 
 def start_postgres(tmp_path: Path, *, bin_dir: Path | None = None) -> PgServer:
     """Initialise a cluster in ``tmp_path/pgdata`` and start it on a free 127.0.0.1 port.
+
+    As root, the cluster goes to a new folder under the system temp dir instead (removed by `stop`).
 
     Raises:
         PostgresUnavailable: No PostgreSQL binaries were found.
@@ -119,25 +125,25 @@ def start_postgres(tmp_path: Path, *, bin_dir: Path | None = None) -> PgServer:
     bin_dir = bin_dir or find_postgres_bin()
     if bin_dir is None:
         raise PostgresUnavailable("PostgreSQL is not installed: apt-get install postgresql")
-    root = Path(tmp_path)
-    root.mkdir(parents=True, exist_ok=True)
+    prefix: list[str] = []
+    owned_dir: Path | None = None
+    if os.geteuid() == 0:
+        # Postgres will not run as root: the files belong to `postgres`, and so do the processes. They
+        # live in a folder of their own under the system temp dir, not under `tmp_path`: pytest resets its
+        # base temp folder to 0700 whenever any pytest session starts, which would lock `postgres` out of
+        # a running cluster (and crash it) mid-run.
+        user = pwd.getpwnam(_SUPERUSER)
+        prefix = [shutil.which("runuser") or "/sbin/runuser", "-u", _SUPERUSER, "--"]
+        root = owned_dir = Path(tempfile.mkdtemp(prefix="support-pg-"))
+        os.chown(root, user.pw_uid, user.pw_gid)
+    else:
+        root = Path(tmp_path)
+        root.mkdir(parents=True, exist_ok=True)
     data_dir = root / "pgdata"
     socket_dir = root / "pgsocket"
     socket_dir.mkdir(exist_ok=True)
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        # Postgres will not run as root: the files belong to `postgres`, and so do the processes.
-        user = pwd.getpwnam(_SUPERUSER)
-        prefix = [shutil.which("runuser") or "/sbin/runuser", "-u", _SUPERUSER, "--"]
-        for path in (root, socket_dir):
-            os.chown(path, user.pw_uid, user.pw_gid)
-        # Every parent must be traversable by that user (pytest's temp dirs are 0700).
-        for parent in root.parents:
-            if parent == Path("/"):
-                break
-            mode = parent.stat().st_mode
-            if not mode & 0o001:
-                os.chmod(parent, mode | 0o001)
+    if owned_dir is not None:
+        os.chown(socket_dir, user.pw_uid, user.pw_gid)
     subprocess.run(
         [*prefix, str(bin_dir / "initdb"), "-D", str(data_dir), "-U", _SUPERUSER, "--auth=trust",
          "--encoding=UTF8", "--locale=C", "--no-sync"],
@@ -156,10 +162,12 @@ def start_postgres(tmp_path: Path, *, bin_dir: Path | None = None) -> PgServer:
          "-w", "-t", str(int(_START_TIMEOUT_S))],
         capture_output=True, text=True, timeout=_START_TIMEOUT_S + 10, check=False,
     )  # fmt: skip
-    server = PgServer(bin_dir=bin_dir, data_dir=data_dir, port=port, _running=True, _prefix=prefix)
+    server = PgServer(
+        bin_dir=bin_dir, data_dir=data_dir, port=port, _running=True, _prefix=prefix, _owned_dir=owned_dir
+    )
     if started.returncode != 0:
-        server.stop()
         detail = log.read_text(errors="replace")[-2000:] if log.exists() else started.stderr
+        server.stop()
         raise RuntimeError(f"PostgreSQL did not start on port {port}:\n{detail}")
     return server
 

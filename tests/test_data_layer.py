@@ -1,4 +1,7 @@
-"""The SQLite data layer: clock, database, seed, accounts, refunds, approvals, tickets, audit."""
+"""The data layer: clock, database, seed, accounts, refunds, approvals, tickets, audit.
+
+Tests taking `data_db`, `make_db` or `open_db` run on both SQLite and PostgreSQL (`tests.conftest`).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import integrity_error
 from tools import accounts, refunds, tickets
 from tools.audit import list_audit
 from tools.clock import FixedClock, SystemClock, clock_from_env
@@ -32,15 +36,21 @@ TODAY = date(2026, 11, 25)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_db(tmp_path: Path, day: date = TODAY, name: str = "support.db") -> Database:
-    db = Database(tmp_path / "data" / name, FixedClock(day))
-    db.ensure_ready()
-    return db
+@pytest.fixture
+def make_db(open_db: Callable[..., Database]) -> Callable[..., Database]:
+    """``make_db(day=TODAY)``: this test's database, migrated and seeded as of ``day``."""
+
+    def make(day: date = TODAY) -> Database:
+        db = open_db(day)
+        db.ensure_ready()
+        return db
+
+    return make
 
 
 @pytest.fixture
-def data_db(tmp_path: Path) -> Database:
-    return make_db(tmp_path)
+def data_db(make_db: Callable[..., Database]) -> Database:
+    return make_db()
 
 
 def count(db: Database, sql: str, *params: Any) -> int:
@@ -106,7 +116,9 @@ def test_importing_does_no_work(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_connection_settings(data_db: Database) -> None:
+def test_connection_settings(tmp_path: Path) -> None:
+    data_db = Database(tmp_path / "support.db", FixedClock(TODAY))
+    data_db.ensure_ready()
     with data_db.connect() as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -125,7 +137,7 @@ def test_transaction_rolls_back_on_error(data_db: Database) -> None:
 
 
 def test_foreign_keys_are_enforced(data_db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError), data_db.transaction() as conn:
+    with pytest.raises(integrity_error(data_db)), data_db.transaction() as conn:
         conn.execute(
             "INSERT INTO charges (order_id, customer_id, amount_cents, description, kind, charged_on, status)"
             " VALUES ('ord_x', 'cust_nope', 100, 'x', 'one_time', '2026-11-01', 'paid')"
@@ -142,8 +154,8 @@ def test_ensure_ready_twice_is_harmless(data_db: Database) -> None:
     assert after["customers"] == 5 and after["articles"] >= 22
 
 
-def test_ensure_ready_from_two_threads_seeds_once(tmp_path: Path) -> None:
-    dbs = [Database(tmp_path / "race" / "support.db", FixedClock(TODAY)) for _ in range(4)]
+def test_ensure_ready_from_two_threads_seeds_once(open_db: Callable[..., Database]) -> None:
+    dbs = [open_db() for _ in range(4)]
     run_together([db.ensure_ready for db in dbs])
     assert count(dbs[0], "SELECT COUNT(*) FROM customers") == 5
     assert count(dbs[0], "SELECT COUNT(*) FROM refunds") == 2
@@ -185,8 +197,8 @@ def test_customers(data_db: Database) -> None:
 
 
 @pytest.mark.parametrize("day", SEED_DAYS, ids=str)
-def test_seed_shape_on_any_day(tmp_path: Path, day: date) -> None:
-    db = make_db(tmp_path, day)
+def test_seed_shape_on_any_day(make_db: Callable[..., Database], day: date) -> None:
+    db = make_db(day)
     alice = accounts.get_account_summary(db, "cust_001")
     assert (alice.name, alice.email, alice.plan.id, alice.plan.monthly_price) == (
         "Alice Johnson",
@@ -242,8 +254,8 @@ def test_seed_shape_on_any_day(tmp_path: Path, day: date) -> None:
 
 
 @pytest.mark.parametrize("day", SEED_DAYS, ids=str)
-def test_every_policy_branch_shows_on_any_day(tmp_path: Path, day: date) -> None:
-    db = make_db(tmp_path, day)
+def test_every_policy_branch_shows_on_any_day(make_db: Callable[..., Database], day: date) -> None:
+    db = make_db(day)
     expected = {
         ("cust_001", "ord_102"): "duplicate",
         ("cust_002", "ord_201"): "unpaid",
@@ -488,17 +500,19 @@ def test_pending_approval_is_idempotent(data_db: Database) -> None:
     assert count(data_db, "SELECT COUNT(*) FROM approvals") == 1
 
 
-def test_concurrent_refund_requests_pay_once(tmp_path: Path) -> None:
-    path = make_db(tmp_path).path
+def test_concurrent_refund_requests_pay_once(
+    make_db: Callable[..., Database], open_db: Callable[..., Database]
+) -> None:
+    make_db()
     results: list[RefundOutcome] = []
 
     def ask() -> None:
-        db = Database(path, FixedClock(TODAY))
+        db = open_db()
         results.append(refunds.request_refund(db, "cust_001", "ord_102", reason="dup", thread_id="t1"))
 
     run_together([ask] * 4)
     assert {r.refund_id for r in results} == {"rf_0003"}
-    assert len(refunds.list_refunds(Database(path, FixedClock(TODAY)), order_id="ord_102")) == 1
+    assert len(refunds.list_refunds(open_db(), order_id="ord_102")) == 1
 
 
 # --- approvals --------------------------------------------------------------------------------
@@ -623,15 +637,16 @@ def test_approving_when_nothing_is_left_is_refused_and_stays_pending(data_db: Da
 
 
 @pytest.mark.parametrize("decisions", [[(True, "mgr_a"), (True, "mgr_b")], [(True, "mgr_a"), (False, "mgr_b")]])
-def test_concurrent_decisions_exactly_one_wins(tmp_path: Path, decisions: list[tuple[bool, str]]) -> None:
-    path = make_db(tmp_path).path
-    approval = pending(Database(path, FixedClock(TODAY)), "cust_003", "ord_301")
+def test_concurrent_decisions_exactly_one_wins(
+    make_db: Callable[..., Database], open_db: Callable[..., Database], decisions: list[tuple[bool, str]]
+) -> None:
+    approval = pending(make_db(), "cust_003", "ord_301")
     wins: list[Approval] = []
     losses: list[ApprovalAlreadyDecided] = []
 
     def decide(approve: bool, by: str) -> Callable[[], None]:
         def run() -> None:
-            db = Database(path, FixedClock(TODAY))  # its own connection, like another process
+            db = open_db()  # its own connection, like another process
             try:
                 wins.append(refunds.decide_approval(db, approval.approval_id, approve=approve, by=by))
             except ApprovalAlreadyDecided as exc:
@@ -642,22 +657,23 @@ def test_concurrent_decisions_exactly_one_wins(tmp_path: Path, decisions: list[t
     run_together([decide(*d) for d in decisions])
     assert len(wins) == 1 and len(losses) == 1
     assert losses[0].approval == wins[0]
-    refund_rows = refunds.list_refunds(Database(path, FixedClock(TODAY)), order_id="ord_301")
+    refund_rows = refunds.list_refunds(open_db(), order_id="ord_301")
     assert len(refund_rows) == (1 if wins[0].status == "approved" else 0)
 
 
-def test_concurrent_identical_decisions_pay_once(tmp_path: Path) -> None:
-    path = make_db(tmp_path).path
-    approval = pending(Database(path, FixedClock(TODAY)), "cust_003", "ord_301")
+def test_concurrent_identical_decisions_pay_once(
+    make_db: Callable[..., Database], open_db: Callable[..., Database]
+) -> None:
+    approval = pending(make_db(), "cust_003", "ord_301")
     results: list[Approval] = []
 
     def decide() -> None:
-        db = Database(path, FixedClock(TODAY))
+        db = open_db()
         results.append(refunds.decide_approval(db, approval.approval_id, approve=True, by="mgr"))
 
     run_together([decide] * 3)
     assert len({r.refund_id for r in results}) == 1
-    assert len(refunds.list_refunds(Database(path, FixedClock(TODAY)), order_id="ord_301")) == 1
+    assert len(refunds.list_refunds(open_db(), order_id="ord_301")) == 1
 
 
 # --- tickets ---------------------------------------------------------------------------------

@@ -1,18 +1,25 @@
-"""The knowledge base (tools/kb/*.md) and its FTS5 search."""
+"""The knowledge base (tools/kb/*.md) and its full-text search, on SQLite (FTS5) and PostgreSQL.
+
+Every test taking `kb_db` or `open_db` runs on both engines with the same expectations.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import BACKENDS
 from tools.clock import FixedClock
 from tools.db import Database
 from tools.knowledge import (
     KB_DIR,
     build_match_query,
+    build_tsquery,
     get_article,
     index_articles,
     load_articles,
@@ -47,11 +54,20 @@ REQUIRED_SLUGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def kb_db(tmp_path_factory: pytest.TempPathFactory) -> Database:
-    db = Database(tmp_path_factory.mktemp("kb") / "support.db", FixedClock(date(2026, 11, 25)))
+_kb_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def kb_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """One indexed database per engine for the whole module (the searches only read it)."""
+    path = tmp_path_factory.mktemp("kb") / "support.db"
+    url = None
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_server").create_database(f"kb_{next(_kb_numbers)}")
+    db = Database(path, FixedClock(date(2026, 11, 25)), url=url)
     db.ensure_ready()
-    return db
+    yield db
+    db.close()
 
 
 # --- the articles ------------------------------------------------------------------------------
@@ -92,11 +108,17 @@ def test_load_articles_rejects_missing_title(tmp_path: Path) -> None:
 
 
 def test_index_articles_is_repeatable(kb_db: Database) -> None:
+    # The full-text index: FTS5's own table on SQLite, the stored tsvector column on PostgreSQL.
+    indexed = (
+        "SELECT COUNT(*) FROM articles WHERE search IS NOT NULL"
+        if kb_db.dialect == "postgres"
+        else "SELECT COUNT(*) FROM articles_fts"
+    )
     with kb_db.transaction() as conn:
         n = index_articles(conn)
         n_again = index_articles(conn)
         rows = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-        fts_rows = conn.execute("SELECT COUNT(*) FROM articles_fts").fetchone()[0]
+        fts_rows = conn.execute(indexed).fetchone()[0]
     assert n == n_again == rows == fts_rows == len(load_articles())
 
 
@@ -149,13 +171,13 @@ def test_search_results_are_ranked_and_limited(kb_db: Database) -> None:
     assert search_articles(kb_db, "export", limit=0) == []
 
 
-def test_title_counts_more_than_body(tmp_path: Path) -> None:
+def test_title_counts_more_than_body(tmp_path: Path, open_db: Callable[..., Database]) -> None:
     kb = tmp_path / "kb"
     kb.mkdir()
     filler = " ".join(["lorem ipsum dolor"] * 20)
     (kb / "in-title.md").write_text(f"# Sprocket setup\n{filler} widget\n", encoding="utf-8")
     (kb / "in-body.md").write_text(f"# Widget guide\n{filler} sprocket\n", encoding="utf-8")
-    db = Database(tmp_path / "support.db", FixedClock(date(2026, 11, 25)))
+    db = open_db()
     db.ensure_ready()
     with db.transaction() as conn:
         index_articles(conn, kb)
@@ -212,6 +234,12 @@ def test_build_match_query() -> None:
     assert build_match_query("csv CSV Csv") == '"csv"'
     assert build_match_query("the and or") is None
     assert build_match_query("") is None
+
+
+def test_build_tsquery_is_the_same_words() -> None:
+    assert build_tsquery("How do I export my data to CSV?") == "export | data | csv"
+    assert build_tsquery("sso' & !saml:* <-> (x)") == "sso | saml | x"  # tsquery operators never survive
+    assert build_tsquery("the and or") is None
 
 
 def test_get_article(kb_db: Database) -> None:

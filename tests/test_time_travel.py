@@ -183,6 +183,7 @@ def test_an_archive_from_before_branches_is_migrated(tmp_path: Path) -> None:
             "INSERT INTO transcript_archive (thread_id, message_id, customer_id, role, agent, text) "
             "VALUES ('thr_old', 'm1', 'cust_001', 'customer', NULL, 'hello')"
         )
+        conn.execute("DROP TABLE schema_migrations")  # a file from before numbered migrations, at version 2
         conn.execute("PRAGMA user_version = 2")
     db.ensure_ready()
     with db.connect() as conn:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +15,7 @@ from tools.plans import next_renewal
 from tools.records import AccountSummary, Charge, Invoice, PaymentMethod, Plan
 
 if TYPE_CHECKING:
-    from tools.db import Database
+    from tools.db import Connection, Database, Row
 
 __all__ = [
     "card_expired",
@@ -186,9 +185,7 @@ def change_plan(
     return result
 
 
-def _replayed_change(
-    conn: sqlite3.Connection, customer_id: str, plan_id: str, thread_id: str | None
-) -> dict[str, Any] | None:
+def _replayed_change(conn: Connection, customer_id: str, plan_id: str, thread_id: str | None) -> dict[str, Any] | None:
     """The last change to ``plan_id`` made from ``thread_id``, if it is the latest change at all."""
     if thread_id is None:
         return None
@@ -222,14 +219,14 @@ def _change_result(
     }
 
 
-def _customer_row(conn: sqlite3.Connection, customer_id: str) -> sqlite3.Row:
-    row: sqlite3.Row | None = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
+def _customer_row(conn: Connection, customer_id: str) -> Row:
+    row: Row | None = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
     if row is None:
         raise UnknownCustomer(customer_id)
     return row
 
 
-def _plans(conn: sqlite3.Connection) -> list[Plan]:
+def _plans(conn: Connection) -> list[Plan]:
     rows = conn.execute("SELECT * FROM plans ORDER BY monthly_price_cents, id").fetchall()
     return [
         Plan(
@@ -242,7 +239,7 @@ def _plans(conn: sqlite3.Connection) -> list[Plan]:
     ]
 
 
-def _invoices(conn: sqlite3.Connection, customer_id: str, status: str | None) -> list[Invoice]:
+def _invoices(conn: Connection, customer_id: str, status: str | None) -> list[Invoice]:
     sql = "SELECT * FROM invoices WHERE customer_id = ?"
     params: tuple[str, ...] = (customer_id,)
     if status is not None:
@@ -272,7 +269,7 @@ def card_expired(expires: str, today: date) -> bool:
     return (year, month) < (today.year, today.month)
 
 
-def _payment_methods(conn: sqlite3.Connection, customer_id: str, today: date) -> list[PaymentMethod]:
+def _payment_methods(conn: Connection, customer_id: str, today: date) -> list[PaymentMethod]:
     rows = conn.execute(
         "SELECT * FROM payment_methods WHERE customer_id = ? ORDER BY is_default DESC, method_id",
         (customer_id,),

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tools.db import Database
+    from tools.db import Connection, Database
 
 __all__ = ["list_audit", "record"]
 
 
-def record(
-    conn: sqlite3.Connection, *, actor: str, action: str, entity: str, details: dict[str, Any], at: datetime
-) -> None:
+def record(conn: Connection, *, actor: str, action: str, entity: str, details: dict[str, Any], at: datetime) -> None:
     """Append one audit row using ``conn``, so it commits or rolls back with the change itself.
 
     Args:

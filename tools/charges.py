@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
+from typing import TYPE_CHECKING
 
 from tools.money import to_dollars
 from tools.policy import find_duplicates, natural_key
 from tools.records import Charge
+
+if TYPE_CHECKING:
+    from tools.db import Connection, Row
 
 __all__ = ["load_charges"]
 
@@ -21,7 +24,7 @@ WHERE c.customer_id = ?
 """
 
 
-def load_charges(conn: sqlite3.Connection, customer_id: str, today: date) -> list[Charge]:
+def load_charges(conn: Connection, customer_id: str, today: date) -> list[Charge]:
     """All charges of one customer, newest first, with refunded/refundable amounts,
     ``age_days`` counted to ``today`` and ``duplicate_of`` from ``policy.find_duplicates``.
 
@@ -34,7 +37,7 @@ def load_charges(conn: sqlite3.Connection, customer_id: str, today: date) -> lis
     return charges
 
 
-def _charge(row: sqlite3.Row, today: date) -> Charge:
+def _charge(row: Row, today: date) -> Charge:
     amount, refunded = row["amount_cents"], row["refunded_cents"]
     charged_on = date.fromisoformat(row["charged_on"])
     return Charge(

@@ -1,23 +1,92 @@
-"""The SQLite database: connections, transactions, schema creation, seeding and reset."""
+"""The domain database: SQLite (the embedded default) or PostgreSQL, behind one connection API.
+
+Every query in `tools` is written once, in SQL both engines run, with ``?`` placeholders. A
+connection is either `SqliteConnection` (a `sqlite3.Connection`) or, when ``SUPPORT_DATABASE_URL``
+is a ``postgresql://`` URL, `tools.postgres.PgConnection`, which offers the same small API
+(`execute`, `executemany`, rows readable as ``row["col"]`` and ``row[0]``). Where the engines
+differ (the full-text index, a connection's settings, locking) code asks ``conn.dialect``.
+psycopg is imported only when a Postgres URL is used, so the SQLite path stays as fast as before.
+
+The schema evolves through numbered migrations (`tools.migrations`).
+"""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from tools.clock import Clock, clock_from_env
+from tools.errors import SupportDataError
 
-__all__ = ["Database", "default_data_dir"]
+__all__ = [
+    "Connection",
+    "Cursor",
+    "Database",
+    "DatabaseUnavailable",
+    "Dialect",
+    "Row",
+    "SqliteConnection",
+    "check_database_url",
+    "default_data_dir",
+    "redact_url",
+]
 
-_SCHEMA_FILE = Path(__file__).parent / "schema.sql"
-# Stored in PRAGMA user_version once schema, seed and knowledge base are all in place,
-# so ensure_ready() is a single cheap read on every later call.
-_READY_VERSION = 3  # 2: transcript_archive; 3: its rows carry their checkpoint
+Dialect = Literal["sqlite", "postgres"]
 _BUSY_TIMEOUT_MS = 30_000
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+class DatabaseUnavailable(SupportDataError):
+    """The configured database cannot be used (unreachable, driver missing); the message is one line."""
+
+
+class Row(Protocol):
+    """A result row: by position (``row[0]``) or by column name (``row["name"]``), and ``dict(row)``."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+    def keys(self) -> list[str]: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What the data layer uses of a connection; `SqliteConnection` and `tools.postgres.PgConnection` have it."""
+
+    dialect: Dialect
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Cursor: ...
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]], /) -> Cursor: ...
+    def write_transaction(self) -> AbstractContextManager[None]: ...
+
+
+class SqliteConnection(sqlite3.Connection):
+    """A `sqlite3.Connection` that says which dialect it speaks and how it serialises writers."""
+
+    dialect: Dialect = "sqlite"
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE``: the write lock is taken up front, so a read-check-write (is there
+        already a refund with this key?) cannot interleave with another process doing the same."""
+        self.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
 
 
 def default_data_dir() -> Path:
@@ -26,30 +95,79 @@ def default_data_dir() -> Path:
     return Path(env) if env else Path.cwd() / ".support"
 
 
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+def check_database_url(url: str) -> str:
+    """``url`` stripped, or ValueError (one line, no password) unless it is a ``postgresql://`` URL."""
+    text = url.strip()
+    scheme, sep, rest = text.partition("://")
+    if scheme.lower() not in _POSTGRES_SCHEMES or not sep or not rest.strip("/"):
+        raise ValueError(
+            "SUPPORT_DATABASE_URL must be a PostgreSQL URL like postgresql://user@host:5432/dbname "
+            f"(unset it to use SQLite in the data directory), not {redact_url(text)!r}"
+        )
+    return text
+
+
 class Database:
-    """One SQLite file plus the clock that defines "today" for everything stored in it.
+    """Where the domain data lives plus the clock that defines "today" for everything stored in it.
 
     Args:
-        path: The database file; its directory is created by ``ensure_ready()``.
+        path: The SQLite file (its directory is created by ``ensure_ready()``). With ``url`` set it
+            only names the data directory's usual file and is never opened.
         clock: Source of today's date and of timestamps written to the database.
+        url: A ``postgresql://`` URL: the data lives in that PostgreSQL database instead.
+
+    Raises:
+        ValueError: ``url`` is not a PostgreSQL URL.
     """
 
-    def __init__(self, path: Path, clock: Clock) -> None:
+    def __init__(self, path: Path, clock: Clock, *, url: str | None = None) -> None:
         self.path = Path(path)
         self.clock = clock
+        self.url = check_database_url(url) if url else None
+        self._pool: Any = None  # tools.postgres.Pool, made on first use
+
+    @property
+    def dialect(self) -> Dialect:
+        return "postgres" if self.url else "sqlite"
 
     @classmethod
     def from_env(cls) -> Database:
-        """``support.db`` in ``default_data_dir()``, with the clock from ``clock_from_env()``."""
-        return cls(default_data_dir() / "support.db", clock_from_env())
+        """``support.db`` in ``default_data_dir()`` (or ``$SUPPORT_DATABASE_URL``), clock from ``clock_from_env()``."""
+        url = os.environ.get("SUPPORT_DATABASE_URL", "").strip() or None
+        return cls(default_data_dir() / "support.db", clock_from_env(), url=url)
 
     def __repr__(self) -> str:
-        return f"Database({str(self.path)!r}, {self.clock!r})"
+        where = redact_url(self.url) if self.url else str(self.path)
+        return f"Database({where!r}, {self.clock!r})"
 
     @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """A fresh connection in autocommit mode (transactions only where asked), closed on exit."""
-        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    def connect(self) -> Iterator[Connection]:
+        """A connection in autocommit mode (transactions only where asked), released on exit.
+
+        Raises:
+            DatabaseUnavailable: PostgreSQL cannot be reached, or psycopg is not installed.
+        """
+        if self.url is not None:
+            if self._pool is None:
+                from tools.postgres import Pool  # only here: the SQLite path never imports psycopg
+
+                self._pool = Pool(self.url)
+            with self._pool.connection() as pg:
+                yield pg
+            return
+        conn = sqlite3.connect(
+            self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=SqliteConnection
+        )
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
@@ -60,51 +178,53 @@ class Database:
             conn.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A connection inside ``BEGIN IMMEDIATE``: committed on success, rolled back on error.
+    def transaction(self) -> Iterator[Connection]:
+        """A connection inside a write transaction: committed on success, rolled back on error.
 
-        IMMEDIATE takes the write lock up front, so a read-check-write sequence (is there
-        already a refund?) cannot interleave with another process doing the same.
+        Writers are serialised on both engines (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on
+        PostgreSQL; see each connection's ``write_transaction``), so a read-check-write sequence
+        (is there already a refund?) cannot interleave with another process doing the same.
         """
-        with self.connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self.connect() as conn, conn.write_transaction():
+            yield conn
 
     def ensure_ready(self) -> None:
-        """Create the schema, seed demo data and index the knowledge base, unless already done.
+        """Apply pending migrations, seed demo data and index the knowledge base, unless already done.
 
         Idempotent and safe to call from several processes at once.
         """
-        # Imported here: seed and knowledge are only needed the first time.
-        from tools.knowledge import index_articles
-        from tools.seed import seed
+        # Imported here: migrations, seed and knowledge are only needed the first time.
+        from tools import migrations
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.url is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as conn:
-            if _user_version(conn) >= _READY_VERSION:
+            if migrations.is_ready(conn):
                 return
-            # executescript commits as it goes; every statement is IF NOT EXISTS, so racing is fine.
-            conn.executescript(_SCHEMA_FILE.read_text(encoding="utf-8"))
-        with self.transaction() as conn:
-            if _user_version(conn) >= _READY_VERSION:
-                return  # another process finished while we waited for the lock
-            _add_archive_checkpoints(conn)
-            if conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 0:
-                seed(conn, self.clock.today())
-            if conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 0:
-                index_articles(conn)
-            conn.execute(f"PRAGMA user_version = {_READY_VERSION}")
+        migrations.migrate(self)
+        migrations.seed_if_empty(self)
 
     def reset(self) -> None:
-        """Delete the database file (and its WAL files) and build a fresh, seeded one."""
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        """Delete the domain data and build a fresh, seeded database.
+
+        SQLite: the file (and its WAL files) is deleted. PostgreSQL: the desk's own tables are
+        dropped (nothing else in that database is touched).
+        """
+        if self.url is not None:
+            from tools import migrations
+
+            with self.transaction() as conn:
+                migrations.drop_all(conn)
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         self.ensure_ready()
+
+    def close(self) -> None:
+        """Close pooled PostgreSQL connections (nothing to do for SQLite); the object stays usable."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -123,27 +243,3 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
-
-
-def _add_archive_checkpoints(conn: sqlite3.Connection) -> None:
-    """Version 2 -> 3: give transcript_archive its checkpoint_id column (and the wider unique key).
-
-    SQLite cannot change a table's constraints in place, so the table is copied; old rows get ''
-    (they belong to every branch, as they did before).
-    """
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(transcript_archive)")}
-    if "checkpoint_id" in columns:
-        return
-    conn.execute("ALTER TABLE transcript_archive RENAME TO transcript_archive_v2")
-    schema = _SCHEMA_FILE.read_text(encoding="utf-8")
-    start = schema.index("CREATE TABLE IF NOT EXISTS transcript_archive")
-    conn.execute(schema[start : schema.index(");", start) + 2])
-    conn.execute(
-        "INSERT INTO transcript_archive (id, thread_id, message_id, customer_id, role, agent, text) "
-        "SELECT id, thread_id, message_id, customer_id, role, agent, text FROM transcript_archive_v2"
-    )
-    conn.execute("DROP TABLE transcript_archive_v2")
-
-
-def _user_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])

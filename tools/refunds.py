@@ -6,7 +6,6 @@ resumed graph or a second process never pays the same refund twice.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ from tools.policy import decide_refund
 from tools.records import Approval, Charge, RefundOutcome
 
 if TYPE_CHECKING:
-    from tools.db import Database
+    from tools.db import Connection, Database, Row
 
 __all__ = [
     "decide_approval",
@@ -231,7 +230,7 @@ def list_refunds(db: Database, *, customer_id: str | None = None, order_id: str 
 
 
 def _act(
-    conn: sqlite3.Connection,
+    conn: Connection,
     charge: Charge,
     customer_id: str,
     reason: str,
@@ -312,7 +311,7 @@ def pending_approval_for(db: Database, order_id: str) -> Approval | None:
         return _pending_approval_for(conn, order_id)
 
 
-def _pending_approval_for(conn: sqlite3.Connection, order_id: str) -> Approval | None:
+def _pending_approval_for(conn: Connection, order_id: str) -> Approval | None:
     """The approval already waiting for a manager on this charge, from any conversation."""
     row = conn.execute(
         _APPROVAL_SQL + " WHERE a.order_id = ? AND a.status = 'pending' ORDER BY a.requested_at, a.approval_id",
@@ -321,7 +320,7 @@ def _pending_approval_for(conn: sqlite3.Connection, order_id: str) -> Approval |
     return None if row is None else _approval(row)
 
 
-def _earlier_outcome(conn: sqlite3.Connection, order_id: str, thread_id: str, key: str) -> RefundOutcome | None:
+def _earlier_outcome(conn: Connection, order_id: str, thread_id: str, key: str) -> RefundOutcome | None:
     """What an earlier request with this key, or for this order in this thread, already produced, if anything."""
     refund = conn.execute(
         "SELECT refund_id, amount_cents, rule FROM refunds WHERE idempotency_key = ?", (key,)
@@ -365,7 +364,7 @@ def _earlier_outcome(conn: sqlite3.Connection, order_id: str, thread_id: str, ke
 
 
 def _insert_refund(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     order_id: str,
     customer_id: str,
@@ -386,12 +385,12 @@ def _insert_refund(
     return refund_id
 
 
-def _load_approval(conn: sqlite3.Connection, approval_id: str) -> Approval | None:
+def _load_approval(conn: Connection, approval_id: str) -> Approval | None:
     row = conn.execute(_APPROVAL_SQL + " WHERE a.approval_id = ?", (approval_id,)).fetchone()
     return None if row is None else _approval(row)
 
 
-def _approval(row: sqlite3.Row) -> Approval:
+def _approval(row: Row) -> Approval:
     return Approval(
         approval_id=row["approval_id"],
         customer_id=row["customer_id"],

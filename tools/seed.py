@@ -13,8 +13,11 @@ Customers and what they demonstrate:
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tools.db import Connection
 
 __all__ = ["seed"]
 
@@ -43,7 +46,7 @@ _PLANS = (
 )  # fmt: skip
 
 
-def seed(conn: sqlite3.Connection, today: date) -> None:
+def seed(conn: Connection, today: date) -> None:
     """Insert plans, the five demo customers and their billing history.
 
     Expects an empty database with the schema in place; run it inside a transaction.
@@ -59,7 +62,7 @@ def seed(conn: sqlite3.Connection, today: date) -> None:
     _erin(conn, today)
 
 
-def _alice(conn: sqlite3.Connection, today: date) -> None:
+def _alice(conn: Connection, today: date) -> None:
     _customer(conn, "cust_001", "Alice Johnson", "alice@example.com", "pro", _month_start(today, 11))
     this_month = _month_start(today, 0)
     _charge(conn, "cust_001", "ord_101", 4999, _monthly("Pro", this_month), "subscription", this_month)
@@ -72,7 +75,7 @@ def _alice(conn: sqlite3.Connection, today: date) -> None:
     _card(conn, "cust_001", "pm_0012", "mastercard", "5454", _expiry(today, years=1), default=False)
 
 
-def _bob(conn: sqlite3.Connection, today: date) -> None:
+def _bob(conn: Connection, today: date) -> None:
     _customer(conn, "cust_002", "Bob Smith", "bob@example.com", "enterprise", _month_start(today, 3))
     this_month = _month_start(today, 0)
     desc = _monthly("Enterprise", this_month)
@@ -84,7 +87,7 @@ def _bob(conn: sqlite3.Connection, today: date) -> None:
     _card(conn, "cust_002", "pm_0021", "amex", "0005", _expiry(today, years=0, months_back=1), default=True)
 
 
-def _carol(conn: sqlite3.Connection, today: date) -> None:
+def _carol(conn: Connection, today: date) -> None:
     _customer(conn, "cust_003", "Carol Diaz", "carol@example.com", "pro", today - timedelta(days=200))
     seats = "Annual seat pack (10 additional seats)"
     _charge(conn, "cust_003", "ord_301", 89900, seats, "seat", today - timedelta(days=10))
@@ -93,7 +96,7 @@ def _carol(conn: sqlite3.Connection, today: date) -> None:
     _card(conn, "cust_003", "pm_0031", "visa", "1881", _expiry(today, years=3), default=True)
 
 
-def _dan(conn: sqlite3.Connection, today: date) -> None:
+def _dan(conn: Connection, today: date) -> None:
     _customer(conn, "cust_004", "Dan Okafor", "dan@example.com", "pro", today - timedelta(days=400))
     old = today - timedelta(days=45)
     _charge(conn, "cust_004", "ord_401", 4999, _monthly("Pro", old), "subscription", old)
@@ -102,7 +105,7 @@ def _dan(conn: sqlite3.Connection, today: date) -> None:
     _card(conn, "cust_004", "pm_0041", "mastercard", "4444", _expiry(today, years=1), default=True)
 
 
-def _erin(conn: sqlite3.Connection, today: date) -> None:
+def _erin(conn: Connection, today: date) -> None:
     _customer(conn, "cust_005", "Erin Walsh", "erin@example.com", "pro", today - timedelta(days=90))
     monthly_on = today - timedelta(days=12)
     _charge(conn, "cust_005", "ord_501", 4999, _monthly("Pro", monthly_on), "subscription", monthly_on)
@@ -113,7 +116,7 @@ def _erin(conn: sqlite3.Connection, today: date) -> None:
     _card(conn, "cust_005", "pm_0051", "visa", "0077", _expiry(today, years=2), default=True)
 
 
-def _customer(conn: sqlite3.Connection, customer_id: str, name: str, email: str, plan_id: str, since: date) -> None:
+def _customer(conn: Connection, customer_id: str, name: str, email: str, plan_id: str, since: date) -> None:
     conn.execute(
         "INSERT INTO customers (id, name, email, plan_id, member_since) VALUES (?, ?, ?, ?, ?)",
         (customer_id, name, email, plan_id, since.isoformat()),
@@ -121,7 +124,7 @@ def _customer(conn: sqlite3.Connection, customer_id: str, name: str, email: str,
 
 
 def _charge(
-    conn: sqlite3.Connection,
+    conn: Connection,
     customer_id: str,
     order_id: str,
     cents: int,
@@ -154,7 +157,7 @@ def _charge(
 
 
 def _refund(
-    conn: sqlite3.Connection,
+    conn: Connection,
     refund_id: str,
     customer_id: str,
     order_id: str,
@@ -178,7 +181,7 @@ def _refund(
 
 
 def _card(
-    conn: sqlite3.Connection,
+    conn: Connection,
     customer_id: str,
     method_id: str,
     brand: str,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import TYPE_CHECKING
 
 from tools import audit
@@ -11,7 +10,7 @@ from tools.ids import next_id
 from tools.records import Ticket
 
 if TYPE_CHECKING:
-    from tools.db import Database
+    from tools.db import Database, Row
 
 __all__ = ["PRIORITIES", "create_ticket", "list_tickets"]
 
@@ -83,7 +82,7 @@ def list_tickets(db: Database, *, customer_id: str | None = None) -> list[Ticket
     return [_ticket(row) for row in rows]
 
 
-def _ticket(row: sqlite3.Row) -> Ticket:
+def _ticket(row: Row) -> Ticket:
     return Ticket(
         ticket_id=row["ticket_id"],
         customer_id=row["customer_id"],

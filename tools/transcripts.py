@@ -27,8 +27,8 @@ def archive_messages(
         return
     with db.transaction() as conn:
         conn.executemany(
-            "INSERT OR IGNORE INTO transcript_archive "
-            "(thread_id, checkpoint_id, message_id, customer_id, role, agent, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO transcript_archive (thread_id, checkpoint_id, message_id, customer_id, role, agent, text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [
                 (thread_id, checkpoint_id, e["message_id"], customer_id, e["role"], e.get("agent"), e["text"])
                 for e in entries

@@ -1,7 +1,11 @@
--- Schema of the support desk. Every statement is idempotent (IF NOT EXISTS) so that
--- Database.ensure_ready() can run it from several processes at once.
+-- Migration 1: the support desk's tables, for SQLite and PostgreSQL alike. Never edit a migration
+-- that has shipped: add the next number (see tools/migrations/__init__.py).
+-- Every statement is idempotent (IF NOT EXISTS): files from before numbered migrations already
+-- have some of these tables.
 -- Money is stored as integer cents (exact sums); records expose dollars.
 -- Dates are ISO 'YYYY-MM-DD' text, timestamps ISO-8601 text with a UTC offset.
+-- On PostgreSQL, `INTEGER PRIMARY KEY AUTOINCREMENT` becomes an identity column and json_valid(x) a
+-- jsonb cast (tools.migrations.postgres_ddl); everything else runs as written.
 
 CREATE TABLE IF NOT EXISTS plans (
     id                  TEXT PRIMARY KEY,
@@ -100,11 +104,11 @@ CREATE TABLE IF NOT EXISTS tickets (
     status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
     created_at  TEXT NOT NULL
 );
--- One ticket per conversation and reason; NULL thread ids never collide in SQLite.
+-- One ticket per conversation and reason; NULL thread ids never collide (SQLite and PostgreSQL).
 CREATE UNIQUE INDEX IF NOT EXISTS tickets_one_per_thread_reason ON tickets (thread_id, reason);
 
 CREATE TABLE IF NOT EXISTS plan_changes (
-    id                       INTEGER PRIMARY KEY,
+    id                       INTEGER PRIMARY KEY AUTOINCREMENT,
     customer_id              TEXT NOT NULL REFERENCES customers (id),
     old_plan_id              TEXT NOT NULL REFERENCES plans (id),
     new_plan_id              TEXT NOT NULL REFERENCES plans (id),
@@ -130,27 +134,17 @@ CREATE TABLE IF NOT EXISTS articles (
     title TEXT NOT NULL,
     body  TEXT NOT NULL
 );
--- Full-text index over the articles; porter stemming so "exporting" finds "export".
-CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5 (
-    slug UNINDEXED,
-    title,
-    body,
-    tokenize = 'porter unicode61'
-);
 
 -- Earlier messages of long conversations, moved out of the checkpoint so it stays small;
 -- the checkpoint keeps the recent turns, this table keeps everything said before them.
--- checkpoint_id is the checkpoint the archiving step started from: a row belongs to the
--- branches that pass through it, so after time travel history follows the live branch
--- ('' for rows archived before this was recorded: they belong to every branch).
+-- (Migration 3 adds the checkpoint each row was archived from.)
 CREATE TABLE IF NOT EXISTS transcript_archive (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    thread_id     TEXT NOT NULL,
-    checkpoint_id TEXT NOT NULL DEFAULT '',
-    message_id    TEXT NOT NULL,
-    customer_id   TEXT NOT NULL REFERENCES customers (id),
-    role          TEXT NOT NULL CHECK (role IN ('customer', 'agent')),
-    agent         TEXT,
-    text          TEXT NOT NULL,
-    UNIQUE (thread_id, checkpoint_id, message_id)
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    thread_id   TEXT NOT NULL,
+    message_id  TEXT NOT NULL,
+    customer_id TEXT NOT NULL REFERENCES customers (id),
+    role        TEXT NOT NULL CHECK (role IN ('customer', 'agent')),
+    agent       TEXT,
+    text        TEXT NOT NULL,
+    UNIQUE (thread_id, message_id)
 );

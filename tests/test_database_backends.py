@@ -1,0 +1,277 @@
+"""The two database engines behind one data layer: migrations, the Postgres connection wrapper,
+the refund key's unique constraint, racing processes, the whole desk on PostgreSQL, and the CLI's
+answer to a bad ``SUPPORT_DATABASE_URL``. Tests taking `open_db` run on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.settings import Settings
+from tests.conftest import TODAY, ask_and_confirm, integrity_error
+from tools import accounts, migrations, refunds
+from tools.clock import FixedClock
+from tools.db import Database, check_database_url, redact_url
+from tools.transcripts import archived_messages
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- migrations --------------------------------------------------------------------------------
+
+
+def test_a_database_at_an_older_migration_is_evolved_with_its_data(open_db: Callable[..., Database]) -> None:
+    db = open_db()
+    assert migrations.migrate(db, target=2) == [1, 2]
+    with db.transaction() as conn:  # rows written by a desk that knew only migrations 1 and 2
+        conn.execute("INSERT INTO plans (id, name, monthly_price_cents) VALUES ('pro', 'Pro', 4999)")
+        conn.execute(
+            "INSERT INTO customers (id, name, email, plan_id, member_since)"
+            " VALUES ('cust_042', 'Zed Old', 'zed@example.com', 'pro', '2020-01-01')"
+        )
+        conn.execute(
+            "INSERT INTO transcript_archive (thread_id, message_id, customer_id, role, agent, text)"
+            " VALUES ('thr_old', 'm1', 'cust_042', 'customer', NULL, 'hello from before')"
+        )
+    db.ensure_ready()
+    with db.connect() as conn:
+        assert migrations.applied_versions(conn) == {m.version for m in migrations.migrations()}
+        row = conn.execute("SELECT checkpoint_id, message_id, text FROM transcript_archive").fetchone()
+    assert tuple(row) == ("", "m1", "hello from before")
+    assert accounts.list_customers(db) == [{"id": "cust_042", "name": "Zed Old", "plan": "pro"}]  # not re-seeded
+    assert archived_messages(db, "thr_old", branch={"any"}) == [
+        {"role": "customer", "agent": None, "text": "hello from before"}
+    ]
+    # The new shape holds: the same message may now be archived from two checkpoints.
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO transcript_archive (thread_id, checkpoint_id, message_id, customer_id, role, agent, text)"
+            " VALUES ('thr_old', 'cp_2', 'm1', 'cust_042', 'customer', NULL, 'hello from before')"
+        )
+
+
+def test_migrations_are_recorded_once_and_rerunning_is_a_no_op(open_db: Callable[..., Database]) -> None:
+    db = open_db()
+    db.ensure_ready()
+    assert migrations.migrate(db) == []
+    with db.connect() as conn:
+        rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    assert [tuple(r) for r in rows] == [(m.version, m.name) for m in migrations.migrations()]
+    assert [m.name for m in migrations.migrations()][:3] == ["initial", "knowledge_index", "archive_checkpoints"]
+
+
+def test_a_sqlite_file_from_before_numbered_migrations_is_adopted(tmp_path: Path) -> None:
+    db = Database(tmp_path / "support.db", FixedClock(TODAY))
+    db.ensure_ready()
+    refunds.request_refund(db, "cust_001", "ord_102", reason="dup", thread_id="t1")
+    with db.transaction() as conn:  # what the previous release left: user_version 3, no schema_migrations
+        conn.execute("DROP TABLE schema_migrations")
+        conn.execute("PRAGMA user_version = 3")
+    db.ensure_ready()
+    with db.connect() as conn:
+        rows = conn.execute("SELECT version, applied_at FROM schema_migrations ORDER BY version").fetchall()
+    assert [tuple(r) for r in rows] == [(v, "before numbered migrations") for v in (1, 2, 3)]
+    assert len(refunds.list_refunds(db, order_id="ord_102")) == 1  # kept
+
+
+def test_migration_files_are_checked(tmp_path: Path) -> None:
+    (tmp_path / "0001_a.sql").write_text("SELECT 1;", encoding="utf-8")
+    (tmp_path / "0003_c.sql").write_text("SELECT 1;", encoding="utf-8")
+    with pytest.raises(ValueError, match="without gaps"):
+        migrations.migrations(tmp_path)
+    (tmp_path / "0003_c.sql").unlink()
+    (tmp_path / "0002_b.sqlite.sql").write_text("SELECT 1;", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\.postgres\.sql"):
+        migrations.migrations(tmp_path)
+    (tmp_path / "0002_b.postgres.sql").write_text("SELECT 1;", encoding="utf-8")
+    assert [m.version for m in migrations.migrations(tmp_path)] == [1, 2]
+
+
+def test_shared_migrations_are_translated_for_postgres_only_where_listed() -> None:
+    sql = "id INTEGER PRIMARY KEY AUTOINCREMENT, f TEXT CHECK (json_valid(f)), n INTEGER PRIMARY KEY"
+    assert migrations.postgres_ddl(sql) == (
+        "id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, f TEXT CHECK ((f::jsonb IS NOT NULL)), "
+        "n INTEGER PRIMARY KEY"
+    )
+
+
+# --- one data layer, two engines ------------------------------------------------------------------
+
+
+def test_the_refund_key_is_unique_in_the_schema(open_db: Callable[..., Database]) -> None:
+    """Nothing paid twice even if code forgot to look first: the database itself refuses a second key."""
+    db = open_db()
+    db.ensure_ready()
+    insert = (
+        "INSERT INTO refunds (refund_id, order_id, customer_id, amount_cents, reason, idempotency_key, created_at)"
+        " VALUES (?, 'ord_102', 'cust_001', 4999, 'dup', 'key-1', '2026-11-25T12:00:00+00:00')"
+    )
+    with db.transaction() as conn:
+        conn.execute(insert, ("rf_a",))
+    with pytest.raises(integrity_error(db)), db.transaction() as conn:
+        conn.execute(insert, ("rf_b",))
+    assert [r["refund_id"] for r in refunds.list_refunds(db, order_id="ord_102")] == ["rf_a"]
+
+
+_RACER = """
+import json, sys
+from tools import refunds
+from tools.clock import FixedClock
+from tools.db import Database
+from datetime import date
+db = Database(sys.argv[1], FixedClock(date(2026, 11, 25)), url=sys.argv[2] or None)
+sys.stdin.readline()  # start together
+out = refunds.request_refund(db, "cust_001", "ord_102", reason="dup", thread_id=sys.argv[3], idempotency_key="prop-1")
+print(json.dumps([out.status, out.refund_id]))
+"""
+
+
+def test_processes_racing_one_refund_key_pay_once(open_db: Callable[..., Database]) -> None:
+    db = open_db()
+    db.ensure_ready()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", _RACER, str(db.path), db.url or ""]
+    pipes: dict[str, Any] = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    racers = [subprocess.Popen([*command, f"thread-{i}"], text=True, env=env, **pipes) for i in range(4)]
+    for racer in racers:  # every process is started and waiting before any is released
+        assert racer.stdin is not None
+        racer.stdin.write("go\n")
+        racer.stdin.flush()
+    outcomes = []
+    for racer in racers:
+        out, err = racer.communicate(timeout=120)
+        assert racer.returncode == 0, err
+        outcomes.append(tuple(json.loads(out)))
+    assert {status for status, _ in outcomes} == {"refunded"}
+    assert len({refund_id for _, refund_id in outcomes}) == 1
+    rows = refunds.list_refunds(db, order_id="ord_102")
+    assert [(r["idempotency_key"], r["amount"]) for r in rows] == [("prop-1", 49.99)]
+
+
+def test_postgres_rows_read_by_position_and_name(postgres_url: str, tmp_path: Path) -> None:
+    db = Database(tmp_path / "unused.db", FixedClock(TODAY), url=postgres_url)
+    db.ensure_ready()
+    with db.connect() as conn:
+        row = conn.execute("SELECT id, name FROM customers WHERE id = ?", ("cust_001",)).fetchone()
+        assert (row[0], row["name"], dict(row), tuple(row)) == (
+            "cust_001",
+            "Alice Johnson",
+            {"id": "cust_001", "name": "Alice Johnson"},
+            ("cust_001", "Alice Johnson"),
+        )
+        # A "?" or "%" inside a literal is text, not a placeholder.
+        literal = conn.execute("SELECT 'why?' AS q, '100%' AS p, ? AS x", (7,)).fetchone()
+        assert tuple(literal) == ("why?", "100%", 7)
+        like = conn.execute("SELECT id FROM customers WHERE name LIKE ? ORDER BY id", ("Al%",)).fetchall()
+        assert [r["id"] for r in like] == ["cust_001"]
+    with pytest.raises(RuntimeError), db.transaction() as conn:  # rolled back, and the pool stays usable
+        conn.execute("UPDATE customers SET name = 'X' WHERE id = 'cust_001'")
+        raise RuntimeError("boom")
+    assert accounts.get_account_summary(db, "cust_001").name == "Alice Johnson"
+    db.close()
+
+
+def test_placeholders_are_translated_outside_quotes_only() -> None:
+    from tools.postgres import to_pyformat
+
+    assert to_pyformat("SELECT ? , '?', \"a?\", 'it''s ?', ?") == "SELECT %s , '?', \"a?\", 'it''s ?', %s"
+    assert to_pyformat("SELECT '50%' WHERE x LIKE ?") == "SELECT '50%%' WHERE x LIKE %s"
+
+
+# --- the desk and the CLI on PostgreSQL -----------------------------------------------------------
+
+
+def test_the_desk_runs_on_postgres(postgres_url: str, tmp_path: Path) -> None:
+    from service.desk import SupportDesk
+
+    settings = Settings(data_dir=tmp_path / "desk", today=TODAY, database_url=postgres_url)  # type: ignore[arg-type]
+    with SupportDesk(settings) as desk:
+        done = ask_and_confirm(
+            desk, "I was charged twice this month, please refund the duplicate", customer_id="cust_001"
+        )
+        assert "refund" in done["response"].lower(), done
+    assert not (tmp_path / "desk" / "support.db").exists()  # the domain data went to PostgreSQL
+    db = settings.database()
+    (refund,) = [r for r in refunds.list_refunds(db, order_id="ord_102")]
+    assert refund["amount"] == 49.99 and refund["thread_id"] == done["thread_id"]
+    db.close()
+
+
+def _run_cli(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SUPPORT_DATA_DIR": str(tmp_path / "data"),
+        "SUPPORT_TODAY": TODAY.isoformat(),
+        "SUPPORT_DATABASE_URL": url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "says"),
+    [
+        ("mysql://ann:s3cret@db.example/desk", 2, "must be a PostgreSQL URL"),
+        ("postgresql://", 2, "must be a PostgreSQL URL"),
+        ("postgresql://ann:s3cret@127.0.0.1:{port}/desk", 1, "cannot connect to the database"),
+    ],
+)
+def test_a_bad_database_url_is_one_line_and_a_failure(tmp_path: Path, url: str, code: int, says: str) -> None:
+    proc = _run_cli(tmp_path, url.format(port=_free_port()), "ask", "--customer", "cust_001", "hello")
+    assert proc.returncode == code
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("support: error: ") and says in proc.stderr
+    assert "Traceback" not in proc.stderr and "s3cret" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_the_cli_uses_postgres_when_the_url_is_set(tmp_path: Path, postgres_url: str) -> None:
+    proc = _run_cli(tmp_path, postgres_url, "customers", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert [c["id"] for c in json.loads(proc.stdout)][:2] == ["cust_001", "cust_002"]
+    assert not (tmp_path / "data" / "support.db").exists()
+    config = json.loads(_run_cli(tmp_path, postgres_url, "config", "--json").stdout)
+    assert config["database"] == postgres_url
+
+
+def test_the_sqlite_path_never_imports_psycopg(tmp_path: Path) -> None:
+    """Cold start matters: answering on SQLite must not load the PostgreSQL driver."""
+    code = (
+        "import sys; from cli.main import main; "
+        "rc = main(['ask', '--customer', 'cust_001', 'How do I export my data?']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'psycopg' or m == 'tools.postgres')); "
+        "sys.exit(rc)"
+    )
+    env = {**os.environ, "SUPPORT_DATA_DIR": str(tmp_path / "data"), "SUPPORT_TODAY": TODAY.isoformat()}
+    env.pop("SUPPORT_DATABASE_URL", None)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "data" / "support.db").exists()
+
+
+def test_database_urls_are_checked_and_redacted() -> None:
+    assert check_database_url(" postgres://u@h/db ") == "postgres://u@h/db"
+    with pytest.raises(ValueError, match=r"not 'sqlite:///x.db'"):
+        check_database_url("sqlite:///x.db")
+    assert redact_url("postgresql://ann:pw@h:5432/db") == "postgresql://ann:***@h:5432/db"
+    assert redact_url("postgresql://ann@h/db") == "postgresql://ann@h/db"
+    with pytest.raises(ValueError, match="SUPPORT_DATABASE_URL"):
+        Settings.from_env({"SUPPORT_DATABASE_URL": "http://example.com"})
+    settings: Any = Settings.from_env({"SUPPORT_DATABASE_URL": "postgresql://ann:pw@h/db", "SUPPORT_DATA_DIR": "/x"})
+    assert "pw" not in repr(settings) and settings.database().url == "postgresql://ann:pw@h/db"
