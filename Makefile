@@ -39,7 +39,7 @@ $(AEGRA_STAMP): pyproject.toml constraints-aegra.txt
 	@echo "Installing Aegra into $(AEGRA_VENV) (first run only)..."
 	@$(AEGRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@PYTHONWARNINGS="$(QUIET_EDITABLE)" $(AEGRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-		-c constraints-aegra.txt aegra-api aegra-cli -e .
+		-c constraints-aegra.txt aegra-api aegra-cli -e '.[postgres]'
 	@touch $(AEGRA_STAMP)
 
 .PHONY: aegra

@@ -145,7 +145,7 @@ async def _warm_up(url: str, token: str, request_timeout: float) -> None:
 
 
 async def _load(
-    url: str,
+    urls: Sequence[str],
     tokens: Sequence[str],
     *,
     clients: int,
@@ -155,17 +155,21 @@ async def _load(
     tick: Callable[[], None],
     stream: bool = False,
 ) -> dict[str, Any]:
-    try:
-        await _warm_up(url, tokens[0], request_timeout)
-    except Exception as exc:
-        raise InvalidRequest(
-            f"the server at {url} did not answer a first message: {type(exc).__name__}: {exc}"
-        ) from exc
+    for url in urls:
+        try:
+            await _warm_up(url, tokens[0], request_timeout)
+        except Exception as exc:
+            raise InvalidRequest(
+                f"the server at {url} did not answer a first message: {type(exc).__name__}: {exc}"
+            ) from exc
     tally = _Tally()
     started = time.perf_counter()
     tasks = [
         asyncio.create_task(
-            _one_customer(url, tokens[i % len(tokens)], i, turns_each, tally, tick, request_timeout, stream)
+            # Spread over the instances: client i talks to instance i mod n.
+            _one_customer(
+                urls[i % len(urls)], tokens[i % len(tokens)], i, turns_each, tally, tick, request_timeout, stream
+            )
         )
         for i in range(clients)
     ]
@@ -179,7 +183,7 @@ async def _load(
     for _ in range(turns - tally.finished):
         tally.failed(f"the global timeout ({timeout:g} s) ended the run before this turn finished")
     return {
-        "url": url,
+        "url": " ".join(urls),
         "clients": clients,
         "turns_each": turns_each,
         "customers": sorted({tokens[i % len(tokens)].removeprefix("demo-") for i in range(clients)}),
@@ -199,7 +203,7 @@ async def _load(
 
 
 def run_server_bench(
-    url: str,
+    url: str | Sequence[str],
     *,
     clients: int,
     turns_each: int,
@@ -212,7 +216,7 @@ def run_server_bench(
     """Load an already running server; returns turns/s, latency (median = p50, p95) and errors.
 
     Args:
-        url: The server, on this machine.
+        url: The server, on this machine; or several instances of one, the clients spread over them.
         clients: Concurrent customers.
         turns_each: Messages each customer sends, one after another.
         tokens: Customer tokens to spread the clients over (default: the demo tokens of the seed customers).
@@ -223,11 +227,11 @@ def run_server_bench(
     Raises:
         InvalidRequest: The URL is not on this machine, or the server does not answer a first message.
     """
-    url = check_loopback(url)
+    urls = [check_loopback(u) for u in ([url] if isinstance(url, str) else url)]
     chosen = list(tokens) if tokens else [f"demo-{c}" for c in SEED_CUSTOMERS]
     result = asyncio.run(
         _load(
-            url,
+            urls,
             chosen,
             clients=clients,
             turns_each=turns_each,

@@ -43,6 +43,7 @@ from service.validation import customer_input, new_messages
 from tools import audit
 from tools.accounts import customer_exists
 from tools.db import Database
+from tools.refunds import list_approvals
 
 __all__ = ["auth", "principal_of", "registry", "stamp_decider"]
 
@@ -360,12 +361,26 @@ async def _stamp_owner(thread_id: str, customer: str, identity: str) -> None:
         await client.aclose()
 
 
+async def _has_pending_approval(thread_id: str, customer: str) -> bool:
+    """Does the domain data hold a pending approval for this thread? Every pause on a manager files one.
+
+    On Aegra the check of the thread's own state is a call to this instance's API made while Aegra
+    holds a database connection for the run being created: made for every message, 50 customers at once
+    exhausted Aegra's connection pool waiting on each other. Only threads this names are checked.
+    """
+    db = await database()
+    pending = await asyncio.to_thread(list_approvals, db, status="pending")
+    return any(a.thread_id == thread_id and a.customer_id == customer for a in pending)
+
+
 async def _waiting_for_manager(thread_id: str, customer: str, identity: str) -> bool:
     """Is the customer's own thread paused at an approval? A new message would start over past it.
 
     Read from the latest checkpoint rather than the thread's status, which a decision made
     through the CLI (straight into the shared checkpoint file) would leave behind.
     """
+    if current_engine() == AEGRA and not await _has_pending_approval(thread_id, customer):
+        return False
     client = server_client(identity)  # created at call time
     try:
         thread = await client.threads.get(thread_id)

@@ -53,7 +53,9 @@ class LiveServer(ManagedServer):
             drop_env=("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUPPORT_MODEL", "SUPPORT_TOKENS_FILE"),
             log_path=log_path,
         )
-        self.db = Database(data_dir / "support.db", FixedClock(TODAY))
+        # The domain data: PostgreSQL when the server is given SUPPORT_DATABASE_URL, else SQLite in the data dir.
+        url = (env or {}).get("SUPPORT_DATABASE_URL")
+        self.db = Database(data_dir / "support.db", FixedClock(TODAY), url=url)
 
     def client(self, token: str | None) -> SyncLangGraphClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
