@@ -189,7 +189,12 @@ def _cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
         if (settings.data_dir / folder).exists():
             shutil.rmtree(settings.data_dir / folder)
     settings.database().reset()
-    print(f"Reset the support data in {settings.data_dir}")
+    where = (
+        settings.data_dir
+        if settings.database_url is None
+        else f"{settings.data_dir} and {settings.database_location()}"
+    )
+    print(f"Reset the support data in {where}")
     return 0
 
 
@@ -308,8 +313,9 @@ def build_parser(
     reset = sub.add_parser(
         "reset",
         help="delete all support data and recreate the seed data",
-        description="Deletes support.db, the conversations (checkpoints.db), the demo data and the server's thread "
-        "registry in $SUPPORT_DATA_DIR, then recreates the seed data. It cannot be undone.",
+        description="Deletes support.db (or, with $SUPPORT_DATABASE_URL, the desk's tables in that PostgreSQL "
+        "database), the conversations (checkpoints.db), the demo data and the server's thread registry in "
+        "$SUPPORT_DATA_DIR, then recreates the seed data. It cannot be undone.",
     )
     reset.set_defaults(func=_cmd_reset)
 

@@ -320,7 +320,9 @@ def _state(db: Database) -> dict[str, Any]:
         return {
             "refunds": sorted(
                 (r["order_id"], r["amount_cents"] / 100)
-                for r in conn.execute("SELECT order_id, amount_cents FROM refunds WHERE rule IS NOT 'seed'")
+                for r in conn.execute(
+                    "SELECT order_id, amount_cents FROM refunds WHERE (rule IS NULL OR rule <> 'seed')"
+                )
             ),
             "approvals": sorted(
                 (r["order_id"], r["amount_cents"] / 100)

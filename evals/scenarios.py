@@ -171,7 +171,8 @@ def end_state(desk: SupportDesk, customer_id: str) -> dict[str, Any]:
         refunds = [
             {"order_id": r[0], "amount": r[1] / 100, "rule": r[2]}
             for r in conn.execute(
-                "SELECT order_id, amount_cents, rule FROM refunds WHERE rule IS NOT 'seed' ORDER BY order_id, refund_id"
+                "SELECT order_id, amount_cents, rule FROM refunds WHERE (rule IS NULL OR rule <> 'seed')"
+                " ORDER BY order_id, refund_id"
             )
         ]
         approvals = [

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, TextIO
 
+from service.engine import ENGINE_VAR, INTERNAL_TOKEN_VAR, LANGGRAPH_DEV, SELF_URL_VAR
 from service.errors import InvalidRequest
 from service.studio_access import StudioPolicy, is_loopback
 from service.tokens import TokenError, TokenRegistry, demo_tokens_requested
@@ -116,6 +117,11 @@ def server_env(data_dir: Path, base: Mapping[str, str] | None = None) -> dict[st
     """The server's environment: the data directory made absolute, quiet logs, no version check."""
     env = dict(os.environ if base is None else base)
     env["SUPPORT_DATA_DIR"] = str(data_dir.resolve())
+    # `langgraph dev` unless the Aegra launcher says otherwise (`service.aegra_server.aegra_env`): a value left
+    # in the shell must not make a `langgraph dev` accept an internal token.
+    env[ENGINE_VAR] = LANGGRAPH_DEV
+    for var in (INTERNAL_TOKEN_VAR, SELF_URL_VAR):
+        env.pop(var, None)
     env.setdefault("LOG_LEVEL", "WARNING")
     env.setdefault("LANGGRAPH_NO_VERSION_CHECK", "true")
     env.setdefault("LANGSMITH_TRACING", "false")

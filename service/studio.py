@@ -51,7 +51,13 @@ async def make_graph() -> SupportGraph:
     # In a thread: the default data directory comes from the current directory, and the server
     # refuses even os.getcwd() on its event loop (BlockingError).
     settings = await asyncio.to_thread(Settings.from_env)
-    key = (str(settings.data_dir), settings.today, settings.step_limit, tuple(sorted(settings.models.items())))
+    key = (
+        str(settings.data_dir),
+        settings.database_location(),
+        settings.today,
+        settings.step_limit,
+        tuple(sorted(settings.models.items())),
+    )
     graph = _GRAPHS.get(key)
     if graph is None:
         # Two first runs at once may both build; the graphs are equivalent, so the last one stays.

@@ -68,10 +68,10 @@ def aegra_pair(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) ->
         missing(str(exc))
     name = f"aegra_{os.getpid()}"
     database_url = pg_server.create_database(name)
-    env = {"SUPPORT_DATABASE_URL": database_url, "SUPPORT_REDIS_URL": redis.url, **FAST_RECOVERY}
+    env = {"SUPPORT_REDIS_URL": redis.url, **FAST_RECOVERY}
     data_dir = root / "data"
-    a = LiveAegra(data_dir, env=env, log_path=root / "a.log")
-    b = LiveAegra(data_dir, env=env, log_path=root / "b.log")
+    a = LiveAegra(data_dir, database_url=database_url, env=env, log_path=root / "a.log")
+    b = LiveAegra(data_dir, database_url=database_url, env=env, log_path=root / "b.log")
     started: list[LiveAegra] = []
     try:
         for server in (a, b):  # one after the other: the first runs Aegra's migrations

@@ -36,26 +36,37 @@ class LiveServer(ManagedServer):
         data_dir: Path,
         *,
         studio: bool = False,
+        database_url: str | None = None,
         env: dict[str, str] | None = None,
         log_path: Path | None = None,
     ) -> None:
+        """``database_url``: keep the domain data in that PostgreSQL database (else SQLite in ``data_dir``).
+
+        ``env``: more variables for the server (the Aegra tests' Redis and recovery timings).
+        """
+        base = {
+            "SUPPORT_TODAY": TODAY.isoformat(),
+            "SUPPORT_DEMO_TOKENS": "1",  # off by default: the tests ask for them, as `make serve` does
+            "SUPPORT_MANAGER_TOKENS": "second-manager=Sam",
+            "LOG_COLOR": "false",
+        }
+        if database_url:
+            base["SUPPORT_DATABASE_URL"] = database_url
         super().__init__(
             data_dir,
             jobs=8,
             studio=studio,
-            env={
-                "SUPPORT_TODAY": TODAY.isoformat(),
-                "SUPPORT_DEMO_TOKENS": "1",  # off by default: the tests ask for them, as `make serve` does
-                "SUPPORT_MANAGER_TOKENS": "second-manager=Sam",
-                "LOG_COLOR": "false",
-                **(env or {}),
-            },
-            drop_env=("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUPPORT_MODEL", "SUPPORT_TOKENS_FILE"),
+            env={**base, **(env or {})},
+            drop_env=(
+                "OPENAI_API_KEY",
+                "OPENAI_BASE_URL",
+                "SUPPORT_MODEL",
+                "SUPPORT_TOKENS_FILE",
+                *(() if database_url else ("SUPPORT_DATABASE_URL",)),
+            ),
             log_path=log_path,
         )
-        # The domain data: PostgreSQL when the server is given SUPPORT_DATABASE_URL, else SQLite in the data dir.
-        url = (env or {}).get("SUPPORT_DATABASE_URL")
-        self.db = Database(data_dir / "support.db", FixedClock(TODAY), url=url)
+        self.db = Database(data_dir / "support.db", FixedClock(TODAY), url=database_url)
 
     def client(self, token: str | None) -> SyncLangGraphClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

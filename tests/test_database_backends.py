@@ -245,6 +245,12 @@ def test_the_cli_uses_postgres_when_the_url_is_set(tmp_path: Path, postgres_url:
     assert proc.returncode == 0, proc.stderr
     assert [c["id"] for c in json.loads(proc.stdout)][:2] == ["cust_001", "cust_002"]
     assert not (tmp_path / "data" / "support.db").exists()
+    db = Database(tmp_path / "unused.db", FixedClock(TODAY), url=postgres_url)
+    refunds.request_refund(db, "cust_001", "ord_102", reason="dup", thread_id="t1")
+    reset = _run_cli(tmp_path, postgres_url, "reset")
+    assert reset.returncode == 0 and postgres_url in reset.stdout, reset.stderr
+    assert [r["rule"] for r in refunds.list_refunds(db)] == ["seed", "seed"]  # the new refund is gone
+    db.close()
     config = json.loads(_run_cli(tmp_path, postgres_url, "config", "--json").stdout)
     assert config["database"] == postgres_url
 
@@ -265,12 +271,20 @@ def test_the_sqlite_path_never_imports_psycopg(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "support.db").exists()
 
 
+def test_database_from_env_reads_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPPORT_DATABASE_URL", "postgresql://ann@db.example/desk")
+    assert Database.from_env().url == "postgresql://ann@db.example/desk"
+    monkeypatch.setenv("SUPPORT_DATABASE_URL", "")
+    assert Database.from_env().url is None and Database.from_env().dialect == "sqlite"
+
+
 def test_database_urls_are_checked_and_redacted() -> None:
     assert check_database_url(" postgres://u@h/db ") == "postgres://u@h/db"
     with pytest.raises(ValueError, match=r"not 'sqlite:///x.db'"):
         check_database_url("sqlite:///x.db")
     assert redact_url("postgresql://ann:pw@h:5432/db") == "postgresql://ann:***@h:5432/db"
     assert redact_url("postgresql://ann@h/db") == "postgresql://ann@h/db"
+    assert redact_url("postgresql://h/db?user=ann&password=pw&x=1") == "postgresql://h/db?user=ann&password=***&x=1"
     with pytest.raises(ValueError, match="SUPPORT_DATABASE_URL"):
         Settings.from_env({"SUPPORT_DATABASE_URL": "http://example.com"})
     settings: Any = Settings.from_env({"SUPPORT_DATABASE_URL": "postgresql://ann:pw@h/db", "SUPPORT_DATA_DIR": "/x"})

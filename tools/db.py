@@ -13,6 +13,7 @@ The schema evolves through numbered migrations (`tools.migrations`).
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -40,6 +41,7 @@ __all__ = [
 Dialect = Literal["sqlite", "postgres"]
 _BUSY_TIMEOUT_MS = 30_000
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
+_PASSWORD_PARAM = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 
 class DatabaseUnavailable(SupportDataError):
@@ -96,10 +98,14 @@ def default_data_dir() -> Path:
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (for messages and logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
+    """The URL with any password (``user:pw@`` or ``?password=pw``) replaced by ``***``, for messages and logs."""
+    url = _PASSWORD_PARAM.sub(r"\1***", url)
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:  # not parseable as a URL: hide everything between "://" and the last "@"
+        return re.sub(r"(://)[^@]*@", r"\1***@", url)
     netloc = parts.netloc.rsplit("@", 1)
     user = netloc[0].split(":", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))

@@ -147,6 +147,8 @@ def migrate(db: Database, *, target: int | None = None) -> list[int]:
     Returns:
         The versions this call applied (another process may have applied the rest).
     """
+    if db.url is None:
+        db.path.parent.mkdir(parents=True, exist_ok=True)
     done: list[int] = []
     for migration in migrations():
         if target is not None and migration.version > target:
