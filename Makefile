@@ -27,6 +27,28 @@ $(STAMP): pyproject.toml constraints.txt
 .PHONY: install
 install: $(STAMP) ## create .venv and install the project with its dev tools
 
+# Aegra (`support serve --engine aegra`) needs Python 3.12: its own environment, beside .venv, with the
+# versions tested together pinned in constraints-aegra.txt (`make lock-aegra` refreshes them).
+AEGRA_PYTHON ?= $(shell command -v python3.12 2>/dev/null || echo /root/.pyenv/versions/3.12.1/bin/python3.12)
+AEGRA_VENV   := .venv-aegra
+AEGRA_STAMP  := $(AEGRA_VENV)/.installed-stamp
+
+$(AEGRA_STAMP): pyproject.toml constraints-aegra.txt
+	@test -x "$(AEGRA_PYTHON)" || { echo "make aegra: Python 3.12 is missing ($(AEGRA_PYTHON)); install it or set AEGRA_PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@test -x $(AEGRA_VENV)/bin/python || "$(AEGRA_PYTHON)" -m venv $(AEGRA_VENV)
+	@echo "Installing Aegra into $(AEGRA_VENV) (first run only)..."
+	@$(AEGRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@PYTHONWARNINGS="$(QUIET_EDITABLE)" $(AEGRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-c constraints-aegra.txt aegra-api aegra-cli -e '.[postgres]'
+	@touch $(AEGRA_STAMP)
+
+.PHONY: aegra
+aegra: $(AEGRA_STAMP) ## install Aegra (Python 3.12) into .venv-aegra for `support serve --engine aegra`
+
+.PHONY: lock-aegra
+lock-aegra: $(AEGRA_STAMP)
+	@$(AEGRA_VENV)/bin/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^acme-support-desk' > constraints-aegra.txt
+
 .PHONY: demo
 demo: $(STAMP) ## run the demo conversations offline (no key, no network)
 	@$(BIN)/support demo
@@ -86,4 +108,4 @@ lock: $(STAMP) ## refresh constraints.txt from the current .venv
 
 .PHONY: clean
 clean: ## remove .venv, caches and local data
-	rm -rf $(VENV) .support .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(AEGRA_VENV) .support .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -191,6 +191,8 @@ def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from evals.harness import shared_models
     from evals.progress import Progress
 
+    if args.engine == "aegra":
+        return _bench_engines(args)
     # The benchmark is about the offline model: a configured provider would measure the network.
     offline = settings.model_copy(update={"models": dict.fromkeys(settings.models, "offline")})
     models = shared_models(dict(offline.models))
@@ -346,6 +348,48 @@ def _bench_server(args: argparse.Namespace) -> dict[str, Any]:
         )
 
 
+def _bench_engines(args: argparse.Namespace) -> int:
+    """`--server --engine aegra`: the server load on `langgraph dev` and Aegra side by side, nothing else.
+
+    The in-process figures do not depend on the server, so this mode measures only the servers.
+    """
+    import sys
+
+    from evals.engine_bench import ENGINES, run_engine_comparison
+    from evals.progress import Progress
+
+    if not args.server or args.url or args.write_docs or args.evals or args.startup or args.baseline:
+        raise InvalidRequest("--engine aegra goes with --server alone (and --clients, --turns-each, --json)")
+    clients, turns_each, single = args.clients or 8, args.turns_each or 5, 20
+    print("Starting langgraph dev, then one and two Aegra instances, on free 127.0.0.1 ports…", file=sys.stderr)
+    with Progress(len(ENGINES) * (single + clients * turns_each), "engines") as bar:
+        result = run_engine_comparison(
+            clients=clients, turns_each=turns_each, single_turns=single, on_progress=bar.advance
+        )
+    result["command"] = f"support bench --server --engine aegra --clients {clients} --turns-each {turns_each}"
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(engines_summary(result))
+    return 0
+
+
+def engines_summary(result: dict[str, Any]) -> str:
+    """The engine comparison as a table: streamed turns, offline model."""
+    lines = [
+        f"{result['command']}  (every turn streamed to its end, offline model)",
+        f"  {'server':<20} {'clients':>7} {'turns':>6} {'turns/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}",
+    ]
+    for r in result["rows"]:
+        lat = r["latency_ms"]
+        lines.append(
+            f"  {r['engine']:<20} {r['clients']:>7} {r['turns']:>6} {r['turns_per_second']:>8.1f} "
+            f"{lat['median']:>8.1f} {lat['p95']:>8.1f} {r['errors']:>6}"
+        )
+        lines += [f"    error: {e}" for e in r["error_samples"]]
+    return "\n".join(lines)
+
+
 def bench_summary(result: dict[str, Any]) -> str:
     """The headline figures as text (the full tables are in BENCHMARKS.md)."""
     lines = ["seed scenarios (latency median / min / p95, model calls, prompt tokens)"]
@@ -487,6 +531,13 @@ def add_parsers(sub: Any) -> None:
         help="also load a running `langgraph dev` with concurrent customers over HTTP (starts its own unless --url)",
     )
     bench.add_argument("--clients", type=_positive, help="with --server: concurrent customers (default 8)")
+    bench.add_argument(
+        "--engine",
+        choices=("langgraph-dev", "aegra"),
+        default="langgraph-dev",
+        help="with --server: aegra measures only the servers, langgraph dev next to one and two Aegra instances "
+        "(needs SUPPORT_DATABASE_URL, an empty Postgres database, and SUPPORT_REDIS_URL; `make aegra`)",
+    )
     bench.add_argument(
         "--url", help="with --server: an already running server on this machine, e.g. http://127.0.0.1:2024"
     )

@@ -19,6 +19,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         jobs=args.jobs,
         studio=args.studio,
         demo_tokens=args.demo_tokens,
+        engine=args.engine,
     )
 
 
@@ -26,7 +27,15 @@ def add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     serve = sub.add_parser(
         "serve",
         help="run the LangGraph server: API, Studio and the approval console",
-        description="Run `langgraph dev` (no browser, no reload) with its state in $SUPPORT_DATA_DIR/server.",
+        description="Run `langgraph dev` (no browser, no reload) with its state in $SUPPORT_DATA_DIR/server, "
+        "or the same graph on Aegra (--engine aegra) with its state in Postgres.",
+    )
+    serve.add_argument(
+        "--engine",
+        choices=("langgraph-dev", "aegra"),
+        default="langgraph-dev",
+        help="langgraph-dev (default: one process, SQLite) or aegra (Postgres at $SUPPORT_DATABASE_URL, Redis at "
+        "$SUPPORT_REDIS_URL, several instances; `make aegra` installs it)",
     )
     serve.add_argument("--port", type=int, default=2024, help="port to listen on (default 2024)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")

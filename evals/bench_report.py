@@ -465,6 +465,31 @@ def _scenarios_section(s: dict[str, Any]) -> list[str]:
     return [*out, ""]
 
 
+# Measured by `support bench --server --engine aegra` (which needs Postgres and Redis) and written by hand:
+# a full `make bench` keeps it as it is, after the `langgraph dev` server section.
+ENGINES_HEADING = "## Server engines: `langgraph dev` and Aegra"
+
+
+def _section(text: str, heading: str) -> str | None:
+    """The section that starts with ``heading``, up to the next ``## `` heading; None when absent."""
+    start = text.find(heading + "\n")
+    if start < 0:
+        return None
+    end = text.find("\n## ", start + len(heading))
+    return text[start:] if end < 0 else text[start : end + 1]
+
+
+def keep_engines_section(old: str, new: str) -> str:
+    """``new`` with the engines section of ``old`` put back before the routing section (or at the end)."""
+    kept = _section(old, ENGINES_HEADING)
+    if kept is None or ENGINES_HEADING in new:
+        return new
+    anchor = new.find("\n## Routing accuracy")
+    if anchor < 0:
+        return new.rstrip("\n") + "\n\n" + kept
+    return new[: anchor + 1] + kept.rstrip("\n") + "\n\n" + new[anchor + 1 :]
+
+
 def write_report(
     bench: dict[str, Any], out_dir: Path, *, evals: dict[str, Any] | None = None
 ) -> tuple[Path, str | None]:
@@ -473,5 +498,7 @@ def write_report(
     skipped = write_plot(bench["long_conversation"], out_dir / PLOT_NAME)
     text = render_markdown(bench, machine(), plot=skipped, evals=evals or {})
     path = out_dir / REPORT_NAME
+    if path.exists():
+        text = keep_engines_section(path.read_text(encoding="utf-8"), text)
     path.write_text(text, encoding="utf-8")
     return path, skipped

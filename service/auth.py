@@ -12,6 +12,14 @@ default customer: `graph.context`), never another customer than the thread's own
 written to the audit log with both names. A resume's decider is the token's holder, whatever the
 body says. Demo tokens are accepted from the loopback interface only.
 
+The same module serves both engines (`service.engine`): `langgraph dev` calls the authenticate handler
+with the parameters it names (``headers`` as bytes, ``request``) and hands the run handlers
+``{"kwargs": {"input", "context", "command", ...}}``; Aegra calls it with the headers dict (text) alone,
+hands the run handlers the request's fields at the top level, and applies only what they write into
+``context`` (merged over the body's) and ``metadata``, never ``input`` or ``command``. So on Aegra a
+run's ``context`` is written in place and the handler returns no filter (Aegra then takes the written
+value), and an input or a resume that would have to be rewritten is refused with a 400 instead.
+
 LangGraph Studio talks to `langgraph dev` with its own token-less scheme. Such requests count as a
 manager only where `service.studio_access` lets them through (off by default; see there); the
 handlers below refuse them again whenever the switch is off.
@@ -20,10 +28,13 @@ handlers below refuse them again whenever the switch is off.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from langgraph_sdk import Auth
 
+from service.engine import ACT_AS_HEADER, AEGRA, DECIDER_HEADER, current_engine, is_internal_token, server_client
 from service.errors import InvalidRequest
 from service.resume import database
 from service.studio_access import StudioPolicy, is_loopback
@@ -32,6 +43,7 @@ from service.validation import customer_input, new_messages
 from tools import audit
 from tools.accounts import customer_exists
 from tools.db import Database
+from tools.refunds import list_approvals
 
 __all__ = ["auth", "principal_of", "registry", "stamp_decider"]
 
@@ -59,6 +71,8 @@ def principal_of(user: Any) -> Principal | None:
     """The caller behind an authenticated server user; None for a Studio user."""
     if isinstance(user, Auth.types.StudioUser):
         return None
+    if getattr(user, "internal", None) is True:  # the server itself, for a manager (service.engine)
+        return Principal("manager", str(getattr(user, "display_name", "") or "Acme Support Desk"))
     role, _, rest = str(user.identity).partition(":")
     if role == "customer":
         return Principal("customer", rest, rest)
@@ -79,11 +93,39 @@ def _customer(ctx: Auth.types.AuthContext) -> str | None:
     return principal.customer_id if principal and principal.role == "customer" else None
 
 
+def _header(headers: Mapping[Any, Any], name: str) -> str | None:
+    """A header from either engine's dict: bytes keys and values (`langgraph dev`) or text (Aegra)."""
+    for key, value in headers.items():
+        text_key = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if text_key.lower() == name:
+            return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return None
+
+
+def _internal_user(headers: Mapping[Any, Any]) -> Auth.types.MinimalUserDict:
+    """The server's own call on Aegra (`service.engine.server_client`): it acts as the thread's owner."""
+    act_as = (_header(headers, ACT_AS_HEADER) or "").strip()
+    role, _, rest = act_as.partition(":")
+    if role not in ("customer", "manager") or not rest:
+        raise Auth.exceptions.HTTPException(status_code=401, detail=f"the internal token needs {ACT_AS_HEADER}")
+    decider = unquote(_header(headers, DECIDER_HEADER) or "").strip() or "Acme Support Desk"
+    user: dict[str, Any] = {"identity": act_as, "display_name": decider, "permissions": ["manager"], "internal": True}
+    return user  # type: ignore[return-value]  # Aegra keeps a handler's extra fields on its user
+
+
 @auth.authenticate
-async def authenticate(authorization: str | None, request: Any) -> Auth.types.MinimalUserDict:
-    token = bearer_token(authorization)
+async def authenticate(headers: Mapping[Any, Any], request: Any = None) -> Auth.types.MinimalUserDict:
+    """Who is calling, from the bearer token alone.
+
+    ``headers`` is the only argument Aegra passes; `langgraph dev` also passes ``request``, whose
+    client address keeps the demo tokens to this machine. On Aegra, `support serve` keeps demo
+    tokens to servers bound to loopback.
+    """
+    token = bearer_token(_header(headers, "authorization"))
     if token is None:
         raise Auth.exceptions.HTTPException(status_code=401, detail="send Authorization: Bearer <token>")
+    if is_internal_token(token):
+        return _internal_user(headers)
     try:
         principal = (await registry()).lookup(token)
     except TokenError as exc:  # an operator's mistake: say so instead of a bare 500
@@ -91,7 +133,7 @@ async def authenticate(authorization: str | None, request: Any) -> Auth.types.Mi
     if principal is None:
         raise Auth.exceptions.HTTPException(status_code=401, detail="unknown token")
     client = getattr(request, "client", None)
-    if principal.demo and not is_loopback(client.host if client else None):
+    if principal.demo and request is not None and not is_loopback(client.host if client else None):
         # Published tokens: even if an operator turned them on behind a proxy, only this machine may use them.
         raise Auth.exceptions.HTTPException(status_code=401, detail="demo tokens work only from this machine")
     return {"identity": principal.identity, "display_name": principal.name, "permissions": [principal.role]}
@@ -120,7 +162,10 @@ async def own_new_threads(ctx: Auth.types.AuthContext, value: Auth.types.Threads
     customer = _customer(ctx)
     if customer is None:
         return None
-    metadata = value.setdefault("metadata", {})
+    metadata = value.get("metadata")
+    if not isinstance(metadata, dict):  # Aegra sends None when the request has none
+        metadata = value["metadata"] = {}
+    # In place: `langgraph dev` keeps the dict it passed, not the key.
     metadata[OWNER_KEY] = customer  # whatever the request claimed
     return {OWNER_KEY: customer}
 
@@ -153,29 +198,52 @@ async def staff_updates_threads(ctx: Auth.types.AuthContext, value: Auth.types.T
     return None
 
 
+def _run_fields(value: Any) -> dict[str, Any]:
+    """Where a run's input, context and command are: ``value["kwargs"]`` on `langgraph dev`, ``value`` on Aegra."""
+    if current_engine() == AEGRA:
+        return value
+    return value.setdefault("kwargs", {})
+
+
+def _same_on_aegra(original: Any, checked: Any, message: str) -> None:
+    """Aegra runs the body's input and command as sent: one that would need rewriting is refused (400)."""
+    if current_engine() == AEGRA and checked != original:
+        raise _bad_request(message)
+
+
 @auth.on.threads.create_run
 async def runs(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreate) -> Any:
     customer = _customer(ctx)
-    kwargs = value.setdefault("kwargs", {})
+    kwargs = _run_fields(value)
     if customer is None:
-        return await _staff_run(ctx, value, kwargs)
+        await _staff_run(ctx, value, kwargs)
+        return None
     if kwargs.get("command"):
         raise _forbidden("customers may not resume or steer a run; a manager decides approvals")
     # "interrupt" and "rollback" cancel the run already working on this thread, whose message was
     # acknowledged: a customer's runs queue ("enqueue", the default) or are refused ("reject", 409).
     if value.get("multitask_strategy") not in (None, "enqueue", "reject"):
         raise _bad_request("multitask_strategy must be 'enqueue' or 'reject'")
+    context = kwargs.get("context")
+    if current_engine() == AEGRA and isinstance(context, dict) and set(context) - {"customer_id"}:
+        raise _bad_request("a customer's run takes no context: the token says who you are")  # Aegra would merge it
     kwargs["context"] = {"customer_id": customer}  # identity comes from the token, never the body
-    kwargs["input"] = _checked(customer_input, kwargs.get("input"))
+    checked = _checked(customer_input, kwargs.get("input"))
+    _same_on_aegra(
+        kwargs.get("input"), checked, 'send input={"messages": [{"role": "user", "content": "..."}]} and nothing else'
+    )
+    kwargs["input"] = checked
     metadata = value.get("metadata")
     if isinstance(metadata, dict):
         metadata[OWNER_KEY] = customer  # stamps a thread this run creates
     thread_id = value.get("thread_id")
-    if thread_id is not None and await _waiting_for_manager(str(thread_id), customer):
+    if thread_id is not None and await _waiting_for_manager(str(thread_id), customer, ctx.user.identity):
         raise Auth.exceptions.HTTPException(
             status_code=409, detail="this conversation is waiting for a manager's decision on a refund"
         )
-    return {OWNER_KEY: customer}
+    # Aegra takes the handler's returned dict, when there is one, instead of the value written above,
+    # and keeps threads to their creator itself; `langgraph dev` filters the thread by its owner.
+    return None if current_engine() == AEGRA else {OWNER_KEY: customer}
 
 
 def _bad_request(message: str) -> Auth.exceptions.HTTPException:
@@ -227,12 +295,15 @@ async def _staff_run(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreate, 
     kwargs["input"] = _checked(_staff_input, kwargs.get("input"))
     command = kwargs.get("command")
     if isinstance(command, dict) and "resume" in command:
-        command["resume"] = stamp_decider(command["resume"], name)
+        stamped = stamp_decider(command["resume"], name)
+        _same_on_aegra(command["resume"], stamped, f'a decision\'s "by" is whoever holds the token: set it to {name!r}')
+        command["resume"] = stamped
     raw_context = kwargs.get("context")
     context: dict[str, Any] = raw_context if isinstance(raw_context, dict) else {}
     named = str(context.get("customer_id") or "").strip() or None
     thread_id = value.get("thread_id")
-    exists, owner = await _thread_owner(str(thread_id)) if thread_id is not None else (False, None)
+    identity = ctx.user.identity
+    exists, owner = await _thread_owner(str(thread_id), identity) if thread_id is not None else (False, None)
     if owner is not None and named is not None and named != owner:
         raise _bad_request(f"this conversation belongs to {owner}, not {named}")
     customer = named or owner  # a thread's owner is named by the thread itself, never by default
@@ -246,7 +317,7 @@ async def _staff_run(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreate, 
     if isinstance(metadata, dict) and owner is None:
         metadata[OWNER_KEY] = customer  # the customer sees a conversation run on their behalf
     if exists and owner is None:  # an unowned thread now belongs to the customer it runs for, and only to them
-        await _stamp_owner(str(thread_id), customer)
+        await _stamp_owner(str(thread_id), customer, identity)
     await asyncio.to_thread(
         _audit_staff_run,
         db,
@@ -269,11 +340,9 @@ def _audit_staff_run(db: Database, *, actor: str, customer: str, thread_id: str 
         )
 
 
-async def _thread_owner(thread_id: str) -> tuple[bool, str | None]:
+async def _thread_owner(thread_id: str, identity: str) -> tuple[bool, str | None]:
     """Whether the thread exists, and the customer it belongs to (its ``metadata.customer_id``) if any."""
-    from langgraph_sdk import get_client  # the server's in-process client, created at call time
-
-    client = get_client()
+    client = server_client(identity)  # created at call time
     try:
         thread = await client.threads.get(thread_id)
     except Exception:  # no such thread yet: the run will create it
@@ -284,25 +353,35 @@ async def _thread_owner(thread_id: str) -> tuple[bool, str | None]:
     return True, str(owner) if owner else None
 
 
-async def _stamp_owner(thread_id: str, customer: str) -> None:
-    from langgraph_sdk import get_client
-
-    client = get_client()
+async def _stamp_owner(thread_id: str, customer: str, identity: str) -> None:
+    client = server_client(identity)
     try:
         await client.threads.update(thread_id, metadata={OWNER_KEY: customer})
     finally:
         await client.aclose()
 
 
-async def _waiting_for_manager(thread_id: str, customer: str) -> bool:
+async def _has_pending_approval(thread_id: str, customer: str) -> bool:
+    """Does the domain data hold a pending approval for this thread? Every pause on a manager files one.
+
+    On Aegra the check of the thread's own state is a call to this instance's API made while Aegra
+    holds a database connection for the run being created: made for every message, 50 customers at once
+    exhausted Aegra's connection pool waiting on each other. Only threads this names are checked.
+    """
+    db = await database()
+    pending = await asyncio.to_thread(list_approvals, db, status="pending")
+    return any(a.thread_id == thread_id and a.customer_id == customer for a in pending)
+
+
+async def _waiting_for_manager(thread_id: str, customer: str, identity: str) -> bool:
     """Is the customer's own thread paused at an approval? A new message would start over past it.
 
     Read from the latest checkpoint rather than the thread's status, which a decision made
     through the CLI (straight into the shared checkpoint file) would leave behind.
     """
-    from langgraph_sdk import get_client  # the server's in-process client, created at call time
-
-    client = get_client()
+    if current_engine() == AEGRA and not await _has_pending_approval(thread_id, customer):
+        return False
+    client = server_client(identity)  # created at call time
     try:
         thread = await client.threads.get(thread_id)
         if (thread.get("metadata") or {}).get(OWNER_KEY) != customer:

@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from starlette.applications import Starlette
+from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -45,6 +45,7 @@ logger = logging.getLogger("support.console")
 
 _PAGE = Path(__file__).with_name("console.html")
 MAX_NOTE_CHARS = 2000
+STRANDED_TRIES = 5
 
 
 class _Refused(Exception):
@@ -198,22 +199,34 @@ async def _refused(request: Request, exc: Exception) -> Response:
 
 
 @asynccontextmanager
-async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """At start-up, finish any decision whose thread was not resumed (in the background)."""
 
     async def finish() -> None:
-        try:
-            if resumed := await resume_stranded():
-                logger.warning("resumed threads of decided approvals: %s", ", ".join(resumed))
-        except Exception:  # never stop the server over this; the next start tries again
-            logger.exception("could not resume the threads of decided approvals")
+        # On Aegra the resumes go through this instance's own address, which answers only once
+        # start-up is over: a few tries a couple of seconds apart.
+        for attempt in range(STRANDED_TRIES):
+            try:
+                if resumed := await resume_stranded():
+                    logger.warning("resumed threads of decided approvals: %s", ", ".join(resumed))
+                return
+            except Exception:  # never stop the server over this; the next start tries again
+                if attempt == STRANDED_TRIES - 1:
+                    logger.exception("could not resume the threads of decided approvals")
+                    return
+                await asyncio.sleep(2)
 
     task = asyncio.create_task(finish())
     yield
     task.cancel()
 
 
-app = Starlette(
+# FastAPI, not plain Starlette: Aegra mounts only a FastAPI app as `http.app` (and `langgraph dev` takes
+# any Starlette app, FastAPI included). Its own docs pages are off: they would shadow the server's /docs.
+app = FastAPI(
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
     routes=[
         Route("/approvals", page, methods=["GET"]),
         Route("/approvals/api/me", me, methods=["GET"]),

@@ -1,8 +1,9 @@
 """Decide an approval from inside the LangGraph server and resume the customer's thread there.
 
 The decision is committed first with `decide_approval` (atomic: of two managers exactly one
-wins), then the customer's thread is resumed through the server's own run machinery (the SDK
-client with no URL talks to this process), so Studio and the API see the resumed run. The
+wins), then the customer's thread is resumed through the server's own run machinery
+(`service.engine.server_client`: in process on `langgraph dev`, this instance's own address on
+Aegra), so Studio and the API see the resumed run. The
 approval node replays the same decision idempotently, so the refund is paid exactly once.
 """
 
@@ -13,10 +14,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError
 
 from nodes import replies
+from service.engine import AEGRA, current_engine, server_client
 from service.live_branch import waiting_approval_ids_in
 from service.settings import Settings
 from tools.db import Database
@@ -69,8 +71,24 @@ class DecisionOutcome:
     delivered: bool = False  # the customer's conversation received the decision
 
 
+def _owner(approval: Approval) -> str:
+    """The identity the approval's thread belongs to: its customer's (Aegra keeps threads to their creator)."""
+    return f"customer:{approval.customer_id}"
+
+
 async def is_live(approval: Approval) -> bool:
-    """Does the approval's thread wait for it on its live branch? See `service.live_branch`."""
+    """Does the approval's thread wait for it on its live branch? See `service.live_branch`.
+
+    On Aegra the checkpoints are in Postgres, behind the server: its latest state answers.
+    """
+    if current_engine() == AEGRA:
+        client = server_client(_owner(approval))
+        try:
+            return _waits_for(dict(await client.threads.get_state(approval.thread_id)), approval.approval_id)
+        except NotFoundError:
+            return False
+        finally:
+            await client.aclose()
     data_dir = Settings.from_env().data_dir
     return approval.approval_id in await asyncio.to_thread(waiting_approval_ids_in, data_dir, approval.thread_id)
 
@@ -129,7 +147,7 @@ async def _deliver(decided: Approval) -> str | None:
     Only onto an idle conversation this server knows: a lost thread has nowhere to put it, and one
     that is running or paused on another approval must not be disturbed.
     """
-    client = get_client()
+    client = server_client(_owner(decided), decider=decided.decided_by)
     try:
         try:
             thread = await client.threads.get(decided.thread_id)
@@ -182,7 +200,7 @@ def _waits_for(state: dict[str, Any], approval_id: str) -> bool:
 
 
 async def _resume(approval: Approval, resume: dict[str, Any]) -> tuple[bool, str | None, str | None]:
-    client = get_client()  # no URL: this server, in process, past the auth layer
+    client = server_client(_owner(approval), decider=resume["by"])  # this server, as the thread's owner
     try:
         try:
             state = await client.threads.get_state(approval.thread_id)
@@ -198,10 +216,24 @@ async def _resume(approval: Approval, resume: dict[str, Any]) -> tuple[bool, str
             metadata={"approval_id": approval.approval_id, "decided_by": resume["by"]},
             multitask_strategy="enqueue",
         )
-        values = await asyncio.wait_for(client.runs.join(approval.thread_id, run["run_id"]), RESUME_TIMEOUT_S)
+        values = await asyncio.wait_for(_finished(client, approval.thread_id, run["run_id"]), RESUME_TIMEOUT_S)
         return True, _last_reply(values), run["run_id"]
     finally:
         await client.aclose()
+
+
+async def _finished(client: LangGraphClient, thread_id: str, run_id: str) -> Any:
+    """The thread's values once the run is over.
+
+    On Aegra `runs.join` learns of the end by polling every 2 s (its Redis executor's
+    `wait_for_completion`), while the run's stream ends as soon as the run does: follow the stream, then
+    read the state (the stream may have ended before we joined it).
+    """
+    if current_engine() != AEGRA:
+        return await client.runs.join(thread_id, run_id)
+    async for _part in client.runs.join_stream(thread_id, run_id, stream_mode="values"):
+        pass
+    return (await client.threads.get_state(thread_id)).get("values")
 
 
 def _last_reply(values: Any) -> str | None:

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, TextIO
 
+from service.engine import ENGINE_VAR, INTERNAL_TOKEN_VAR, LANGGRAPH_DEV, SELF_URL_VAR
 from service.errors import InvalidRequest
 from service.studio_access import StudioPolicy, is_loopback
 from service.tokens import TokenError, TokenRegistry, demo_tokens_requested
@@ -116,6 +117,11 @@ def server_env(data_dir: Path, base: Mapping[str, str] | None = None) -> dict[st
     """The server's environment: the data directory made absolute, quiet logs, no version check."""
     env = dict(os.environ if base is None else base)
     env["SUPPORT_DATA_DIR"] = str(data_dir.resolve())
+    # `langgraph dev` unless the Aegra launcher says otherwise (`service.aegra_server.aegra_env`): a value left
+    # in the shell must not make a `langgraph dev` accept an internal token.
+    env[ENGINE_VAR] = LANGGRAPH_DEV
+    for var in (INTERNAL_TOKEN_VAR, SELF_URL_VAR):
+        env.pop(var, None)
     env.setdefault("LOG_LEVEL", "WARNING")
     env.setdefault("LANGGRAPH_NO_VERSION_CHECK", "true")
     env.setdefault("LANGSMITH_TRACING", "false")
@@ -148,14 +154,19 @@ def studio_requested(env: Mapping[str, str] | None = None) -> bool:
     return StudioPolicy.from_env(env).enabled
 
 
-def wait_until_ready(base_url: str, process: subprocess.Popen[Any], *, timeout: float = 60.0) -> bool:
-    """Poll ``/ok`` until the server answers; False if it exits or the time runs out."""
+def wait_until_ready(
+    base_url: str, process: subprocess.Popen[Any], *, timeout: float = 60.0, path: str = "/ok"
+) -> bool:
+    """Poll ``path`` (`langgraph dev`'s ``/ok``; Aegra's is ``/health``) until the server answers.
+
+    False if it exits or the time runs out.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
         try:
-            with urllib.request.urlopen(f"{base_url}/ok", timeout=2) as response:
+            with urllib.request.urlopen(f"{base_url}{path}", timeout=2) as response:
                 if response.status == 200:
                     return True
         except (urllib.error.URLError, OSError):
@@ -210,6 +221,21 @@ class ManagedServer:
         self._process: subprocess.Popen[Any] | None = None
         self._log: IO[str] | None = None
 
+    name = "langgraph dev"
+    health_path = "/ok"
+
+    def _environment(self, config: Path) -> dict[str, str]:
+        """The server's whole environment."""
+        env = server_env(self.data_dir)
+        for var in self._drop_env:
+            env.pop(var, None)
+        env.update(studio_env(config, host=self.host, enabled=self.studio, base=env))
+        env.update(self._extra_env)
+        return env
+
+    def _command(self, config: Path) -> list[str]:
+        return server_command(config, host=self.host, port=self.port, jobs=self.jobs)
+
     def start(self, *, timeout: float = 90.0) -> None:
         """Start the server and wait until it answers.
 
@@ -218,24 +244,20 @@ class ManagedServer:
                 the message).
         """
         config = write_runtime_config(self.data_dir)
-        env = server_env(self.data_dir)
-        for var in self._drop_env:
-            env.pop(var, None)
-        env.update(studio_env(config, host=self.host, enabled=self.studio, base=env))
-        env.update(self._extra_env)
+        env = self._environment(config)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("a", encoding="utf-8")
         self._process = subprocess.Popen(
-            server_command(config, host=self.host, port=self.port, jobs=self.jobs),
+            self._command(config),
             cwd=config.parent,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, stopped as a whole
         )
-        if not wait_until_ready(self.url, self._process, timeout=timeout):
+        if not wait_until_ready(self.url, self._process, timeout=timeout, path=self.health_path):
             self.stop()
-            raise RuntimeError(f"langgraph dev did not start; output:\n{self.log()[-4000:]}")
+            raise RuntimeError(f"{self.name} did not start; output:\n{self.log()[-4000:]}")
 
     def stop(self) -> None:
         """Stop the server cleanly (SIGINT lets it save its run registry); kill its group after 30 s."""
@@ -249,6 +271,16 @@ class ManagedServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+    def kill(self) -> None:
+        """SIGKILL the server's whole process group at once, as a crash would: nothing is saved."""
+        if self._process is not None:
+            _signal_group(self._process, signal.SIGKILL)
+            self._process.wait()
+            self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def log(self) -> str:
         """Everything the server printed so far."""
@@ -320,6 +352,7 @@ def serve(
     jobs: int = DEFAULT_JOBS,
     studio: bool = False,
     demo_tokens: bool = False,
+    engine: str = "langgraph-dev",
     out: TextIO = sys.stdout,
 ) -> int:
     """Run the server in the foreground until Ctrl-C or SIGTERM; returns its exit status.
@@ -337,23 +370,39 @@ def serve(
         raise InvalidRequest(f"--jobs must be at least 1, not {jobs}")
     demo = demo_token_env(host, requested=demo_tokens or demo_tokens_requested())
     studio = studio or studio_requested()
+    aegra = engine == "aegra"
+    if studio and aegra:  # Studio's token-less scheme is `langgraph dev`'s; on Aegra it connects with a token
+        raise InvalidRequest("--studio is for `langgraph dev`; on Aegra, Studio connects with a manager's token")
     if studio and not is_loopback(host):  # checked again by studio_env; here so nothing is written first
         raise InvalidRequest(f"--studio works only on a loopback host (127.0.0.1), not {host}: Studio needs no token")
     # `langgraph dev` would quietly move to another port, and we would print the wrong addresses.
     if not port_is_free(host, port):
         raise InvalidRequest(f"port {port} on {host} is in use (another server?); choose one with --port")
+    if aegra:
+        from service.aegra_server import HEALTH_PATH, aegra_command, aegra_env
+
+        command = aegra_command(host, port)  # before anything is written: says what is missing
     config = write_runtime_config(data_dir)
     env = server_env(data_dir)
     env.update(studio_env(config, host=host, enabled=studio, base=env))
     env.update(demo)
+    if aegra:
+        env.update(aegra_env(config, host=host, port=port, base=env))
+    else:
+        command = server_command(config, host=host, port=port, jobs=jobs)
     try:
         token_count = len(TokenRegistry.from_env(env))
     except TokenError as exc:
         raise InvalidRequest(str(exc)) from exc
     addresses = ServerAddresses(host, port)
-    print(f"Starting the LangGraph server (data in {data_dir.resolve()})…", file=out, flush=True)
+    where = "Aegra on Postgres" + (" and Redis" if env.get("REDIS_BROKER_ENABLED") == "true" else "") if aegra else ""
+    print(
+        f"Starting the LangGraph server{' (' + where + ')' if where else ''} (data in {data_dir.resolve()})…",
+        file=out,
+        flush=True,
+    )
     process = subprocess.Popen(
-        server_command(config, host=host, port=port, jobs=jobs),
+        command,
         cwd=config.parent,
         env=env,
         start_new_session=True,  # its own group: signals reach it only through us, and reach all of it
@@ -366,7 +415,7 @@ def serve(
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        if not wait_until_ready(addresses.api, process):
+        if not wait_until_ready(addresses.api, process, timeout=120, path=HEALTH_PATH if aegra else "/ok"):
             if stopping:
                 print("Stopped.", file=out, flush=True)
                 return 0
@@ -378,6 +427,8 @@ def serve(
             + (
                 f"  Studio:   {addresses.studio}\n"
                 if env["SUPPORT_STUDIO_ACCESS"] == "1"
+                else "  Studio:   with a manager's token (Aegra)\n"
+                if aegra
                 else "  Studio:   off (support serve --studio turns it on, for this machine only)\n"
             )
             + f"  Console:  {addresses.console}"

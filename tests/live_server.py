@@ -31,21 +31,32 @@ def customer_token(customer_id: str) -> str:
 class LiveServer(ManagedServer):
     """The product's `ManagedServer` with the tests' fixed day, no real model and a second manager."""
 
-    def __init__(self, data_dir: Path, *, studio: bool = False, database_url: str | None = None) -> None:
-        """``database_url``: keep the domain data in that PostgreSQL database (else SQLite in ``data_dir``)."""
-        env = {
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        studio: bool = False,
+        database_url: str | None = None,
+        env: dict[str, str] | None = None,
+        log_path: Path | None = None,
+    ) -> None:
+        """``database_url``: keep the domain data in that PostgreSQL database (else SQLite in ``data_dir``).
+
+        ``env``: more variables for the server (the Aegra tests' Redis and recovery timings).
+        """
+        base = {
             "SUPPORT_TODAY": TODAY.isoformat(),
             "SUPPORT_DEMO_TOKENS": "1",  # off by default: the tests ask for them, as `make serve` does
             "SUPPORT_MANAGER_TOKENS": "second-manager=Sam",
             "LOG_COLOR": "false",
         }
         if database_url:
-            env["SUPPORT_DATABASE_URL"] = database_url
+            base["SUPPORT_DATABASE_URL"] = database_url
         super().__init__(
             data_dir,
             jobs=8,
             studio=studio,
-            env=env,
+            env={**base, **(env or {})},
             drop_env=(
                 "OPENAI_API_KEY",
                 "OPENAI_BASE_URL",
@@ -53,6 +64,7 @@ class LiveServer(ManagedServer):
                 "SUPPORT_TOKENS_FILE",
                 *(() if database_url else ("SUPPORT_DATABASE_URL",)),
             ),
+            log_path=log_path,
         )
         self.db = Database(data_dir / "support.db", FixedClock(TODAY), url=database_url)
 

@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from service.server import free_port
 
 
@@ -67,3 +69,30 @@ def test_a_busy_port_is_a_one_line_error(tmp_path: Path) -> None:
         == f"support: error: port {port} on 127.0.0.1 is in use (another server?); choose one with --port"
     )
     assert not (tmp_path / "data" / "server").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "args", "says"),
+    [
+        ({"SUPPORT_AEGRA_PYTHON": "/nonexistent/python3.12"}, [], "run `make aegra` (it needs python3.12)"),
+        ({"SUPPORT_DATABASE_URL": ""}, [], "set SUPPORT_DATABASE_URL=postgresql://"),
+        ({}, ["--studio"], "--studio is for `langgraph dev`"),
+    ],
+)
+def test_aegra_without_what_it_needs_is_a_one_line_error(
+    tmp_path: Path, extra: dict[str, str], args: list[str], says: str
+) -> None:
+    env = {**os.environ, "SUPPORT_DATA_DIR": str(tmp_path / "data"), **extra}
+    if "SUPPORT_AEGRA_PYTHON" not in extra:
+        env["SUPPORT_AEGRA_PYTHON"] = sys.executable  # whichever Python: the check after it must refuse first
+    support = Path(sys.executable).with_name("support")
+    done = subprocess.run(
+        [str(support), "serve", "--engine", "aegra", "--port", str(free_port()), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and says in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout

@@ -66,3 +66,14 @@ def test_turns_cut_off_by_the_global_timeout_are_errors(live_server: LiveServer)
     assert result["turns"] == 6 and result["completed"] < 6
     assert result["errors"] == 6 - result["succeeded"]
     assert any("global timeout" in e for e in result["error_samples"])
+
+
+def test_a_full_report_keeps_the_engines_section_written_by_hand() -> None:
+    from evals.bench_report import ENGINES_HEADING, keep_engines_section
+
+    old = f"# Benchmarks\n\n## Server: x\n\nold\n\n{ENGINES_HEADING}\n\n| a | b |\n\n## Routing accuracy\n\nold\n"
+    new = "# Benchmarks\n\n## Server: x\n\nnew\n\n## Routing accuracy\n\nnew\n"
+    kept = keep_engines_section(old, new)
+    engines = f"{ENGINES_HEADING}\n\n| a | b |\n\n"
+    assert kept == f"# Benchmarks\n\n## Server: x\n\nnew\n\n{engines}## Routing accuracy\n\nnew\n"
+    assert keep_engines_section("# Benchmarks\n", new) == new  # nothing to keep
