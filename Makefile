@@ -29,12 +29,18 @@ install: $(STAMP) ## create .venv and install the project with its dev tools
 
 # Aegra (`support serve --engine aegra`) needs Python 3.12: its own environment, beside .venv, with the
 # versions tested together pinned in constraints-aegra.txt (`make lock-aegra` refreshes them).
-AEGRA_PYTHON ?= $(shell command -v python3.12 2>/dev/null || echo /root/.pyenv/versions/3.12.1/bin/python3.12)
+# The first Python 3.12 that really runs: a pyenv shim named python3.12 may exist yet refuse to run
+# ("pyenv: python3.12: command not found") when 3.12 is installed but not selected.
+ifndef AEGRA_PYTHON
+AEGRA_PYTHON := $(shell for p in python3.12 $(HOME)/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 \
+	/usr/bin/python3.12; do "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 \
+	&& { command -v "$$p"; break; }; done)
+endif
 AEGRA_VENV   := .venv-aegra
 AEGRA_STAMP  := $(AEGRA_VENV)/.installed-stamp
 
 $(AEGRA_STAMP): pyproject.toml constraints-aegra.txt
-	@test -x "$(AEGRA_PYTHON)" || { echo "make aegra: Python 3.12 is missing ($(AEGRA_PYTHON)); install it or set AEGRA_PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@test -n "$(AEGRA_PYTHON)" && test -x "$(AEGRA_PYTHON)" || { echo "make aegra: no working Python 3.12 found; install it or set AEGRA_PYTHON=/path/to/python3.12" >&2; exit 1; }
 	@test -x $(AEGRA_VENV)/bin/python || "$(AEGRA_PYTHON)" -m venv $(AEGRA_VENV)
 	@echo "Installing Aegra into $(AEGRA_VENV) (first run only)..."
 	@$(AEGRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip

@@ -21,23 +21,28 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
+from langchain_core.messages import AnyMessage, convert_to_messages
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from nodes.conversation import visible_transcript
 from service.auth import registry
 from service.chat import routes as chat_routes
 from service.checkpointer import CHECKPOINTS_FILE
+from service.engine import AEGRA, current_engine, server_client
 from service.resume import DecisionConflict, UnknownApproval, database, decide_and_resume, is_live, resume_stranded
 from service.studio_access import StudioGate, is_loopback
 from service.tokens import Principal, TokenError, bearer_token
 from service.transcript import thread_transcript
+from tools.db import Database
 from tools.records import Approval
 from tools.refunds import get_approval, list_approvals
+from tools.transcripts import archived_messages, thread_owner
 
 __all__ = ["app"]
 
@@ -129,10 +134,40 @@ async def transcript(request: Request) -> Response:
     await _manager(request)
     db = await database()
     thread_id = request.path_params["thread_id"]
-    found = await asyncio.to_thread(thread_transcript, db, db.path.parent / CHECKPOINTS_FILE, thread_id)
+    if current_engine() == AEGRA:
+        found = await _served_transcript(db, thread_id)
+    else:
+        found = await asyncio.to_thread(thread_transcript, db, db.path.parent / CHECKPOINTS_FILE, thread_id)
     if found is None:
         return _error(404, f"unknown thread {thread_id!r}")
     return JSONResponse(found)
+
+
+async def _served_transcript(db: Database, thread_id: str) -> dict[str, Any] | None:
+    """The transcript on Aegra, where checkpoints live in Aegra's Postgres, read through this instance's API.
+
+    Aegra keeps a thread to the identity that created it, so the call acts as the customer the domain
+    data says the thread belongs to (its approvals or its archived turns); a thread they say nothing
+    about is unknown here.
+    """
+    owner = await asyncio.to_thread(thread_owner, db, thread_id)
+    if owner is None:
+        return None
+    client = server_client(f"customer:{owner}")
+    try:
+        state = await client.threads.get_state(thread_id)
+    except Exception:  # no such thread on this server
+        return None
+    finally:
+        await client.aclose()
+    values = state.get("values")
+    raw = values.get("messages") if isinstance(values, dict) else None
+    messages = cast("list[AnyMessage]", convert_to_messages(raw or []))
+    head = str((state.get("checkpoint") or {}).get("checkpoint_id") or "")
+    in_checkpoint = {m.id for m in messages if m.id}
+    # Aegra keeps no lineage table, so archived turns are not filtered by branch (they differ only after a fork).
+    archived = await asyncio.to_thread(archived_messages, db, thread_id, skip=in_checkpoint)
+    return {"thread_id": thread_id, "checkpoint_id": head, "messages": archived + visible_transcript(messages)}
 
 
 async def _body(request: Request) -> dict[str, Any]:

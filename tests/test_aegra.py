@@ -77,6 +77,11 @@ def test_a_refund_filed_through_a_is_approved_in_bs_console_and_paid_once(aegra_
         state = server.client(customer_token("cust_003")).threads.get_state(thread_id)
         assert state["values"]["messages"][-1]["content"] == body["customer_reply"]
     assert client.threads.get(thread_id)["status"] == "idle"
+    with aegra_pair.a.http() as http:  # the console's whole-transcript route, on the other instance
+        transcript = http.get(f"/approvals/api/threads/{thread_id}/transcript")
+    assert transcript.status_code == 200, transcript.text
+    said = [m["text"] for m in transcript.json()["messages"]]
+    assert said[-1] == body["customer_reply"] and any("ord_301" in text for text in said[:-1])
 
 
 def test_no_token_or_a_bad_one_gets_401_on_both_instances(aegra_pair: AegraPair) -> None:

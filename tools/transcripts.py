@@ -12,7 +12,7 @@ from typing import Any
 
 from tools.db import Database
 
-__all__ = ["archive_messages", "archived_messages"]
+__all__ = ["archive_messages", "archived_messages", "thread_owner"]
 
 
 def archive_messages(
@@ -34,6 +34,16 @@ def archive_messages(
                 for e in entries
             ],
         )
+
+
+def thread_owner(db: Database, thread_id: str) -> str | None:
+    """The customer a thread belongs to, as the domain data records it (its approvals, then its archive)."""
+    with db.connect() as conn:
+        for table in ("approvals", "transcript_archive"):
+            row = conn.execute(f"SELECT customer_id FROM {table} WHERE thread_id = ? LIMIT 1", (thread_id,)).fetchone()
+            if row is not None:
+                return str(row[0])
+    return None
 
 
 def archived_messages(
