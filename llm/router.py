@@ -253,15 +253,8 @@ _CREATIVE_RE = re.compile(
 
 
 def rule_signals(text: str) -> dict[str, float]:
-    """Keyword evidence for each route (0 when no rule fires).
-
-    Args:
-        text: A raw customer message.
-
-    Returns:
-        A mapping from route to summed evidence of the rules that fired (strongest rule per route
-        plus half of any further ones, so that repeating a word cannot run away).
-    """
+    """Keyword evidence for each route: the strongest rule that fired plus half of any further ones, so that
+    repeating a word cannot run away (0 when no rule fires)."""
     # Numbers in words as digits ("three hundred back" -> "300 back").
     lowered = _APOSTROPHE_RE.sub("", words_to_digits(text).lower())
     signals: dict[str, float] = {}
@@ -297,14 +290,8 @@ _DOMAIN_RE = re.compile(
 
 
 def has_domain_signal(text: str) -> bool:
-    """Whether the message mentions anything this desk deals with (account, money, product, people).
-
-    Args:
-        text: A raw customer message.
-
-    Returns:
-        True when at least one in-domain word or an amount/order id appears.
-    """
+    """Whether the message mentions anything this desk deals with (account, money, product, people), or an
+    amount or order id."""
     lowered = text.lower()
     return bool(_DOMAIN_RE.search(lowered) or _ORDER_RE.search(lowered) or extract_amounts(lowered))
 
@@ -466,11 +453,7 @@ def _softmax(scores: Mapping[str, float]) -> dict[str, float]:
 
 
 class Router:
-    """A trained classifier plus keyword rules.
-
-    Args:
-        model: The trained classifier.
-    """
+    """A trained classifier plus keyword rules."""
 
     def __init__(self, model: _Classifier) -> None:
         self._model = model
@@ -492,14 +475,7 @@ class Router:
         return self._model.classes
 
     def classify(self, text: str) -> RouteDecision:
-        """Choose the route for one customer message.
-
-        Args:
-            text: The customer's message.
-
-        Returns:
-            The decision, with the probability of every route.
-        """
+        """Choose the route for one customer message, with the probability of every route."""
         model_probs = _softmax(self._model.log_scores(text))
         signals = rule_signals(text)
         combined = {
@@ -518,15 +494,7 @@ class Router:
 
 
 def train_router(rows: Iterable[tuple[str, str]], *, seed_rows: Iterable[tuple[str, str]] = ()) -> Router:
-    """Train a router.
-
-    Args:
-        rows: (text, route) pairs, each with weight 1.
-        seed_rows: Extra in-domain (text, route) pairs, each counted `SEED_WEIGHT` times.
-
-    Returns:
-        The trained router.
-    """
+    """Train a router on (text, route) pairs; the in-domain `seed_rows` each count `SEED_WEIGHT` times."""
     weighted = [(text, route, 1.0) for text, route in rows]
     weighted += [(text, route, SEED_WEIGHT) for text, route in seed_rows]
     return Router(_train_classifier(weighted))
@@ -562,12 +530,5 @@ def default_router() -> Router:
 
 
 def classify(text: str) -> RouteDecision:
-    """Route one customer message with the cached default router.
-
-    Args:
-        text: The customer's message.
-
-    Returns:
-        The decision.
-    """
+    """Route one customer message with the cached default router."""
     return default_router().classify(text)
