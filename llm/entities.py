@@ -212,10 +212,8 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
     if ago:
         count = int(ago["n"]) if ago["n"].isdigit() else _COUNTS[ago["n"]]
         if ago["unit"].startswith("month"):  # "two months ago": that calendar month
-            first = today.replace(day=1)
-            for _ in range(count):
-                first = _first_of_previous_month(first)
-            return month_range("this_month", first)
+            year, index = divmod(today.year * 12 + today.month - 1 - count, 12)
+            return month_range("this_month", date(year, index + 1, 1))
         # A unit of slack either side: people round weeks loosely, days hardly.
         unit = 7 if ago["unit"].startswith("week") else 1
         return today - timedelta(days=(count + 1) * unit), min(today, today - timedelta(days=(count - 1) * unit))
@@ -228,8 +226,7 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
         named = None  # "may I ask": the verb, not the month
     if named:  # "the october subscription": that month's latest occurrence, unless a day is given with it
         number = _MONTHS[named["mon"].rstrip(".")]
-        first = date(today.year if number <= today.month else today.year - 1, number, 1)
-        return first, first.replace(day=calendar.monthrange(first.year, number)[1])
+        return month_range("this_month", date(today.year if number <= today.month else today.year - 1, number, 1))
     return None
 
 

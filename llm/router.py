@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-from llm.entities import extract_amounts
+from llm.entities import extract_amounts, extract_order_ids
 from llm.text import content_words, normalise
 from tools.amounts import words_to_digits
 
@@ -65,22 +65,15 @@ FIRM_SIGNAL = 0.8
 
 @dataclass(frozen=True)
 class RouteDecision:
-    """The router's decision for one message.
-
-    Attributes:
-        route: The chosen route.
-        confidence: Probability of the chosen route after rules, in [0, 1].
-        scores: Probability of every route (sums to 1).
-    """
+    """The router's decision for one message."""
 
     route: Route
-    confidence: float
-    scores: dict[str, float]
+    confidence: float  # probability of the chosen route after rules, in [0, 1]
+    scores: dict[str, float]  # probability of every route (sums to 1)
 
 
 # --------------------------------------------------------------------------- text normalisation
 
-_ORDER_RE = re.compile(r"\bord_\d+\b", re.IGNORECASE)
 _AMT = r"(?:\$\s*)?\b\d[\d,]*(?:\.\d{1,2})?(?:\s*(?:dollars?|bucks?|usd))?"
 _APOSTROPHE_RE = re.compile(r"['’`]")
 
@@ -293,7 +286,7 @@ def has_domain_signal(text: str) -> bool:
     """Whether the message mentions anything this desk deals with (account, money, product, people), or an
     amount or order id."""
     lowered = text.lower()
-    return bool(_DOMAIN_RE.search(lowered) or _ORDER_RE.search(lowered) or extract_amounts(lowered))
+    return bool(_DOMAIN_RE.search(lowered) or extract_order_ids(lowered) or extract_amounts(lowered))
 
 
 # --------------------------------------------------------------------------- the classifier
