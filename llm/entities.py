@@ -145,15 +145,8 @@ def extract_dates(text: str, today: date) -> list[date]:
     Monday" (the latest such day, a week ago if today is Monday for "last"). "this month" and "last
     month" are returned as the *first day* of that month; use `mentioned_period` when the whole
     period matters ("last week" is only a period, so it is not returned here). A date without a year
-    is the latest such date not after `today`, because customers ask about charges that already
-    happened.
-
-    Args:
-        text: A customer message.
-        today: The reference date (the account's "today").
-
-    Returns:
-        The dates found.
+    is the latest such date not after `today` (the account's "today"), because customers ask about
+    charges that already happened.
     """
     found: list[tuple[int, int, date]] = []  # (start, end, date), no two spans overlapping
 
@@ -205,19 +198,11 @@ _MONTH_ALONE_RE = re.compile(
 
 
 def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
-    """The span of days a message refers to with "this/last month" or "this/last week", inclusive.
+    """The span of days (first, last) a message refers to with "this/last month" or "this/last week", or None.
 
     Months are calendar months. "This week" runs from Monday to today. "Last week" is read loosely
     as the 14 days before today, because customers say it of anything from a few days to two weeks
-    ago.
-
-    Args:
-        text: A customer message.
-        today: The reference date.
-
-    Returns:
-        (first day, last day), or None when no such period is mentioned. A month named alone ("the
-        October charge") is that whole month, the latest one not after today.
+    ago. A month named alone ("the October charge") is that whole month, the latest one not after today.
     """
     month = mentioned_month(text)
     if month:
@@ -227,10 +212,8 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
     if ago:
         count = int(ago["n"]) if ago["n"].isdigit() else _COUNTS[ago["n"]]
         if ago["unit"].startswith("month"):  # "two months ago": that calendar month
-            first = today.replace(day=1)
-            for _ in range(count):
-                first = _first_of_previous_month(first)
-            return month_range("this_month", first)
+            year, index = divmod(today.year * 12 + today.month - 1 - count, 12)
+            return month_range("this_month", date(year, index + 1, 1))
         # A unit of slack either side: people round weeks loosely, days hardly.
         unit = 7 if ago["unit"].startswith("week") else 1
         return today - timedelta(days=(count + 1) * unit), min(today, today - timedelta(days=(count - 1) * unit))
@@ -243,8 +226,7 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
         named = None  # "may I ask": the verb, not the month
     if named:  # "the october subscription": that month's latest occurrence, unless a day is given with it
         number = _MONTHS[named["mon"].rstrip(".")]
-        first = date(today.year if number <= today.month else today.year - 1, number, 1)
-        return first, first.replace(day=calendar.monthrange(first.year, number)[1])
+        return month_range("this_month", date(today.year if number <= today.month else today.year - 1, number, 1))
     return None
 
 
@@ -271,12 +253,6 @@ def extract_plan(text: str) -> str | None:
     named as the current one ("from Pro", "I'm on Pro") are skipped; otherwise the last plan named is
     returned. "Free" only counts next to plan words ("free plan", "free tier", "to free") so that
     "feel free" or "free of charge" do not switch anyone's plan.
-
-    Args:
-        text: A customer (or agent) message.
-
-    Returns:
-        "free", "pro", "enterprise" or None.
     """
     lowered = text.lower()
     targets = [m.group(1) for m in _TARGET_RE.finditer(lowered) if _plan_word_ok(lowered, m.start(1))]
@@ -347,12 +323,6 @@ def detect_sentiment(text: str) -> Sentiment:
     "again", "disappointed") give FRUSTRATED; thanks and praise give POSITIVE when nothing negative
     is said. Shouting (two or more all-caps words that are not acronyms) or "!!" raise a negative
     feeling one step, and turn a neutral message frustrated.
-
-    Args:
-        text: A customer message.
-
-    Returns:
-        The sentiment.
     """
     lowered = text.lower()
     angry = len(_ANGRY.findall(lowered))
@@ -382,17 +352,10 @@ _PRIORITY_BY_SCORE = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.HIG
 def detect_priority(text: str, sentiment: Sentiment | str | None = None) -> Priority:
     """How urgent the message is.
 
-    A score starts from the sentiment (positive 0, neutral 1, frustrated 2, angry 3), adds 1 for
-    urgency words ("urgent", "immediately", "asap", "locked out"), adds 2 for legal or bank-dispute
-    threats ("lawyer", "chargeback", "fraud") and subtracts 1 for "no rush". 0 or less is LOW, 1
-    MEDIUM, 2-3 HIGH, 4 or more CRITICAL.
-
-    Args:
-        text: A customer message.
-        sentiment: The message's sentiment; detected from `text` when omitted.
-
-    Returns:
-        The priority.
+    A score starts from the sentiment (detected from `text` when not given: positive 0, neutral 1,
+    frustrated 2, angry 3), adds 1 for urgency words ("urgent", "immediately", "asap", "locked out"),
+    adds 2 for legal or bank-dispute threats ("lawyer", "chargeback", "fraud") and subtracts 1 for
+    "no rush". 0 or less is LOW, 1 MEDIUM, 2-3 HIGH, 4 or more CRITICAL.
     """
     feeling = Sentiment(sentiment) if sentiment is not None else detect_sentiment(text)
     lowered = text.lower()
@@ -568,12 +531,6 @@ def billing_issue_type(text: str) -> BillingIssue:
     a specific charge or amount is `charge_dispute`; invoices, receipts and VAT are
     `invoice_question`; the card on file is `payment_method`. Ties fall back to `charge_dispute`,
     the most common reason to contact billing.
-
-    Args:
-        text: A customer message.
-
-    Returns:
-        The issue type.
     """
     lowered = text.lower()
     has_amount = bool(extract_amounts(text))
@@ -623,12 +580,6 @@ def is_affirmative(text: str) -> bool:
     True for replies that start with a yes-phrase ("yes", "yes please", "sure", "go ahead",
     "confirm", "do it", "sounds good") or that are short and contain one, as long as nothing
     declines ("no", "don't", "wait", "cancel").
-
-    Args:
-        text: A customer message.
-
-    Returns:
-        True when the customer says yes.
     """
     lowered = re.sub(r"[^\w\s']", " ", text.lower()).strip()
     lowered = re.sub(r"^(?:oh|well|um+|hmm+|hi|hey|ok so)\s+", "", lowered)

@@ -53,9 +53,6 @@ def cached_model(
         sources: Every file the model depends on: training data and the code that trains it.
         build: Trains the model; called only when no stored copy matches the sources.
         dirs: Where to look and store (default `cache_dirs(sources)`).
-
-    Returns:
-        The model.
     """
     key = source_hash(sources)
     places = list(dirs) if dirs is not None else cache_dirs(sources)

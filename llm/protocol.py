@@ -52,28 +52,18 @@ def _plain(obj: Any) -> Any:
 
 
 def render_block(tag: str, obj: Any) -> str:
-    """Render one context block: `<tag>`, the JSON of `obj` on one line, `</tag>`.
+    """Render one context block: `<tag>`, the JSON of `obj` on one line, `</tag>` (no trailing newline).
 
-    Args:
-        tag: The block's tag, e.g. `ACCOUNT_TAG`.
-        obj: JSON-serialisable data; pydantic models are dumped first, anything else unknown
-            (dates, decimals) is written with `str`.
-
-    Returns:
-        The block text, without a trailing newline.
+    Pydantic models in `obj` are dumped first; anything else unknown (dates, decimals) is written with `str`.
     """
     return f"<{tag}>\n{json.dumps(obj, default=_plain, indent=None)}\n</{tag}>"
 
 
 def parse_blocks(system_text: str) -> dict[str, Any]:
-    """Read every well-formed context block out of a system prompt.
+    """Every well-formed context block of a system prompt: tag -> decoded JSON.
 
-    Args:
-        system_text: The full system message text.
-
-    Returns:
-        A mapping from tag to the decoded JSON. Blocks whose body is not valid JSON are skipped, and
-        when a tag appears twice the last block wins (the most recent context).
+    Blocks whose body is not valid JSON are skipped, and when a tag appears twice the last block wins (the most
+    recent context).
     """
     blocks: dict[str, Any] = {}
     for match in _BLOCK_RE.finditer(system_text):

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-from llm.entities import extract_amounts
+from llm.entities import extract_amounts, extract_order_ids
 from llm.text import content_words, normalise
 from tools.amounts import words_to_digits
 
@@ -65,22 +65,15 @@ FIRM_SIGNAL = 0.8
 
 @dataclass(frozen=True)
 class RouteDecision:
-    """The router's decision for one message.
-
-    Attributes:
-        route: The chosen route.
-        confidence: Probability of the chosen route after rules, in [0, 1].
-        scores: Probability of every route (sums to 1).
-    """
+    """The router's decision for one message."""
 
     route: Route
-    confidence: float
-    scores: dict[str, float]
+    confidence: float  # probability of the chosen route after rules, in [0, 1]
+    scores: dict[str, float]  # probability of every route (sums to 1)
 
 
 # --------------------------------------------------------------------------- text normalisation
 
-_ORDER_RE = re.compile(r"\bord_\d+\b", re.IGNORECASE)
 _AMT = r"(?:\$\s*)?\b\d[\d,]*(?:\.\d{1,2})?(?:\s*(?:dollars?|bucks?|usd))?"
 _APOSTROPHE_RE = re.compile(r"['’`]")
 
@@ -253,15 +246,8 @@ _CREATIVE_RE = re.compile(
 
 
 def rule_signals(text: str) -> dict[str, float]:
-    """Keyword evidence for each route (0 when no rule fires).
-
-    Args:
-        text: A raw customer message.
-
-    Returns:
-        A mapping from route to summed evidence of the rules that fired (strongest rule per route
-        plus half of any further ones, so that repeating a word cannot run away).
-    """
+    """Keyword evidence for each route: the strongest rule that fired plus half of any further ones, so that
+    repeating a word cannot run away (0 when no rule fires)."""
     # Numbers in words as digits ("three hundred back" -> "300 back").
     lowered = _APOSTROPHE_RE.sub("", words_to_digits(text).lower())
     signals: dict[str, float] = {}
@@ -297,16 +283,10 @@ _DOMAIN_RE = re.compile(
 
 
 def has_domain_signal(text: str) -> bool:
-    """Whether the message mentions anything this desk deals with (account, money, product, people).
-
-    Args:
-        text: A raw customer message.
-
-    Returns:
-        True when at least one in-domain word or an amount/order id appears.
-    """
+    """Whether the message mentions anything this desk deals with (account, money, product, people), or an
+    amount or order id."""
     lowered = text.lower()
-    return bool(_DOMAIN_RE.search(lowered) or _ORDER_RE.search(lowered) or extract_amounts(lowered))
+    return bool(_DOMAIN_RE.search(lowered) or extract_order_ids(lowered) or extract_amounts(lowered))
 
 
 # --------------------------------------------------------------------------- the classifier
@@ -466,11 +446,7 @@ def _softmax(scores: Mapping[str, float]) -> dict[str, float]:
 
 
 class Router:
-    """A trained classifier plus keyword rules.
-
-    Args:
-        model: The trained classifier.
-    """
+    """A trained classifier plus keyword rules."""
 
     def __init__(self, model: _Classifier) -> None:
         self._model = model
@@ -492,14 +468,7 @@ class Router:
         return self._model.classes
 
     def classify(self, text: str) -> RouteDecision:
-        """Choose the route for one customer message.
-
-        Args:
-            text: The customer's message.
-
-        Returns:
-            The decision, with the probability of every route.
-        """
+        """Choose the route for one customer message, with the probability of every route."""
         model_probs = _softmax(self._model.log_scores(text))
         signals = rule_signals(text)
         combined = {
@@ -518,15 +487,7 @@ class Router:
 
 
 def train_router(rows: Iterable[tuple[str, str]], *, seed_rows: Iterable[tuple[str, str]] = ()) -> Router:
-    """Train a router.
-
-    Args:
-        rows: (text, route) pairs, each with weight 1.
-        seed_rows: Extra in-domain (text, route) pairs, each counted `SEED_WEIGHT` times.
-
-    Returns:
-        The trained router.
-    """
+    """Train a router on (text, route) pairs; the in-domain `seed_rows` each count `SEED_WEIGHT` times."""
     weighted = [(text, route, 1.0) for text, route in rows]
     weighted += [(text, route, SEED_WEIGHT) for text, route in seed_rows]
     return Router(_train_classifier(weighted))
@@ -562,12 +523,5 @@ def default_router() -> Router:
 
 
 def classify(text: str) -> RouteDecision:
-    """Route one customer message with the cached default router.
-
-    Args:
-        text: The customer's message.
-
-    Returns:
-        The decision.
-    """
+    """Route one customer message with the cached default router."""
     return default_router().classify(text)

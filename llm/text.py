@@ -59,14 +59,8 @@ def stem(word: str) -> str:
 
 
 def normalise(text: str) -> list[str]:
-    """Lowercase, replace amounts and order ids by placeholders and split into stemmed tokens.
-
-    Args:
-        text: Raw text.
-
-    Returns:
-        The stemmed tokens; amounts become "zamount", order ids "zorderid" and numbers "znum".
-    """
+    """Lowercase, replace amounts, order ids and numbers by placeholders ("zamount", "zorderid", "znum") and
+    split into stemmed tokens."""
     lowered = _APOSTROPHE_RE.sub("", text.lower())  # "don't" -> "dont" so contractions stay one token
     lowered = _AMOUNT_RE.sub(" zamount ", lowered)
     lowered = _ORDER_RE.sub(" zorderid ", lowered)
@@ -164,16 +158,10 @@ MIN_SENTENCE_WORDS = 3  # shorter pieces are labels such as "Encryption." left o
 
 
 def article_sentences(body: str) -> list[tuple[str, bool]]:
-    """Split a markdown article body into plain sentences, each with whether it is a list item.
+    """Split a markdown article body into plain sentences in reading order, each with whether it is a list item.
 
     Headings (markdown `#` lines and lines that are only bold text) and fragments of prose under three
     words are dropped, markup is removed, and each list item counts as one sentence.
-
-    Args:
-        body: The article body in markdown.
-
-    Returns:
-        (sentence, is_list_item) pairs in reading order.
     """
     out: list[tuple[str, bool]] = []
     for line in body.splitlines():

@@ -81,13 +81,11 @@ def explain_charge(charge: Mapping[str, Any]) -> str:
 
 
 def match_charges(charges: Sequence[Mapping[str, Any]], text: str, today: date) -> tuple[list[Mapping[str, Any]], bool]:
-    """Charges that fit what the customer said: order id, amount, date and period ("last month").
+    """Charges that fit what the customer said (order id, amount, date and period: "last month"), and whether the
+    date or period had to be ignored.
 
     Customers remember amounts better than days, so when the day or period rules out every charge
     that has the right order id or amount, those charges are returned anyway and flagged.
-
-    Returns:
-        (matching charges, whether the date or period had to be ignored).
     """
     orders = set(named_orders(charges, text))
     amounts = extract_amounts(text)

@@ -71,17 +71,9 @@ class OfflineChatModel(BaseChatModel):
         tool_choice: str | dict[str, Any] | bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind tools (any form `convert_to_openai_tool` accepts) and an optional tool choice.
-
-        Args:
-            tools: The tools the model may call.
-            tool_choice: None/"auto" (free), "none", "any"/"required" (must call one), or a tool name
-                or {"type": "function", "function": {"name": ...}} to force that tool.
-            **kwargs: Passed on to `bind`.
-
-        Returns:
-            A runnable whose calls see the tool schemas.
-        """
+        """Bind tools (any form `convert_to_openai_tool` accepts) and an optional tool choice: None/"auto" (free),
+        "none", "any"/"required" (must call one), or a tool name or {"type": "function", "function": {"name": ...}}
+        to force that tool."""
         formatted = [convert_to_openai_tool(tool) for tool in tools]
         if tool_choice is not None:
             kwargs["tool_choice"] = tool_choice

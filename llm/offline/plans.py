@@ -9,7 +9,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
-from llm.entities import extract_plan, holds_off
+from llm.entities import PLANS, extract_plan, holds_off
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import as_date, money, nice_date
 from llm.text import salient_terms
@@ -18,8 +18,6 @@ __all__ = ["cancellation", "current_plan", "next_renewal", "plan_change"]
 
 # Words of a plan question that are not a feature ("does my plan include SSO?" asks about "SSO").
 _PLAN_TERMS = salient_terms("plan plans tier subscription include includes included feature features come with offer")
-
-_PLAN_ORDER = ("free", "pro", "enterprise")
 
 
 def _plan_by_id(account: Mapping[str, Any], plan_id: str) -> Mapping[str, Any] | None:
@@ -34,10 +32,10 @@ def plan_change(turn: Turn) -> Reply:
     target = extract_plan(text)
     lowered = text.lower()
     current_id = str(((account or {}).get("plan") or {}).get("id", "")).lower() or None
-    if target is None and current_id in _PLAN_ORDER:
+    if target is None and current_id in PLANS:
         # "Upgrade me" names no plan; it means the one plan above, and is a guess when there are two.
-        position = _PLAN_ORDER.index(current_id)
-        above, below = _PLAN_ORDER[position + 1 :], _PLAN_ORDER[:position]
+        position = PLANS.index(current_id)
+        above, below = PLANS[position + 1 :], PLANS[:position]
         if re.search(r"\bupgrad\w*\b", lowered) and len(above) == 1:
             target = above[0]
         elif re.search(r"\bdowngrad\w*\b", lowered) and len(below) == 1:
@@ -94,7 +92,7 @@ def _seat_answer(account: Mapping[str, Any]) -> str:
         f"Your {name} plan ({money(current.get('monthly_price'))}/month) includes: {features}. "
         "Owners and admins add people under Settings → Members."
     )
-    above = dict(pairwise(_PLAN_ORDER)).get(str(current.get("id", "")).lower())
+    above = dict(pairwise(PLANS)).get(str(current.get("id", "")).lower())
     bigger = _plan_by_id(account, above) if above else None
     if bigger is not None:
         extras = ", ".join(bigger.get("features") or [])

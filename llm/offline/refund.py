@@ -189,10 +189,12 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     charges = turn.charges
     by_id = {str(c.get("order_id", "")).lower(): c for c in charges}
     amounts = [] if _REST_RE.search(text) else extract_amounts(text)
+    days, period = extract_dates(text, turn.today), mentioned_period(text, turn.today)
+    described = _described(charges, text)
     record = turn.record
     orders = named_orders(charges, text)
     # The handoff's order id, unless the message now describes another charge ("then refund my add-on").
-    if not orders and record.get("order_id") and not amounts and not _described(charges, text):
+    if not orders and record.get("order_id") and not amounts and not described:
         orders = extract_order_ids(str(record["order_id"])) or [str(record["order_id"])]
     if not orders and (_THAT_ONE_RE.search(text) or (amounts and not match_description(charges, text))):
         orders = extract_order_ids(turn.last_agent_text())[:1]  # "only $20 then", "that one": the charge just discussed
@@ -200,11 +202,11 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         order = orders[0]
         charge = by_id.get(order.lower())
         return order, (_partial(charge, amounts) if charge is not None else None)
-    if not amounts and record.get("original_charge_amount") and not extract_dates(text, turn.today):
+    if not amounts and record.get("original_charge_amount") and not days:
         amounts = [float(record["original_charge_amount"])]
 
     # The handoff's reason counts only when this message names no charge of its own ("also the october one").
-    own = extract_dates(text, turn.today) or mentioned_period(text, turn.today) or _described(charges, text)
+    own = days or period or described
     duplicate_words = _DUPLICATE_RE.search(text) or (not own and _DUPLICATE_RE.search(str(record.get("reason", ""))))
     duplicates = [c for c in charges if c.get("duplicate_of")]
     if duplicate_words and duplicates:
@@ -215,7 +217,6 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
 
     search = text if extract_amounts(text) else f"{text} {' '.join(money(a) for a in amounts)}"
     matched, _ = match_charges(charges, search, turn.today)
-    days, period = set(extract_dates(text, turn.today)), mentioned_period(text, turn.today)
     if not matched and amounts and (days or period):
         # "Twenty back on the one from Oct 1st": no charge is for $20, so the day names the charge and the
         # amount is the part wanted back.
@@ -234,20 +235,17 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         matched = _described(matched, text) or refundable or matched
     if len(matched) == 1:  # "ten of the 29 back": the charge by its amount, the part by the other one
         return str(matched[0]["order_id"]), _partial(matched[0], amounts, text)
-    period = mentioned_period(text, turn.today)
     if period and not amounts:
-        first, last = period
         in_month = [
             c
             for c in charges
-            if (d := as_date(c.get("charged_on"))) is not None and first <= d <= last and is_refundable(c)
+            if (d := as_date(c.get("charged_on"))) is not None and period[0] <= d <= period[1] and is_refundable(c)
         ]
         if len(in_month) == 1:
             return str(in_month[0]["order_id"]), None
     latest = next((c for c in charges if is_refundable(c)), None)  # charges are newest first
     if _LATEST_RE.search(text) and not amounts and latest is not None:
         return str(latest["order_id"]), None
-    described = _described(charges, text)
     described = described or _spoken_of(turn)  # "refund it", "ask them for the full refund": the charge just discussed
     if not described:
         return None, None
@@ -318,8 +316,8 @@ def _summarise_result(result: ToolResult, turn: Turn) -> Reply:
         if data.get("status") == "found" and isinstance(data.get("charge"), Mapping):
             charge = data["charge"]
             if is_refundable(charge) and turn.has("propose_refund"):
-                reason = refund_reason(turn)
-                return Reply(call=ToolCall("propose_refund", {"order_id": str(charge["order_id"]), "reason": reason}))
+                args = _charge_args(str(charge["order_id"]), None, reason=refund_reason(turn))
+                return Reply(call=ToolCall("propose_refund", args))
             return Reply(text=explain_charge(charge) + " There's nothing left on it that can be refunded.")
         order = data.get("order_id") or result.args.get("order_id")
         return Reply(text=f"I couldn't find an order {order} on your account. Could you check the id on your invoice?")

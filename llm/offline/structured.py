@@ -19,16 +19,11 @@ _FALLBACK_TOOLS = ("transfer_to_triage", "escalate_to_human", "search_faq")
 
 
 def apply_tool_choice(reply: Reply, turn: Turn, tool_choice: Any) -> Reply:
-    """The agent's `reply`, changed as little as possible to obey `tool_choice`.
+    """The agent's free `reply` itself when it obeys `tool_choice`; else text instead of a call, or a call to the
+    forced tool.
 
-    Args:
-        reply: What the agent would say freely.
-        turn: The turn it answers.
-        tool_choice: None/"auto" (free), "none", "any"/"required"/True (must call one), or a tool name
-            or {"type": "function", "function": {"name": ...}}.
-
-    Returns:
-        `reply` itself when it already obeys; else text instead of a call, or a call to the forced tool.
+    `tool_choice` is None/"auto" (free), "none", "any"/"required"/True (must call one), or a tool name or
+    {"type": "function", "function": {"name": ...}}.
     """
     forced = _forced_tool(tool_choice, turn.tools)
     if forced is None:

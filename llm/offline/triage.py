@@ -60,8 +60,7 @@ def _continuation(turn: Turn) -> Reply | None:
     if "refund" in last and turn.has("transfer_to_refund"):
         return Reply(call=ToolCall("transfer_to_refund", refund_record(text)))
     if "billing" in last and turn.has("transfer_to_billing"):
-        record = billing_record(text, billing_issue_type(context))
-        return Reply(call=ToolCall("transfer_to_billing", record))
+        return Reply(call=ToolCall("transfer_to_billing", billing_record(text, billing_issue_type(context))))
     return None
 
 

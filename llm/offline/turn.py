@@ -137,15 +137,8 @@ def _json_or_text(raw: str) -> Any:
 
 
 def parse_turn(messages: Sequence[BaseMessage], tools: Sequence[Mapping[str, Any]]) -> Turn:
-    """Read a model call: the last customer message, the system prompt's blocks and the tool calls since.
-
-    Args:
-        messages: The messages sent to the model.
-        tools: The bound tools, as OpenAI tool schemas.
-
-    Returns:
-        The parsed turn.
-    """
+    """Read a model call: the last customer message, the system prompt's blocks and the tool calls since; `tools`
+    are the bound tools as OpenAI tool schemas."""
     system = "\n\n".join(message_text(m) for m in messages if isinstance(m, SystemMessage))
     human_index = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
     text = message_text(messages[human_index]) if human_index >= 0 else ""
