@@ -439,3 +439,11 @@ def test_a_charge_described_by_words_is_chosen_even_when_already_refunded(desk: 
     result = desk.ask("can I have my money back for the november subscription", customer_id="cust_005")
     assert result["pending_proposal"] is None
     assert "ord_501" in result["response"] and "refunded" in result["response"]
+
+
+def test_a_go_ahead_after_a_policy_answer_asks_for_that_refund(desk: Any) -> None:
+    first = desk.ask("just asking: would refunding my october subscription need a manager?", customer_id="cust_004")
+    assert first["pending_proposal"] is None and "ord_401" in first["response"]
+    second = desk.ask("alright, go ahead and file it then", customer_id="cust_004", thread_id=first["thread_id"])
+    proposal = second["pending_proposal"]
+    assert proposal and proposal["order_id"] == "ord_401" and proposal["kind"] == "approval_request", second["response"]

@@ -56,6 +56,13 @@ _CHANGED_MIND_RE = re.compile(
 _HALF_RE = re.compile(
     r"\b(?:refund|back|return|give me|get)\s+half\b|\bhalf\s+of\s+(?:it|that|this|the|my|what)\b", re.I
 )
+# Agreeing to an offer in one's own words, and the offers it can answer.
+_GO_AHEAD_RE = re.compile(
+    r"\b(?:go ahead|do (?:it|that)|let'?s do (?:it|that)|submit it|send it|ask (?:for it|them|a manager)"
+    r"|file it|request it|please do|yes please)\b",
+    re.I,
+)
+_OFFERED_RE = re.compile(r"\bif you'?d like me to ask for it\b|\bjust say so\b|\bsay yes\b", re.I)
 # "Refund it", "whatever is left on it": the charge the conversation is about, named in an earlier line.
 _PRONOUN_RE = re.compile(
     r"\b(?:refund|reverse|undo|back|on|of|for)\s+(?:it|that|this|them)\b"
@@ -88,6 +95,7 @@ def refund(turn: Turn) -> Reply:
         or _DUPLICATE_RE.search(text)
         or _LATEST_RE.search(text)
         or is_affirmative(text)
+        or _takes_the_offer(turn)
     )
     # An unsure "other" is more likely a muddled answer to our question than a new topic.
     changed_topic = turn.decision.route in ("faq", "billing") or (
@@ -250,6 +258,11 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     if not described:
         return None, None
     return str(described[0]["order_id"]), _partial(described[0], amounts, text)
+
+
+def _takes_the_offer(turn: Turn) -> bool:
+    """ "Ok, let's do that then, submit it": a go-ahead for the refund this agent just said it could ask for."""
+    return bool(_GO_AHEAD_RE.search(turn.text) and _OFFERED_RE.search(turn.last_agent_text()))
 
 
 def _spoken_of(turn: Turn) -> list[Mapping[str, Any]]:
