@@ -35,8 +35,12 @@ def queue_request(state: State, record: dict[str, Any], message: str) -> dict[st
     also = str(record.get("also") or "").strip()
     if not also or state.get("focus") or state.get("queued"):
         return {}
-    rest = " ".join(message.replace(also, " ").split())
-    return {"queued": also, "focus": rest} if also in message and len(rest.split()) >= 2 else {"queued": also}
+    # The words of the message it repeats: all of it, or its tail when the model put a word of its own in front
+    # ("refund the other charge too" for "..., and the other charge too").
+    words = also.split()
+    said = next((" ".join(words[i:]) for i in range(len(words) - 1) if " ".join(words[i:]) in message), None)
+    rest = " ".join(message.replace(said, " ").split()) if said else ""
+    return {"queued": also, "focus": rest} if len(rest.split()) >= 2 else {"queued": also}
 
 
 def end_turn(state: State, update: dict[str, Any]) -> Command[Any]:

@@ -200,3 +200,13 @@ def test_a_second_request_waits_for_the_yes_and_is_then_answered(desk: Any) -> N
     assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
     assert second["final_agent"] == "FAQAgent"
     assert "refunded $29.00" in second["response"] and "Two-factor" in second["response"]
+
+
+def test_two_charges_in_one_refund_request_are_proposed_one_after_the_other(desk: Any) -> None:
+    first = desk.ask("please refund the duplicate charge, and the september subscription too", customer_id="cust_001")
+    assert (first["pending_proposal"] or {}).get("order_id") == "ord_102", first["response"]
+    assert "september subscription" in first["response"]  # what comes next is said, not dropped
+    second = desk.ask("yes", customer_id="cust_001", thread_id=first["thread_id"])
+    assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_001")] == ["ord_102"]
+    proposal = second["pending_proposal"]  # the September charge is older than 30 days: a manager decides
+    assert proposal and proposal["order_id"] == "ord_104" and proposal["kind"] == "approval_request", second["response"]

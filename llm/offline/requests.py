@@ -46,12 +46,36 @@ def _route(clause: str, correct: Corrector) -> str | None:
     return route if clear else None
 
 
+# "Refund the add-on, and the old pro charge too": a second charge for the same request, named after a comma.
+_SECOND_CHARGE_RE = re.compile(
+    r",?\s*\band (?=(?:the|my|that|this|also|ord_\d+|inv_\d+)\b[^,.?!]*"
+    r"\b(?:charge|subscription|sub|add-?on|fee|payment|pack|session|invoice|ord_\d+|inv_\d+)\b)",
+    re.IGNORECASE,
+)
+
+
+_STATEMENT_RE = re.compile(r"\b(?:is|was|are|were|has|have|had|looks?|seems?|shows?|says?)\b", re.IGNORECASE)
+
+
+def _second_refund(text: str) -> str | None:
+    """A second charge to refund named in the same breath, as a request of its own ("refund the other charge")."""
+    pieces = [p.strip() for p in _SECOND_CHARGE_RE.split(text, maxsplit=1) if p and p.strip()]
+    if len(pieces) < 2 or not rule_signals(pieces[0])["refund"] or rule_signals(pieces[1])["refund"]:
+        return None
+    if _STATEMENT_RE.search(pieces[1]):  # "and the invoice is wrong" says something; it names no second charge
+        return None
+    return f"refund {pieces[1]}"  # the verb the customer said once, for both charges
+
+
 def other_request(text: str, route: str, correct: Corrector) -> str | None:
     """The part of ``text`` asking another specialist than ``route`` for something, in the customer's words.
 
-    ``correct`` adjusts the router's route of a clause the way triage adjusts it for a whole message.
+    ``correct`` adjusts the router's route of a clause the way triage adjusts it for a whole message. Two
+    charges in one refund request ("refund the add-on, and the old pro charge too") are two requests as well.
     """
     pieces = [p.strip() for p in _SPLIT_RE.split(text) if p and p.strip()]
+    if route == "refund" and (second := _second_refund(text)) is not None:
+        return second
     if len(pieces) < 2:
         return None
     routes = [_route(p, correct) for p in pieces]
