@@ -166,7 +166,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             r"|\b(?:change|switch|move|cancel)\b[\w\s]{0,15}\b(?:plan|tier|subscription)\b"
             r"|\b(?:put|move|switch|take|get|bump|upgrade|downgrade) (?:me|us)\b[\w\s]{0,12}"
             r"\b(?:to|on|onto) (?:the )?(?:free|pro|enterprise)\b"
-            r"|\b(?:go|going|went|drop|dropping) (?:up|down|back) to (?:the )?(?:free|pro|enterprise)\b",
+            r"|\b(?:go|going|went|drop|dropping) (?:up |down |back )?to (?:the )?(?:free|pro|enterprise)\b",
             1.3,
         ),
         (

@@ -447,3 +447,22 @@ def test_a_go_ahead_after_a_policy_answer_asks_for_that_refund(desk: Any) -> Non
     second = desk.ask("alright, go ahead and file it then", customer_id="cust_004", thread_id=first["thread_id"])
     proposal = second["pending_proposal"]
     assert proposal and proposal["order_id"] == "ord_401" and proposal["kind"] == "approval_request", second["response"]
+
+
+def test_a_charge_ruled_out_with_not_is_not_the_one_meant(desk: Any) -> None:
+    first = desk.ask("what was ord_302 for?", customer_id="cust_003")
+    second = desk.ask(
+        "ok please refund that one, not the seat pack", customer_id="cust_003", thread_id=first["thread_id"]
+    )
+    assert (second["pending_proposal"] or {}).get("order_id") == "ord_302", second["response"]
+
+
+def test_a_correction_names_the_charge_over_the_one_just_proposed(desk: Any) -> None:
+    first = desk.ask("refund my october subscription", customer_id="cust_001")
+    assert (first["pending_proposal"] or {}).get("order_id") == "ord_103"
+    fixed = desk.ask(
+        "sorry, not october: the double charge from the 1st of november, refund that one",
+        customer_id="cust_001",
+        thread_id=first["thread_id"],
+    )
+    assert (fixed["pending_proposal"] or {}).get("order_id") == "ord_102", fixed["response"]

@@ -63,6 +63,9 @@ _GO_AHEAD_RE = re.compile(
     re.I,
 )
 _OFFERED_RE = re.compile(r"\bif you'?d like me to ask for it\b|\bjust say so\b|\bsay yes\b", re.I)
+_NEGATED_RE = re.compile(
+    r"\b(?:not|rather than|instead of)\s+(?:the\s+|that\s+|this\s+|my\s+)?[\w-]+(?:\s+[\w-]+)?", re.I
+)
 # "Refund it", "whatever is left on it": the charge the conversation is about, named in an earlier line.
 _PRONOUN_RE = re.compile(
     r"\b(?:refund|reverse|undo|back|on|of|for)\s+(?:it|that|this|them)\b"
@@ -197,14 +200,17 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     charges = turn.charges
     by_id = {str(c.get("order_id", "")).lower(): c for c in charges}
     amounts = [] if _REST_RE.search(text) else extract_amounts(text)
-    days, period = extract_dates(text, turn.today), mentioned_period(text, turn.today)
-    described = _described(charges, text)
+    meant = _NEGATED_RE.sub(" ", text)  # "refund that one, not the seats": the seats are not what is meant
+    days, period = extract_dates(meant, turn.today), mentioned_period(meant, turn.today)
+    described = _described(charges, meant)
     record = turn.record
     orders = named_orders(charges, text)
-    # The handoff's order id, unless the message now describes another charge ("then refund my add-on").
-    if not orders and record.get("order_id") and not amounts and not described:
+    # What the message itself says about the charge wins over the handoff and over the charge just discussed
+    # ("I meant the double charge from 1 November", "not October: refund that one instead").
+    own = bool(days or period or described or _DUPLICATE_RE.search(text))
+    if not orders and record.get("order_id") and not amounts and not own:
         orders = extract_order_ids(str(record["order_id"])) or [str(record["order_id"])]
-    if not orders and (_THAT_ONE_RE.search(text) or (amounts and not match_description(charges, text))):
+    if not orders and not own and (_THAT_ONE_RE.search(text) or amounts):
         orders = extract_order_ids(turn.last_agent_text())[:1]  # "only $20 then", "that one": the charge just discussed
     if orders:
         order = orders[0]
@@ -214,7 +220,6 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         amounts = [float(record["original_charge_amount"])]
 
     # The handoff's reason counts only when this message names no charge of its own ("also the october one").
-    own = days or period or described
     duplicate_words = _DUPLICATE_RE.search(text) or (not own and _DUPLICATE_RE.search(str(record.get("reason", ""))))
     duplicates = [c for c in charges if c.get("duplicate_of")]
     if duplicate_words and duplicates:

@@ -20,14 +20,15 @@ __all__ = ["other_request"]
 # Sentence ends and the words that start another request ("also", "and another thing", "oh and").
 _SPLIT_RE = re.compile(
     r"(?<=[.?!])\s+|\s*\b(?:and also|also|plus|oh and|and another thing|another thing|btw|by the way)\b[\s,:]*"
-    r"|,\s*and\s+(?=(?:how|what|when|where|why|can|could|is|are|do|does|will)\b)",
+    r"|,\s*and\s+(?=(?:how|what|when|where|why|can|could|is|are|do|does|will|refund|cancel|change|update|switch"
+    r"|upgrade|downgrade|move|put|send|give)\b)",
     re.IGNORECASE,
 )
 _SPECIALISTS = ("billing", "refund", "faq", "human")
 # A clause that asks (a question or a request), as opposed to one that describes the problem the request is about
 # ("There are two charges on my card. Give me the extra one back." is one request).
 _ASKS_RE = re.compile(
-    r"\?\s*$|^\W*(?:how|what|whats|when|where|why|which|who|can|could|would|will|do|does|is|are|please|pls|plz"
+    r"\?\s*$|(?:^|[:;]\s*)\W*(?:how|what|whats|when|where|why|which|who|can|could|would|will|do|does|is|are|please|pls|plz"
     r"|i (?:want|need|would like)|i'?d like|we (?:want|need)|give|send|refund|cancel|change|update|switch|upgrade"
     r"|downgrade|tell me|show me|help me|put me|move me|also)\b",
     re.IGNORECASE,
