@@ -178,10 +178,8 @@ def _describe_invoices(invoices: Sequence[Mapping[str, Any]], *, wants_open: boo
         tail = "You can pay or download them as PDFs under Settings → Billing → Invoices."
     else:
         recent = "; ".join(
-            (
-                f"{i.get('invoice_id')} ({money(i.get('amount'))}, issued "
-                f"{nice_date(i.get('issued_on'))}, {i.get('status')})"
-            )
+            f"{i.get('invoice_id')} ({money(i.get('amount'))}, issued "
+            f"{nice_date(i.get('issued_on'))}, {i.get('status')})"
             for i in invoices[:3]
         )
         tail = (

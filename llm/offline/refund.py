@@ -66,12 +66,6 @@ _OFFERED_RE = re.compile(r"\bif you'?d like me to ask for it\b|\bjust say so\b|\
 _NEGATED_RE = re.compile(
     r"\b(?:not|rather than|instead of)\s+(?:the\s+|that\s+|this\s+|my\s+)?[\w-]+(?:\s+[\w-]+)?", re.I
 )
-# "Refund it", "whatever is left on it": the charge the conversation is about, named in an earlier line.
-_PRONOUN_RE = re.compile(
-    r"\b(?:refund|reverse|undo|back|on|of|for)\s+(?:it|that|this|them)\b"
-    r"|\b(?:it|that|this|them)\s+(?:back|refunded|reversed)\b",
-    re.I,
-)
 # "Why was I charged twice?" asks for an explanation; the customer may ask for the money back after it.
 _WHY_RE = re.compile(r"^\W*(?:why|how come)\b(?![^.?!]*\b(?:refund|back)\b)", re.I)
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)

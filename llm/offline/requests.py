@@ -53,19 +53,16 @@ _SECOND_CHARGE_RE = re.compile(
     r"\b(?:charge|subscription|sub|add-?on|fee|payment|pack|session|invoice|ord_\d+|inv_\d+)\b)",
     re.IGNORECASE,
 )
-
-
 _STATEMENT_RE = re.compile(r"\b(?:is|was|are|were|has|have|had|looks?|seems?|shows?|says?)\b", re.IGNORECASE)
 
 
 def _second_refund(text: str) -> str | None:
     """A second charge to refund named in the same breath, as a request of its own ("refund the other charge")."""
     pieces = [p.strip() for p in _SECOND_CHARGE_RE.split(text, maxsplit=1) if p and p.strip()]
+    # "And the invoice is wrong" says something about a charge; it names no second one to refund.
     if len(pieces) < 2 or not rule_signals(pieces[0])["refund"] or rule_signals(pieces[1])["refund"]:
         return None
-    if _STATEMENT_RE.search(pieces[1]):  # "and the invoice is wrong" says something; it names no second charge
-        return None
-    return f"refund {pieces[1]}"  # the verb the customer said once, for both charges
+    return None if _STATEMENT_RE.search(pieces[1]) else f"refund {pieces[1]}"  # the verb said once, for both
 
 
 def other_request(text: str, route: str, correct: Corrector) -> str | None:
@@ -82,9 +79,8 @@ def other_request(text: str, route: str, correct: Corrector) -> str | None:
     routes = [_route(p, correct) for p in pieces]
     if route not in routes:  # the first request is not one of the clauses: don't guess at a second
         return None
-    others = [i for i, r in enumerate(routes) if r is not None and r != route and _ASKS_RE.search(pieces[i])]
-    if not others:
+    start = next((i for i, r in enumerate(routes) if r not in (None, route) and _ASKS_RE.search(pieces[i])), None)
+    if start is None:
         return None
-    start = others[0]
     end = next((i for i in range(start + 1, len(pieces)) if routes[i] == route), len(pieces))
     return " ".join(pieces[start:end])
