@@ -12,7 +12,8 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections import defaultdict
+from array import array
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -303,12 +304,12 @@ class _LinearScorer:
     """
 
     word_vocab: dict[str, int]
-    word_idf: Any  # numpy array
+    word_idf: array[float]
     char_vocab: dict[str, int]
-    char_idf: Any
+    char_idf: array[float]
     char_weight: float
-    coef: Any  # (classes, word features + char features)
-    intercept: Any
+    coef: tuple[array[float], ...]  # per class: word features, then char features
+    intercept: tuple[float, ...]
     classes_: tuple[str, ...]
 
     @classmethod
@@ -318,45 +319,37 @@ class _LinearScorer:
         model = pipeline.named_steps["model"]
         return cls(
             word_vocab={str(k): int(v) for k, v in words.vocabulary_.items()},
-            word_idf=words.idf_.copy(),
+            word_idf=array("d", words.idf_),
             char_vocab={str(k): int(v) for k, v in chars.vocabulary_.items()},
-            char_idf=chars.idf_.copy(),
+            char_idf=array("d", chars.idf_),
             char_weight=float((union.transformer_weights or {}).get("chars", 1.0)),
-            coef=model.coef_.copy(),
-            intercept=model.intercept_.copy(),
+            coef=tuple(array("d", row) for row in model.coef_),
+            intercept=tuple(float(b) for b in model.intercept_),
             classes_=tuple(str(c) for c in model.classes_),
         )
 
     @staticmethod
-    def _block(grams: list[str], vocab: dict[str, int], idf: Any) -> Any:
-        import numpy as np
+    def _block(grams: list[str], vocab: dict[str, int], idf: Any, scale: float = 1.0) -> dict[int, float]:
+        """One block's non-zero features by column: sublinear tf times idf, scaled to length `scale`."""
+        counts = Counter(vocab[gram] for gram in grams if gram in vocab)
+        weights = {i: (1.0 + math.log(n)) * float(idf[i]) for i, n in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        return {i: scale * w / norm for i, w in weights.items()} if norm > 0 else {}
 
-        vector = np.zeros(len(idf))
-        for gram in grams:
-            index = vocab.get(gram)
-            if index is not None:
-                vector[index] += 1.0
-        hit = vector > 0
-        vector[hit] = (1.0 + np.log(vector[hit])) * idf[hit]  # sublinear tf, then idf
-        norm = float(np.sqrt(vector @ vector))
-        return vector / norm if norm > 0 else vector
-
-    def decision_function(self, texts: list[str]) -> Any:
-        import numpy as np
-
-        rows = []
+    def decision_function(self, texts: list[str]) -> list[Any]:
+        rows: list[Any] = []
         for text in texts:
             tokens = normalise(text)
             word_grams = tokens + [" ".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)]
-            features = np.concatenate(
-                [
-                    self._block(word_grams, self.word_vocab, self.word_idf),
-                    self.char_weight * self._block(_char_wb(text), self.char_vocab, self.char_idf),
-                ]
-            )
-            scores = self.coef @ features + self.intercept
+            chars = self._block(_char_wb(text), self.char_vocab, self.char_idf, self.char_weight)
+            features = self._block(word_grams, self.word_vocab, self.word_idf)
+            features.update({len(self.word_idf) + i: w for i, w in chars.items()})
+            # Only the non-zero features, in plain Python: a dense `coef @ x` with numpy called BLAS, whose worker
+            # threads then spun on the other core after each message, and importing numpy slowed every start.
+            pairs = zip(self.coef, self.intercept, strict=True)
+            scores = [b + sum(row[i] * x for i, x in features.items()) for row, b in pairs]
             rows.append(scores if len(self.classes_) > 2 else scores[0])
-        return np.array(rows)
+        return rows
 
 
 def _char_wb(text: str, low: int = 3, high: int = 5) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from difflib import get_close_matches
-from functools import cache
+from functools import cache, lru_cache
 
 __all__ = [
     "FILLER_WORDS",
@@ -46,6 +46,7 @@ GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
 _KEEP_S = frozenset({"does", "goes", "this", "thus", "plus", "news", "yes", "was", "has", "its"})
 
 
+@lru_cache(maxsize=16384)
 def stem(word: str) -> str:
     """Strip a few English suffixes so that 'refunds', 'refunded' and 'refunding' share a stem."""
     if len(word) == 4 and word.endswith("s") and word[-2] != "s" and word not in _KEEP_S:
@@ -137,7 +138,8 @@ def root(word: str) -> str:
 _ROOT_SYNONYMS = {"show": "appear", "arriv": "appear", "land": "appear"}
 
 
-def salient_terms(text: str) -> set[str]:
+@lru_cache(maxsize=8192)  # article texts and charge descriptions recur every turn: terms computed once
+def salient_terms(text: str) -> frozenset[str]:
     """The roots of the words that say what a text is about: content words without filler."""
     out: set[str] = set()
     for word in content_words(text):
@@ -147,7 +149,7 @@ def salient_terms(text: str) -> set[str]:
         base = _ROOT_SYNONYMS.get(base, base)
         if base not in FILLER_WORDS and base not in GENERIC_WORDS:
             out.add(base)
-    return out
+    return frozenset(out)
 
 
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9*\"'(])")

@@ -125,8 +125,46 @@ def test_connection_settings(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
         assert conn.isolation_level is None
         assert isinstance(conn.execute("SELECT 1 AS one").fetchone(), sqlite3.Row)
+    data_db.close()
     with pytest.raises(sqlite3.ProgrammingError):
-        conn.execute("SELECT 1")  # closed on exit
+        conn.execute("SELECT 1")  # closed by close()
+
+
+def test_a_thread_reuses_its_connection_and_nested_use_gets_another(tmp_path: Path) -> None:
+    data_db = Database(tmp_path / "support.db", FixedClock(TODAY))
+    data_db.ensure_ready()
+    with data_db.connect() as first, data_db.connect() as nested:
+        assert nested is not first  # the outer one may be mid-transaction
+    with data_db.connect() as again:
+        assert again is nested or again is first
+    others: list[object] = []
+
+    def other_thread() -> None:
+        with data_db.connect() as conn:
+            others.append(conn)
+            assert conn.execute("SELECT count(*) FROM customers").fetchone()[0] > 0
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    assert others and others[0] is not again
+    with pytest.raises(RuntimeError), data_db.transaction() as conn:
+        conn.execute("UPDATE customers SET name = 'X' WHERE id = 'cust_001'")
+        raise RuntimeError("boom")
+    with data_db.connect() as conn:  # the same connection, no transaction left open on it
+        assert not conn.in_transaction
+        assert conn.execute("SELECT name FROM customers WHERE id = 'cust_001'").fetchone()[0] != "X"
+
+
+def test_a_replaced_database_file_is_reopened(tmp_path: Path) -> None:
+    data_db = Database(tmp_path / "support.db", FixedClock(TODAY))
+    data_db.ensure_ready()
+    with data_db.connect() as conn:
+        conn.execute("UPDATE customers SET name = 'Before reset' WHERE id = 'cust_001'")
+    other = Database(tmp_path / "support.db", FixedClock(TODAY))
+    other.reset()  # another process's `support reset`: a new file at the same path
+    with data_db.connect() as conn:
+        assert conn.execute("SELECT name FROM customers WHERE id = 'cust_001'").fetchone()[0] != "Before reset"
 
 
 def test_transaction_rolls_back_on_error(data_db: Database) -> None:

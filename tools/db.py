@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -77,6 +78,7 @@ class SqliteConnection(sqlite3.Connection):
     """A `sqlite3.Connection` that says which dialect it speaks and how it serialises writers."""
 
     dialect: Dialect = "sqlite"
+    inode: int = 0  # of the file when opened: a reused connection to a since-replaced file is reopened
 
     @contextmanager
     def write_transaction(self) -> Iterator[None]:
@@ -141,6 +143,11 @@ class Database:
         self.clock = clock
         self.url = check_database_url(url) if url else None
         self._pool: Any = None  # tools.postgres.Pool, made on first use
+        # SQLite: one open connection per thread, reused. Opening one, with its pragmas and the first read of the
+        # schema, cost about 1 ms, and a turn opened several. `_open` lists them so `close()` can close them all.
+        self._local = threading.local()
+        self._open: dict[int, tuple[threading.Thread, SqliteConnection]] = {}
+        self._open_lock = threading.Lock()
 
     @property
     def dialect(self) -> Dialect:
@@ -171,17 +178,48 @@ class Database:
             with self._pool.connection() as pg:
                 yield pg
             return
-        conn = sqlite3.connect(
-            self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=SqliteConnection
-        )
+        conn = self._local.__dict__.pop("conn", None)  # taken while in use: a nested connect() opens its own
+        if conn is not None and conn.inode != _inode(self.path):  # the file was replaced (`support reset`)
+            self._forget(conn)
+            conn = None
+        if conn is None:
+            conn = self._open_sqlite()
         try:
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            _enable_wal(conn)
-            conn.execute("PRAGMA foreign_keys = ON")
             yield conn
         finally:
-            conn.close()
+            if conn.in_transaction:  # never hand a half-finished transaction to the next user
+                conn.rollback()
+            if "conn" in self._local.__dict__ or id(conn) not in self._open:  # nested, or closed meanwhile
+                self._forget(conn)
+            else:
+                self._local.conn = conn
+
+    def _open_sqlite(self) -> SqliteConnection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=_BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            factory=SqliteConnection,
+            check_same_thread=False,  # only its thread uses it; `close()` may close it from another
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        _enable_wal(conn)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.inode = _inode(self.path)
+        with self._open_lock:
+            # Threads come and go (executors, servers): the connections of finished ones are closed here.
+            for key, (thread, stale) in list(self._open.items()):
+                if not thread.is_alive():
+                    stale.close()
+                    del self._open[key]
+            self._open[id(conn)] = (threading.current_thread(), conn)
+        return conn
+
+    def _forget(self, conn: SqliteConnection) -> None:
+        with self._open_lock:
+            self._open.pop(id(conn), None)
+        conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -222,15 +260,28 @@ class Database:
             with self.transaction() as conn:
                 migrations.drop_all(conn)
         else:
+            self.close()
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         self.ensure_ready()
 
     def close(self) -> None:
-        """Close pooled PostgreSQL connections (nothing to do for SQLite); the object stays usable."""
+        """Close the open connections (PostgreSQL's pool, SQLite's per thread); the object stays usable."""
+        with self._open_lock:
+            opened, self._open = list(self._open.values()), {}
+        for _thread, conn in opened:
+            conn.close()
+        self._local = threading.local()
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
+
+
+def _inode(path: Path) -> int:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return 0
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:

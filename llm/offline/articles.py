@@ -24,7 +24,7 @@ _HOW_TO_RE = re.compile(
 _NOT_HOW_TO_RE = re.compile(r"^\W*how (?:long|much|many|soon|often)\b", re.I)
 
 
-def _overlaps(words: set[str], units: Sequence[tuple[str, bool]]) -> list[int]:
+def _overlaps(words: frozenset[str], units: Sequence[tuple[str, bool]]) -> list[int]:
     return [len(words & salient_terms(text)) for text, _ in units]
 
 

@@ -144,7 +144,7 @@ def current_plan(turn: Turn) -> Reply:
     return Reply(text=text)
 
 
-def _feature_answer(account: Mapping[str, Any], name: str, features: list[str], asked: set[str]) -> str | None:
+def _feature_answer(account: Mapping[str, Any], name: str, features: list[str], asked: frozenset[str]) -> str | None:
     """Whether the plan has a feature the customer named, and which plan has it if not; None if no plan lists it."""
     have = [f for f in features if asked & salient_terms(f)]
     if have:
