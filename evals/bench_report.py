@@ -248,9 +248,11 @@ def _goals(bench: dict[str, Any]) -> list[str]:
         out.append("| time per turn ≤ 1.5× the original design | not measured (`--baseline PATH`) | |")
     if startup:
         ratio = startup["ratio"]
+        quick = startup.get("ratio_to_quick_exit")
+        like_for_like = f"; {quick['median']:.2f}× a bare import that also exits quickly" if quick else ""
         out.append(
-            f"| cold `support ask` ≤ 1.3× the bare import | {ratio['median']:.2f}× (median), {ratio['min']:.2f}× (min) "
-            f"| {verdict(ratio['median'] <= 1.3)} |"
+            f"| cold `support ask` ≤ 1.3× the bare import | {ratio['median']:.2f}× (median), {ratio['min']:.2f}× (min)"
+            f"{like_for_like} | {verdict(ratio['median'] <= 1.3)} as defined |"
         )
     else:
         out.append("| cold `support ask` ≤ 1.3× the bare import | not measured (`--startup`) | |")
@@ -303,13 +305,18 @@ def _startup_section(startup: dict[str, Any] | None) -> list[str]:
         "",
         *(
             [
-                f"In the same rounds a process that only runs `{startup['tokenizer_load']}` (the o200k tokenizer",
-                f"the offline model counts tokens with, loaded on its first count) takes {tok['median']:.3f} s",
-                f"(median; min {tok['min']:.3f}): the tokenizer builds its tables when it loads, holding the",
-                "interpreter lock, so nothing else overlaps it.",
+                "Two more processes in the same rounds say where the difference lies. `support` leaves without the",
+                "interpreter's teardown (`cli.main.run`: the exit handlers run and the output is flushed, but the",
+                "objects of every loaded module are not freed one by one), which the bare import pays. A bare import",
+                f"that exits the same way takes {quick['median']:.3f} s (min {quick['min']:.3f}), so like for like a",
+                f"cold `support ask` is **{startup['ratio_to_quick_exit']['median']:.2f}×** the floor (min "
+                f"{startup['ratio_to_quick_exit']['min']:.2f}×): our own imports and the turn. `support ask --json`",
+                f"takes {js['median']:.3f} s (min {js['min']:.3f}): its usage figures need the o200k tokenizer,",
+                "which takes about 0.6 s to load, holding the interpreter lock. A plain `support ask` shows no usage",
+                "and does not load it. Our packages are byte-compiled before the rounds, as an installed copy is.",
                 "",
             ]
-            if (tok := startup.get("tokenizer_process_seconds"))
+            if (quick := startup.get("bare_quick_exit_seconds")) and (js := startup.get("ask_json_seconds"))
             else []
         ),
     ]

@@ -17,6 +17,7 @@ def make_chat_model(
     max_retries: int = 3,
     api_key: SecretStr | None = None,
     base_url: str | None = None,
+    count_tokens: bool = True,
 ) -> BaseChatModel:
     """`offline` for the built-in deterministic model, `openai:<model>` for OpenAI or compatible.
 
@@ -28,12 +29,13 @@ def make_chat_model(
         max_retries: Retries the client makes after a transient failure (see `llm.retry`).
         api_key: The key; None lets the client read OPENAI_API_KEY itself.
         base_url: The endpoint; None lets the client read OPENAI_BASE_URL itself.
+        count_tokens: Whether the offline model reports token usage (a provider always does).
     """
     provider, _, name = spec.strip().partition(":")
     if provider == "offline":
         from llm.offline import OfflineChatModel
 
-        return OfflineChatModel()
+        return OfflineChatModel(count_tokens=count_tokens)
     if provider == "openai" and name.strip():
         from langchain_openai import ChatOpenAI
 

@@ -105,7 +105,7 @@ class SupportDesk:
 
     def close(self) -> None:
         self._conn.close()
-        self.db.close()  # PostgreSQL's pooled connections; nothing for SQLite
+        self.db.close()  # PostgreSQL's pool, SQLite's connection per thread
 
     def __enter__(self) -> SupportDesk:
         return self

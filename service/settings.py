@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     step_limit: int = Field(
         default=DEFAULT_STEP_LIMIT, description="Graph steps allowed per customer message ($SUPPORT_STEP_LIMIT)."
     )
+    count_offline_tokens: bool = Field(
+        default=True,
+        description="Whether the offline model reports its usage in o200k tokens ($SUPPORT_COUNT_OFFLINE_TOKENS); "
+        "a plain `support ask` or `support chat` shows no usage and skips it (loading the tokenizer takes ~0.6 s).",
+    )
     model: str | None = Field(default=None, description="The model of every agent ($SUPPORT_MODEL).")
     model_triage: str | None = Field(default=None, description="Triage's model ($SUPPORT_MODEL_TRIAGE).")
     model_billing: str | None = Field(default=None, description="Billing's model ($SUPPORT_MODEL_BILLING).")
@@ -214,6 +219,7 @@ class Settings(BaseSettings):
             max_retries=self.model_max_retries,
             api_key=self.openai_api_key,
             base_url=self.openai_base_url,
+            count_tokens=self.count_offline_tokens,
         )
 
     def clock(self) -> Clock:

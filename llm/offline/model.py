@@ -55,6 +55,9 @@ class OfflineChatModel(BaseChatModel):
     """
 
     model_name: str = MODEL_NAME
+    # Usage in real o200k tokens, as a provider bills it. Loading the tokenizer takes about 0.6 s, so a front end
+    # that shows no usage (a plain `support ask`) turns counting off; its replies then carry no usage at all.
+    count_tokens: bool = True
 
     @property
     def _llm_type(self) -> str:
@@ -124,16 +127,14 @@ class OfflineChatModel(BaseChatModel):
         if reply.call is not None:
             call_id = _call_id(messages, reply.call.name, reply.call.args)
             tool_calls.append({"name": reply.call.name, "args": reply.call.args, "id": call_id, "type": "tool_call"})
-        # Real o200k counts (llm.tokens), as a provider would report them.
-        input_tokens, output_tokens = prompt_tokens(messages, tools), completion_tokens(reply.text, tool_calls)
+        usage = None
+        if self.count_tokens:  # real o200k counts (llm.tokens), as a provider would report them
+            tokens_in, tokens_out = prompt_tokens(messages, tools), completion_tokens(reply.text, tool_calls)
+            usage = {"input_tokens": tokens_in, "output_tokens": tokens_out, "total_tokens": tokens_in + tokens_out}
         return AIMessage(
             content=reply.text,
             tool_calls=tool_calls,
-            usage_metadata={
-                "input_tokens": input_tokens,
-                "output_tokens": output_tokens,
-                "total_tokens": input_tokens + output_tokens,
-            },
+            usage_metadata=usage,
             response_metadata={"model_name": self.model_name},
         )
 
