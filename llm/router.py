@@ -16,7 +16,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
@@ -515,6 +515,7 @@ def default_router() -> Router:
     return cached_model("router", sources, _train_default)
 
 
+@lru_cache(maxsize=1024)  # triage and then the specialist read the same message: it is scored once
 def classify(text: str) -> RouteDecision:
-    """Route one customer message with the cached default router."""
+    """Route one customer message with the cached default router (treat the decision as read-only)."""
     return default_router().classify(text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from graph.handoffs import HANDOFF_TOOLS
@@ -148,11 +149,24 @@ def _recent(charge: Mapping[str, Any], today: date | None) -> bool:
     return age is None or today is None or int(age) <= RECENT_DAYS
 
 
+_Mentions = tuple[frozenset[str], frozenset[date], tuple[date, date] | None, frozenset[int]]
+
+
+@lru_cache(maxsize=256)
+def _mentions(words: str, today: date | None) -> _Mentions:
+    """What the words name (order ids, days, a period, months), read once for all of an account's charges."""
+    days = frozenset(extract_dates(words, today)) if today is not None else frozenset()
+    period = mentioned_period(words, today) if today is not None else None
+    months = frozenset(_MONTHS.index(m.group(1).lower()) + 1 for m in _MONTH_RE.finditer(words))
+    return frozenset(o.lower() for o in extract_order_ids(words)), days, period, months
+
+
 def _named(charge: Mapping[str, Any], words: str, today: date | None) -> bool:
     """Whether the customer's words point at this charge: its order id, its day, or its month by name."""
     if not words:
         return False
-    if str(charge.get("order_id", "")).lower() in {o.lower() for o in extract_order_ids(words)}:
+    order_ids, days, period, months = _mentions(words, today)
+    if str(charge.get("order_id", "")).lower() in order_ids:
         return True
     invoice = str(charge.get("invoice_id") or "").lower()
     if invoice and re.search(rf"\b{re.escape(invoice)}\b", words.lower()):  # "refund inv_105"
@@ -161,12 +175,10 @@ def _named(charge: Mapping[str, Any], words: str, today: date | None) -> bool:
         charged_on = date.fromisoformat(str(charge.get("charged_on")))
     except ValueError:
         return False
-    if today is not None and charged_on in extract_dates(words, today):
+    if charged_on in days:
         return True
-    period = mentioned_period(words, today) if today is not None else None
     if period is not None and period[0] <= charged_on <= period[1]:  # "two months ago", "last month"
         return True
-    months = {_MONTHS.index(m.group(1).lower()) + 1 for m in _MONTH_RE.finditer(words)}
     return charged_on.month in months and (today is None or (today - charged_on).days < 366)
 
 
