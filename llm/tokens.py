@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
@@ -32,6 +32,7 @@ def _encoding() -> Any:
     return quicktok.get_encoding(ENCODING)
 
 
+@lru_cache(maxsize=1024)  # system prompts and tool schemas recur in every call: each is encoded once
 def count_tokens(text: str) -> int:
     """o200k tokens in `text` (special-token strings count as plain text)."""
     return len(_encoding().encode_ordinary(text)) if text else 0
