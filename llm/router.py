@@ -329,10 +329,10 @@ class _LinearScorer:
         )
 
     @staticmethod
-    def _block(grams: list[str], vocab: dict[str, int], idf: Any, scale: float = 1.0) -> dict[int, float]:
+    def _block(grams: list[str], vocab: dict[str, int], idf: array[float], scale: float = 1.0) -> dict[int, float]:
         """One block's non-zero features by column: sublinear tf times idf, scaled to length `scale`."""
         counts = Counter(vocab[gram] for gram in grams if gram in vocab)
-        weights = {i: (1.0 + math.log(n)) * float(idf[i]) for i, n in counts.items()}
+        weights = {i: (1.0 + math.log(n)) * idf[i] for i, n in counts.items()}
         norm = math.sqrt(sum(w * w for w in weights.values()))
         return {i: scale * w / norm for i, w in weights.items()} if norm > 0 else {}
 
