@@ -459,7 +459,7 @@ _REFUND_INFO = re.compile(
     r"|\b(?:do|does) (?:you|acme) (?:give|offer|do|provide|allow)\b"
 )
 _QUESTION_START = re.compile(
-    r"^\W*(?:what|whats|how|when|do|does|is|are|can you (?:explain|tell)|tell me about|where can i read)\b"
+    r"(?:^|[.!?]\s)\W*(?:what|whats|how|when|do|does|is|are|can you (?:explain|tell)|tell me about|where can i read)\b"
 )
 _REQUEST = re.compile(
     r"\b(?:can i|could i|may i|i want|i need|i'?d like|please|give me|want my|get my|my (?:money|payment|charge))\b"
@@ -500,7 +500,9 @@ _HYPOTHETICAL = re.compile(
     r"(?:do|does|would|will) (?:a|the) manager (?:have to|need to|sign|approve|look)|"
     r"if (?:i|we)\b[^.?!]{0,40}\b(?:do|does|would|will|can) (?:i|we)\b|"
     r"is (?:it|that|this) (?:even )?(?:possible|allowed|eligible)|(?:am i|are we|is it|is that) eligible|"
-    r"what(?:'s| is) your (?:refund )?policy|how long (?:would|does|will|do|did) )"
+    r"what(?:'s| is) your (?:refund )?policy|how long (?:would|does|will|do|did) "
+    r"|what(?:'?s| is) the (?:most|max\w*|limit)"
+    r"|how much\b[^.?!]{0,40}\b(?:can|could|would|is|are)\b[^.?!]{0,30}\b(?:refund\w*|back|left))"
 )
 _TIMING = re.compile(r"\bhow long\b|\bhow many days\b|\bwhen (?:would|will|do|does) (?:it|the money|i)\b")
 

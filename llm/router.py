@@ -30,6 +30,7 @@ __all__ = [
     "Route",
     "RouteDecision",
     "Router",
+    "asks_in_general",
     "classify",
     "default_router",
     "has_domain_signal",
@@ -134,6 +135,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         ("refund", r"\b(?:charged|billed|paid|debited)\b[\w\s]{0,10}\b(?:2x|x2)\b", 1.6),
         # An amount wanted back ("300 back", "another 50 off it"): the amount is read before the rules run.
         ("refund", rf"{_AMT}\s+(?:back|off|refunded|returned)\b|\b(?:another|refund|reverse)\s+{_AMT}", 1.6),
+        ("refund", r"\b(?:billed|charged|paid|charge|payment)\b[^?!]{0,80}\bget (?:it|that|this|them) back\b", 1.6),
         ("refund", r"\b(?:charged|billed) me twice\b|\bdouble[\s-]?(?:charged|billed)\b", 1.6),
         (
             "refund",
@@ -167,7 +169,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             r"|\b(?:change|switch|move|cancel)\b[\w\s]{0,15}\b(?:plan|tier|subscription)\b"
             r"|\b(?:put|move|switch|take|get|bump|upgrade|downgrade) (?:me|us)\b[\w\s]{0,12}"
             r"\b(?:to|on|onto) (?:the )?(?:free|pro|enterprise)\b"
-            r"|\b(?:go|going|went|drop|dropping) (?:up |down |back )?to (?:the )?(?:free|pro|enterprise)\b",
+            r"|\b(?:go|going|went|drop\w*) (?:up |down |back )?to (?:the )?(?:free|pro|enterprise)\b",
             1.3,
         ),
         (
@@ -213,7 +215,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             r"|soc ?2|complian\w*|scim|provisioning|uptime|sla|roles?|permissions?|guests?)\b",
             1.0,
         ),
-        ("faq", r"^(?:how (?:do|can|to)|where (?:do|can|is|are)|can i|is there|does (?:it|the|your))\b", 0.4),
+        ("faq", r"^(?:how (?:do|can|to)|where (?:do|can|is|are|would)|can i|is there|does (?:it|the|your))\b", 0.4),
         (
             "faq",
             r"\b(?:do|does|can|will) (?:you|it|the (?:app|product|platform|tool)"
@@ -240,6 +242,30 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
 )
 
 
+_GENERAL_RE = re.compile(
+    r"\b(?:how (?:do|can|does|would|to)|where (?:do|can|is|are|would)|what happens|is there (?:a|an|any)"
+    r"|do you (?:accept|offer|take|keep|support)|difference between|what (?:plans|payment)|can (?:i|we) pay"
+    r"|(?:does|do) (?:the |my |our |your )?\w+(?: plan)? (?:include|cost|count))\b"
+)
+# The customer's own records (a charge, an amount, an id, a date, "why", "the open invoice"), and what Billing
+# answers better from the account: cancelling (when the paid period ends), prices and the card on file.
+_OWN_RECORDS_RE = re.compile(
+    r"\b(?:why|charged|am i|are we|ord_\d+|inv_\d+|\d+|(?:the|my|our|this|this month'?s) (?:open|outstanding|unpaid)"
+    r" invoice|(?:this|that|the) (?:charge|payment)|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|yesterday"
+    r"|last (?:week|month)|cancel\w*|price\w*|cost\w*|how much|cards?|visa|mastercard)\b"
+)
+
+
+def asks_in_general(text: str) -> bool:
+    """A question about how something works ("how do I cancel?"), not about this account's own records."""
+    lowered = text.lower()
+    return bool(_GENERAL_RE.search(lowered) and not _OWN_RECORDS_RE.search(lowered))
+
+
+_GREETING_RE = re.compile(
+    r"^(?:\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|thanks?|thank you|thx|ty|cheers|ok|okay|great"
+    r"|perfect|cool)\b(?: (?:there|so much|again|a lot|all))?[\s,.!:;-]+)+"
+)
 _CREATIVE_RE = re.compile(
     r"\b(?:write|compose|tell|make up|give)\s+(?:me\s+|us\s+)?(?:a|an|some|another)\s+(?:\w+\s+)?"
     r"(?:poem|haiku|song|joke|essay|story|limerick|rap)s?\b"
@@ -251,12 +277,18 @@ def rule_signals(text: str) -> dict[str, float]:
     repeating a word cannot run away (0 when no rule fires)."""
     # Numbers in words as digits ("three hundred back" -> "300 back").
     lowered = _APOSTROPHE_RE.sub("", words_to_digits(text).lower())
+    # "Thanks. How long does it take?" is the question, not small talk: a greeting before it is left out.
+    lowered = _GREETING_RE.sub("", lowered, count=1) if _GREETING_RE.sub("", lowered).strip(" .!?") else lowered
     signals: dict[str, float] = {}
     for route in ROUTES:
         weights = sorted((w for r, pattern, w in _RULES if r == route and pattern.search(lowered)), reverse=True)
         signals[route] = weights[0] + 0.5 * sum(weights[1:]) if weights else 0.0
-    # "Charged twice" is about money back even though it says "charged": don't let billing compete.
+    # "Charged twice" is about money back even though it says "charged": don't let billing compete. "How do I
+    # cancel?" or "can we pay by PayPal?" asks how billing works, not about this account: the help center answers.
     if signals["refund"] >= 1.6:
+        signals["billing"] = min(signals["billing"], 0.5)
+    elif signals["refund"] < 1.3 and asks_in_general(lowered):
+        signals["faq"] = max(signals["faq"], signals["billing"] + 0.5, 0.7)
         signals["billing"] = min(signals["billing"], 0.5)
     # "Hi, I was double charged" is about the charge; small talk only counts when nothing else fires. A request
     # for a poem or a joke stays out of scope even when it is about invoices.

@@ -106,6 +106,7 @@ _FILLER_TEXT = (
     "wondering wonder trying try tried question questions issue problem problems stop keep getting got gets "
     "give let lets next first week weeks month months year years minute minutes hour hours morning tonight "
     "tomorrow yesterday ours mine yours instead anyway though although because since long take takes taking "
+    "until usually usual come comes coming through before after say yes "
     "acme"  # every article is about Acme, so the name says nothing about which one answers
 )
 FILLER_WORDS = frozenset(_FILLER_TEXT.split())

@@ -466,3 +466,46 @@ def test_a_correction_names_the_charge_over_the_one_just_proposed(desk: Any) -> 
         thread_id=first["thread_id"],
     )
     assert (fixed["pending_proposal"] or {}).get("order_id") == "ord_102", fixed["response"]
+
+
+# --- third pass: general questions, parts and the rest, questions that only ask -----------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["where would I grab old receipts as PDFs?", "do you take amex or only visa?", "is there a discount for charities"],
+)
+def test_a_general_billing_how_to_is_answered_by_the_help_center(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_002")
+    assert result["final_agent"] == "FAQAgent" and result["pending_proposal"] is None, result["routed_to"]
+
+
+def test_a_question_about_the_accounts_own_invoice_stays_with_billing(desk: Any) -> None:
+    result = desk.ask("how do we settle the open invoice on our account?", customer_id="cust_002")
+    assert result["final_agent"] == "BillingAgent"
+
+
+def test_an_exact_part_of_a_named_order_is_what_is_proposed(desk: Any) -> None:
+    result = desk.ask("alright, refund just 450 of ord_301", customer_id="cust_003")
+    proposal = result["pending_proposal"]
+    assert proposal and proposal["order_id"] == "ord_301" and proposal["amount"] == pytest.approx(450.0)
+
+
+def test_the_rest_after_a_part_is_what_is_left_not_the_part_again(desk: Any) -> None:
+    first = ask_and_confirm(desk, "please refund 9 dollars of the reporting add-on", customer_id="cust_004")
+    rest = desk.ask("fine, and the remainder of it too", customer_id="cust_004", thread_id=first["thread_id"])
+    proposal = rest["pending_proposal"]
+    assert proposal and proposal["order_id"] == "ord_402" and proposal["amount"] == pytest.approx(20.0), rest
+
+
+@pytest.mark.parametrize(
+    "message", ["how much of my onboarding fee is still refundable?", "what's the max you'd refund without approval?"]
+)
+def test_asking_how_much_could_be_refunded_proposes_nothing(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_005")
+    assert result["pending_proposal"] is None, result["response"]
+
+
+def test_a_question_after_thanks_is_not_small_talk(desk: Any) -> None:
+    result = desk.ask("thank you! how many days until a refund lands on my card?", customer_id="cust_001")
+    assert result["final_agent"] != "TriageAgent" and "5 to 10 business days" in result["response"], result

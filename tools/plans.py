@@ -8,6 +8,7 @@ model. Dates come from the account's ``today`` and its subscription charges, nev
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from datetime import date
 from typing import Literal
 
@@ -17,7 +18,15 @@ from tools.errors import InvalidPlan
 from tools.money import to_cents, to_dollars
 from tools.records import AccountSummary, Plan
 
-__all__ = ["PlanQuote", "add_month", "billing_period", "next_renewal", "prorated_cents", "quote_plan_change"]
+__all__ = [
+    "PlanQuote",
+    "add_month",
+    "billing_period",
+    "features_lost",
+    "next_renewal",
+    "prorated_cents",
+    "quote_plan_change",
+]
 
 
 def add_month(day: date) -> date:
@@ -80,6 +89,16 @@ class PlanQuote(BaseModel):
     lost: list[str]
 
 
+def features_lost(current_name: str, current: Sequence[str], target: Sequence[str]) -> list[str]:
+    """Features of the current plan that the target plan lacks.
+
+    A plan listing "Everything in Pro" has all of Pro's features, so nothing is lost by moving up to it.
+    """
+    if any(f.lower().startswith(f"everything in {current_name.lower()}") for f in target):
+        return []
+    return [f for f in current if f not in target and not f.lower().startswith("everything in")]
+
+
 def _plan(account: AccountSummary, plan_id: str) -> Plan | None:
     return next((p for p in account.available_plans if p.id == plan_id), None)
 
@@ -112,5 +131,5 @@ def quote_plan_change(account: AccountSummary, new_plan: str) -> PlanQuote:
         prorated_amount=to_dollars(prorated_cents(difference, today=account.today, period=period)),
         next_renewal=period[1] if period else None,
         gained=[f for f in target.features if f not in current.features and not f.startswith("Everything in")],
-        lost=[f for f in current.features if f not in target.features and target.id != "enterprise"],
+        lost=features_lost(current.name, current.features, target.features) if difference < 0 else [],
     )

@@ -59,17 +59,16 @@ def billing(turn: Turn) -> Reply:
         return Reply(text=small_talk_reply(small))
     decision = turn.decision
 
-    # A "yes" to the refund this agent offered for a duplicate charge.
-    if affirmative and _REFUND_OFFER_RE.search(turn.last_agent_text()) and turn.has("transfer_to_refund"):
-        offered = extract_order_ids(turn.last_agent_text())
-        record = refund_record(turn.last_agent_text() if offered else text)
-        record["reason"] = trim(f"Customer confirmed a refund of a duplicate charge: {text}", REASON_CHARS)
-        record["order_id"] = offered[0] if offered else None
-        return Reply(call=ToolCall("transfer_to_refund", record))
-
     # Only wording about money back goes to refunds: the router alone leans to refunds for bare amounts ("the
     # $899 one") and for "cancel", which billing answers itself.
     money_back = turn.signals["refund"] >= FIRM_SIGNAL or (decision.route == "refund" and _MONEY_BACK_RE.search(text))
+    # A "yes" (or "go ahead, refund the second one") to the refund this agent offered for a duplicate charge.
+    offered = extract_order_ids(turn.last_agent_text()) if _REFUND_OFFER_RE.search(turn.last_agent_text()) else []
+    if (affirmative or money_back) and offered and not extract_order_ids(text) and turn.has("transfer_to_refund"):
+        record = refund_record(turn.last_agent_text())
+        record["reason"] = trim(f"Customer confirmed a refund of a duplicate charge: {text}", REASON_CHARS)
+        record["order_id"] = offered[0]
+        return Reply(call=ToolCall("transfer_to_refund", record))
     if money_back and turn.has("transfer_to_refund"):
         return Reply(call=ToolCall("transfer_to_refund", refund_record(text)))
     if turn.asks_for_person() and turn.has("escalate_to_human"):

@@ -13,6 +13,7 @@ from llm.entities import PLANS, extract_plan, holds_off
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import as_date, money, nice_date
 from llm.text import salient_terms
+from tools.plans import features_lost
 
 __all__ = ["cancellation", "current_plan", "next_renewal", "plan_change"]
 
@@ -78,7 +79,8 @@ def plan_change(turn: Turn) -> Reply:
         )
     if _only_asks(text):
         difference = float(plan.get("monthly_price") or 0) - current_price
-        return Reply(text=_describe_plan(plan, current_name, difference, _lost_features(current, plan)))
+        lost = features_lost(current_name, current.get("features") or [], plan.get("features") or [])
+        return Reply(text=_describe_plan(plan, current_name, difference, lost))
     # Code quotes the change (prices, proration, renewal) and waits for the customer's yes.
     return Reply(call=ToolCall("propose_plan_change", {"new_plan": target}))
 
@@ -102,20 +104,6 @@ def _seat_answer(account: Mapping[str, Any]) -> str:
             f' Just say "upgrade me to {bigger.get("name")}" and I\'ll give you the exact difference.'
         )
     return text
-
-
-def _lost_features(current: Mapping[str, Any], target: Mapping[str, Any]) -> list[str]:
-    """Features lost by moving from `current` to `target`.
-
-    A plan listing "Everything in Pro" contains all of Pro's features, so nothing is lost by moving up to it.
-    """
-    get = [str(f) for f in target.get("features") or []]
-    names = {str(current.get("name", "")).lower(), str(current.get("id", "")).lower()} - {""}
-    contains = rf"everything in (?:the )?(?:{'|'.join(map(re.escape, names))})\b"
-    if names and any(re.match(contains, f.lower()) for f in get):
-        return []
-    have = [str(f) for f in current.get("features") or []]
-    return [f for f in have if f not in get and not re.match(r"everything in\b", f, re.I)]
 
 
 def next_renewal(turn: Turn) -> date | None:

@@ -193,7 +193,8 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     text = turn.text
     charges = turn.charges
     by_id = {str(c.get("order_id", "")).lower(): c for c in charges}
-    amounts = [] if _REST_RE.search(text) else extract_amounts(text)
+    rest = bool(_REST_RE.search(text))  # "the rest of it": no amount, not even the one the request began with
+    amounts = [] if rest else extract_amounts(text)
     meant = _NEGATED_RE.sub(" ", text)  # "refund that one, not the seats": the seats are not what is meant
     days, period = extract_dates(meant, turn.today), mentioned_period(meant, turn.today)
     described = _described(charges, meant)
@@ -210,7 +211,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         order = orders[0]
         charge = by_id.get(order.lower())
         return order, (_partial(charge, amounts) if charge is not None else None)
-    if not amounts and record.get("original_charge_amount") and not days:
+    if not amounts and record.get("original_charge_amount") and not days and not rest:
         amounts = [float(record["original_charge_amount"])]
 
     # The handoff's reason counts only when this message names no charge of its own ("also the october one").

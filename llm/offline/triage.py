@@ -18,7 +18,7 @@ from llm.offline.records import TRANSFERS, billing_record, refund_record
 from llm.offline.requests import other_request
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
 from llm.offline.turn import Reply, ToolCall, Turn
-from llm.router import FIRM_SIGNAL
+from llm.router import FIRM_SIGNAL, asks_in_general
 
 __all__ = ["corrected_route", "triage"]
 
@@ -66,7 +66,8 @@ def _continuation(turn: Turn) -> Reply | None:
 
 def corrected_route(text: str, route: str, signals: Mapping[str, float]) -> str:
     """The router's route for ``text``, with the SaaS corrections `_saas_route` describes."""
-    if not signals["refund"] and not signals["other"] and route in ("faq", "refund", "other"):
+    general = asks_in_general(text)  # "how do I cancel?" is answered by the help center
+    if not signals["refund"] and not signals["other"] and route in ("faq", "refund", "other") and not general:
         card = billing_issue_type(text) == "payment_method" and (
             signals["billing"] >= FIRM_SIGNAL or mentions_payment_card(text)
         )
