@@ -126,7 +126,7 @@ HANDOFF_TOOLS: dict[str, HandoffTool] = {
             target="billing",
             args_model=BillingHandoffInput,
             description="Transfer the customer to the billing specialist.",
-            when="questions about invoices, charges, payment methods or changing plan",
+            when="this customer's own invoices, charges, card or plan, and changing or cancelling the plan",
         ),
         HandoffTool(
             name="transfer_to_refund",
@@ -140,7 +140,7 @@ HANDOFF_TOOLS: dict[str, HandoffTool] = {
             target="faq",
             args_model=FAQHandoffInput,
             description="Transfer the customer to the product-questions specialist.",
-            when="how-to and product questions answered by the help center",
+            when="how-to, product and general policy questions (how billing works too) answered by the help center",
         ),
         HandoffTool(
             name="transfer_to_triage",

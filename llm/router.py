@@ -150,7 +150,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             r"|\b(?:want|need)\b[\w\s]{0,10}\b(?:it|that|this)\s+back\b"
             r"|\b(?:want|need|get)\b[\w\s$.,']{0,20}\bmoney (?:for|on|from) [\w\s$.,']{1,30}\bback\b(?! home)"
             r"|\b(?:give|send|pay) (?:me |us )?(?:it |that |them )?back\b|\b(?:money|funds) (?:back|returned)\b"
-            r"|\b(?:reverse|undo)\b[\w\s$.,']{0,25}\b(?:charge|payment|invoice|inv_\d+|ord_\d+)"
+            r"|\b(?:reverse|undo)\b[\w\s$.,']{0,40}\b(?:charge|payment|invoice|inv_\d+|ord_\d+)"
             r"|\bcredit (?:it )?back\b|\bcredit (?:me|us|my account|our account)\b"
             r"|\b(?:reverse|undo) (?:it|that|this)\b|\bcharg\w* (?:\w+ ){0,3}back\b(?! (?:in|on|when|then|during|at)\b)"
             r"|\b(?:it|that|this|charge|payment|invoice|inv_\d+|ord_\d+)\b[^.?!]{0,40}\breversed\b",

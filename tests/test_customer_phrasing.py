@@ -509,3 +509,20 @@ def test_asking_how_much_could_be_refunded_proposes_nothing(desk: Any, message: 
 def test_a_question_after_thanks_is_not_small_talk(desk: Any) -> None:
     result = desk.ask("thank you! how many days until a refund lands on my card?", customer_id="cust_001")
     assert result["final_agent"] != "TriageAgent" and "5 to 10 business days" in result["response"], result
+
+
+def test_half_of_a_named_order_is_half_of_it(desk: Any) -> None:
+    result = desk.ask("please refund half of ord_301 for us", customer_id="cust_003")
+    proposal = result["pending_proposal"]
+    assert proposal and proposal["order_id"] == "ord_301" and proposal["amount"] == pytest.approx(449.5), result
+
+
+def test_an_amount_after_back_is_all_that_is_proposed(desk: Any) -> None:
+    result = desk.ask("just send back 12 on the reporting add on", customer_id="cust_004")
+    proposal = result["pending_proposal"]
+    assert proposal and proposal["order_id"] == "ord_402" and proposal["amount"] == pytest.approx(12.0), result
+
+
+def test_reversing_a_charge_described_at_length_is_a_refund_request(desk: Any) -> None:
+    result = desk.ask("could you reverse that november monthly pro plan charge for me", customer_id="cust_003")
+    assert result["final_agent"] == "RefundAgent", result["routed_to"]

@@ -71,6 +71,9 @@ def test_a_yes_may_name_exactly_what_was_proposed() -> None:
         ("$1,000.50 back", [1000.5]),
         ("a hundred and twenty bucks", [120.0]),
         ("refund ord_102 from November 15th", []),  # ids and dates are not money
+        ("please send back 15 on the add-on", [15.0]),
+        ("ok, refund exactly 300 of ord_301", [300.0]),
+        ("it came back 2 weeks later", []),  # a count of days or weeks after "back" is not money
     ],
 )
 def test_amounts_are_read_from_words_and_figures(text: str, amounts: list[float]) -> None:

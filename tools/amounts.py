@@ -27,7 +27,8 @@ _MONEY = re.compile(
     rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:back|off|of it|of that|refunded)\b)"
     # "10 of the 29" (but not "2 of my 5 seats")
     rf"|(?<![\w.$-])(?P<f>{_NUMBER})(?=\s+of (?:the|my|that|this|our) (?:\$\s*)?(?:{_NUMBER})\b(?!\s*(?:{_COUNTED})\b))"
-    rf"|\b(?:refund|return|reverse|another)\s+(?:me\s+|us\s+)?(?:exactly\s+|only\s+|just\s+)?(?P<e>{_NUMBER})(?![\w.%])",
+    rf"|\b(?:refund|return|reverse|another|back)\s+(?:me\s+|us\s+)?(?:exactly\s+|only\s+|just\s+)?(?P<e>{_NUMBER})"
+    rf"(?![\w.%])(?!\s*(?:{_COUNTED})\b)",
     re.IGNORECASE,
 )
 _AMBIGUOUS = re.compile(

@@ -54,7 +54,7 @@ _CHANGED_MIND_RE = re.compile(
 )
 # Half of the money ("refund half of the seat pack"), not half of something else ("a month and a half ago").
 _HALF_RE = re.compile(
-    r"\b(?:refund|back|return|give me|get)\s+half\b|\bhalf\s+of\s+(?:it|that|this|the|my|what)\b", re.I
+    r"\b(?:refund|back|return|give me|get)\s+half\b|\bhalf\s+of\s+(?:it|that|this|the|my|what|ord_\d+)\b", re.I
 )
 # Agreeing to an offer in one's own words, and the offers it can answer.
 _GO_AHEAD_RE = re.compile(
@@ -210,7 +210,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     if orders:
         order = orders[0]
         charge = by_id.get(order.lower())
-        return order, (_partial(charge, amounts) if charge is not None else None)
+        return order, (_partial(charge, amounts, text) if charge is not None else None)
     if not amounts and record.get("original_charge_amount") and not days and not rest:
         amounts = [float(record["original_charge_amount"])]
 
