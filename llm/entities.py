@@ -455,7 +455,8 @@ def wants_cancellation(text: str) -> bool:
 # How refunds work in general, as opposed to asking for one: "what's your refund policy?", "how long do refunds
 # take?". A request ("can I get", "please") or a specific charge makes it a refund request instead.
 _REFUND_INFO = re.compile(
-    r"\b(?:polic(?:y|ies)|rules?|how long|how many days|how soon|take to|eligib\w*|work|works|allowed|entitled)\b"
+    r"\b(?:polic(?:y|ies)|rules?|how long|how many days|how soon|take to|eligib\w*|work|works|allowed|entitled"
+    r"|in general|general question|(?:get|be|always|ever) refunded|go(?:es)? back to|straight away)\b"
     r"|\b(?:do|does) (?:you|acme) (?:give|offer|do|provide|allow)\b"
 )
 _QUESTION_START = re.compile(
@@ -478,7 +479,8 @@ def asks_about_refund_policy(text: str) -> bool:
     if not re.search(r"\brefund\w*\b", lowered) or extract_order_ids(text):
         return False
     # An amount names a charge ("refund my $20"), unless the question is about the policy for such amounts.
-    if extract_amounts(text) and not re.search(r"\bpolic(?:y|ies)\b|\brules?\b", lowered):
+    general = r"\bpolic(?:y|ies)\b|\brules?\b|\bin general\b|\bgeneral question"
+    if extract_amounts(text) and not re.search(general, lowered):
         return False
     return bool(_QUESTION_START.search(lowered) and _REFUND_INFO.search(lowered) and not _REQUEST.search(lowered))
 

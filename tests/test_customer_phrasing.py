@@ -526,3 +526,11 @@ def test_an_amount_after_back_is_all_that_is_proposed(desk: Any) -> None:
 def test_reversing_a_charge_described_at_length_is_a_refund_request(desk: Any) -> None:
     result = desk.ask("could you reverse that november monthly pro plan charge for me", customer_id="cust_003")
     assert result["final_agent"] == "RefundAgent", result["routed_to"]
+
+
+@pytest.mark.parametrize(
+    "message", ["do cancelled subscriptions ever get refunded?", "does refunded money go back to the card I paid with?"]
+)
+def test_a_general_question_about_refunds_is_answered_by_the_help_center(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_004")
+    assert result["final_agent"] == "FAQAgent" and result["pending_proposal"] is None, result["routed_to"]
