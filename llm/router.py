@@ -195,6 +195,13 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             0.8,
         ),
         ("billing", r"\b(?:how much|price|cost|costs|pay|paying)\b", 0.5),
+        # Something seen on a statement: "I see 899 on my visa", "there's a charge on our bank statement".
+        (
+            "billing",
+            r"\b(?:see|seeing|saw|noticed|there'?s|there is)\b[^.?!]{0,40}"
+            r"\bon (?:my|our) (?:visa|mastercard|amex|card|credit card|bank|statement|bank statement)\b",
+            1.0,
+        ),
         # The account's own plan and balance: "which plan am I on?", "do I owe anything?", "explain ord_401".
         (
             "billing",

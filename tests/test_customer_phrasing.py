@@ -473,7 +473,11 @@ def test_a_correction_names_the_charge_over_the_one_just_proposed(desk: Any) -> 
 
 @pytest.mark.parametrize(
     "message",
-    ["where would I grab old receipts as PDFs?", "do you take amex or only visa?", "is there a discount for charities"],
+    [
+        "where would I grab old receipts as PDFs?",
+        "do you take amex or only visa?",
+        "is there a way to get invoices by email",
+    ],
 )
 def test_a_general_billing_how_to_is_answered_by_the_help_center(desk: Any, message: str) -> None:
     result = desk.ask(message, customer_id="cust_002")
@@ -534,3 +538,16 @@ def test_reversing_a_charge_described_at_length_is_a_refund_request(desk: Any) -
 def test_a_general_question_about_refunds_is_answered_by_the_help_center(desk: Any, message: str) -> None:
     result = desk.ask(message, customer_id="cust_004")
     assert result["final_agent"] == "FAQAgent" and result["pending_proposal"] is None, result["routed_to"]
+
+
+def test_a_feature_no_plan_lists_is_answered_by_the_help_center(desk: Any) -> None:
+    first = desk.ask("which plan are we on?", customer_id="cust_002")
+    assert first["final_agent"] == "BillingAgent"
+    later = desk.ask("does our plan include webhooks?", customer_id="cust_002", thread_id=first["thread_id"])
+    assert later["final_agent"] == "FAQAgent", later["routed_to"]
+
+
+def test_a_bare_figure_seen_on_a_card_names_the_charge_of_that_amount(desk: Any) -> None:
+    result = desk.ask("there's eight hundred ninety nine on our mastercard, what is that?", customer_id="cust_003")
+    text = result["response"]
+    assert result["final_agent"] == "BillingAgent" and "ord_301" in text and "Which one" not in text, text

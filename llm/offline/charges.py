@@ -10,6 +10,7 @@ from typing import Any
 from llm.entities import extract_amounts, extract_dates, extract_order_ids, mentioned_month, mentioned_period
 from llm.offline.wording import as_date, money, nice_date
 from llm.text import salient_terms
+from tools.amounts import words_to_digits
 
 __all__ = [
     "charge_line",
@@ -80,6 +81,9 @@ def explain_charge(charge: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
+_BARE_RE = re.compile(r"(?<![\w./$-])(\d{2,5}(?:\.\d{2})?)(?![\w/-]|\.\d|\s*(?:st|nd|rd|th)\b)")
+
+
 def match_charges(charges: Sequence[Mapping[str, Any]], text: str, today: date) -> tuple[list[Mapping[str, Any]], bool]:
     """Charges that fit what the customer said (order id, amount, date and period: "last month"), and whether the
     date or period had to be ignored.
@@ -89,6 +93,9 @@ def match_charges(charges: Sequence[Mapping[str, Any]], text: str, today: date) 
     """
     orders = set(named_orders(charges, text))
     amounts = extract_amounts(text)
+    # A bare figure that is exactly a charge's amount names that charge ("I see 899 on my visa").
+    bare = [float(n) for n in _BARE_RE.findall(words_to_digits(text))]
+    amounts += [a for a in bare if a not in amounts and any(has_amount(c, [a]) for c in charges)]
     dates = set(extract_dates(text, today))
     period = mentioned_period(text, today)
     # "last month" also comes back as a date (its first day); the whole month is what is meant.

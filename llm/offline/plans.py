@@ -10,8 +10,10 @@ from itertools import pairwise
 from typing import Any
 
 from llm.entities import PLANS, extract_plan, holds_off
+from llm.offline.records import handback_record
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import as_date, money, nice_date
+from llm.router import asks_in_general
 from llm.text import salient_terms
 from tools.plans import features_lost
 
@@ -121,10 +123,11 @@ def current_plan(turn: Turn) -> Reply:
     features = [str(f) for f in current.get("features") or []]
     asked = salient_terms(turn.text) - _PLAN_TERMS
     head = f"You're on the {name} plan at {money(current.get('monthly_price'))}/month."
-    if asked:
-        answer = _feature_answer(account, name, features, asked)
-        if answer:
-            return Reply(text=f"{head} {answer}")
+    answer = _feature_answer(account, name, features, asked) if asked else None
+    if answer:
+        return Reply(text=f"{head} {answer}")
+    if asked and asks_in_general(turn.text) and turn.has("transfer_to_triage"):  # no plan lists it: the help center
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(turn.text, "faq")))
     text = f"{head} It includes: {', '.join(features)}." if features else head
     renewal = next_renewal(turn)
     if renewal is not None and float(current.get("monthly_price") or 0) > 0:
