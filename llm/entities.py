@@ -20,6 +20,7 @@ __all__ = [
     "asks_about_current_plan",
     "asks_about_refund_policy",
     "asks_about_refund_status",
+    "asks_for_refund_now",
     "billing_issue_type",
     "detect_priority",
     "detect_sentiment",
@@ -60,7 +61,7 @@ def extract_amounts(text: str) -> list[float]:
 
 _POINTED_RE = re.compile(
     r"\b(?:that|the|this)\s+(?!(?:19|20)\d\d\b)(\d{2,5}(?:\.\d{2})?)\b(?![.,]?\d)"  # not a year
-    r"(?!\s*(?:\w+\s+)?(?:seats?|users?|members?|people|days?|weeks?|months?|years?|projects?|percent|%|st|nd|rd|th"
+    r"(?![\s-]*(?:\w+\s+)?(?:seats?|users?|members?|people|days?|weeks?|months?|years?|projects?|percent|%|st|nd|rd|th"
     r"|gb|mb)\b)",
     re.IGNORECASE,
 )
@@ -506,7 +507,10 @@ _HYPOTHETICAL = re.compile(
     r"|what(?:'?s| is) the (?:most|max\w*|limit)"
     r"|how much\b[^.?!]{0,40}\b(?:can|could|would|is|are)\b[^.?!]{0,30}\b(?:refund\w*|back|left))"
 )
-_TIMING = re.compile(r"\bhow long\b|\bhow many days\b|\bwhen (?:would|will|do|does) (?:it|the money|i)\b")
+_TIMING = re.compile(
+    r"\bhow long\b|\bhow many days\b|\bwhen (?:would|will|do|does|can|should) (?:it|the|my|i|that|this|we)\b"
+    r"|\b(?:show up|land|arrive|appear|hit) (?:on|in) (?:my|our|the)\b"
+)
 
 
 def holds_off(text: str) -> bool:
@@ -517,6 +521,11 @@ def holds_off(text: str) -> bool:
 def asks_what_would_happen(text: str) -> bool:
     """Whether the message asks about an outcome ("would it need a manager?") rather than asking for it."""
     return bool(_HYPOTHETICAL.search(text.lower().replace("\u2019", "'")))
+
+
+def asks_for_refund_now(text: str) -> bool:
+    """Whether the message itself asks for money back ("please refund ...", "can I get $20 back")."""
+    return bool(_REQUEST.search(text.lower()) and re.search(r"\b(?:refund\w*|back|reverse\w*)\b", text.lower()))
 
 
 def asks_about_timing(text: str) -> bool:

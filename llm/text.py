@@ -184,13 +184,18 @@ _LEXICON_TEXT = """refund refunds refunded refunding charge charges charged char
     downgraded billing billed account accounts password passwords reporting report reports workspace workspaces
     duplicate double twice dollars refundable onboarding session seats annual monthly enterprise manager
     approval policy export import integration integrations mastercard amex visa credit debit expired expire
-    delete deleted restore recover member members admin please never months month"""
+    delete deleted restore recover member members admin please never months month money addon second seat
+    january february march april june july august september october november december"""
+# Short misspellings too close to other words for a fuzzy match, read as what customers mean by them.
+_SHORT_TYPOS = {"bak": "back", "wen": "when", "mony": "money", "pls": "please", "plz": "please"}
 _LEXICON = frozenset(_LEXICON_TEXT.split())
 
 
 @cache
 def _corrected(word: str) -> str:
-    if len(word) < 5 or word in _LEXICON or not word.isalpha():
+    if word in _SHORT_TYPOS:
+        return _SHORT_TYPOS[word]
+    if len(word) < 4 or word in _LEXICON or not word.isalpha():
         return word
     match = get_close_matches(word, _LEXICON, n=1, cutoff=0.85)
     return match[0] if match and match[0][0] == word[0] else word

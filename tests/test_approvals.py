@@ -68,6 +68,17 @@ def test_reject_records_the_reason_and_pays_nothing(desk: SupportDesk) -> None:
     assert list_refunds(desk.db, order_id="ord_401") == []
 
 
+def test_after_a_rejection_a_smaller_refund_within_policy_is_paid_as_proposed(desk: SupportDesk) -> None:
+    result = desk.ask("refund the whole seat pack please", customer_id="cust_003")
+    paused = desk.ask("yes", customer_id="cust_003", thread_id=result["thread_id"])
+    desk.decide(paused["pending_approval"]["approval_id"], approve=False, by="maya", note="seats were used")
+    smaller = desk.ask("ok, then just 250 back on it", customer_id="cust_003", thread_id=result["thread_id"])
+    assert (smaller["pending_proposal"] or {}).get("amount") == pytest.approx(250.0), smaller["response"]
+    desk.ask("yes", customer_id="cust_003", thread_id=result["thread_id"])
+    # What was proposed is what is paid: the earlier rejection was of another request (one that needed a manager).
+    assert [r["amount"] for r in list_refunds(desk.db, order_id="ord_301")] == [pytest.approx(250.0)]
+
+
 def test_a_pending_approval_survives_a_restart(settings: Settings) -> None:
     with SupportDesk(settings) as first:
         result = pause(first)

@@ -551,3 +551,51 @@ def test_a_bare_figure_seen_on_a_card_names_the_charge_of_that_amount(desk: Any)
     result = desk.ask("there's eight hundred ninety nine on our mastercard, what is that?", customer_id="cust_003")
     text = result["response"]
     assert result["final_agent"] == "BillingAgent" and "ord_301" in text and "Which one" not in text, text
+
+
+# --- fourth pass: a conversation after a refund ---------------------------------------------------------------
+
+
+def test_a_full_refund_of_a_pack_named_by_its_size_is_the_whole_charge(desk: Any) -> None:
+    result = desk.ask("we'd like a full refund on the 10-seat purchase", customer_id="cust_003")
+    proposal = result["pending_proposal"]
+    assert proposal and proposal["order_id"] == "ord_301" and proposal["amount"] == pytest.approx(899.0), result
+
+
+def test_when_a_refund_arrives_is_answered_after_it_and_proposes_nothing(desk: Any) -> None:
+    first = ask_and_confirm(desk, "refund the reporting addon", customer_id="cust_004")
+    later = desk.ask("great. when will that be back on my card?", customer_id="cust_004", thread_id=first["thread_id"])
+    assert later["pending_proposal"] is None and "5–10 business days" in later["response"], later["response"]
+    assert "ord_402" in later["response"]
+
+
+def test_thanks_followed_by_a_request_is_the_request(desk: Any) -> None:
+    first = ask_and_confirm(desk, "refund the reporting addon", customer_id="cust_004")
+    later = desk.ask(
+        "thank you! can you do the same for october please", customer_id="cust_004", thread_id=first["thread_id"]
+    )
+    assert (later["pending_proposal"] or {}).get("order_id") == "ord_401", later["response"]
+
+
+def test_money_already_given_back_is_not_the_amount_asked_for(desk: Any) -> None:
+    result = desk.ask("you already refunded $20 of the onboarding, may I have the rest back?", customer_id="cust_005")
+    proposal = result["pending_proposal"]
+    assert proposal and proposal["order_id"] == "ord_502" and proposal["amount"] == pytest.approx(100.0), result
+
+
+def test_asking_for_the_invoices_after_a_refund_goes_to_billing(desk: Any) -> None:
+    first = ask_and_confirm(desk, "refund the reporting addon", customer_id="cust_004")
+    later = desk.ask("cheers. could you show me my invoices too?", customer_id="cust_004", thread_id=first["thread_id"])
+    assert later["final_agent"] == "BillingAgent", later["routed_to"]
+
+
+def test_a_correction_to_another_charge_drops_the_amount_of_the_first(desk: Any) -> None:
+    first = desk.ask("please refund my $29 charge", customer_id="cust_004")
+    assert (first["pending_proposal"] or {}).get("order_id") == "ord_402"
+    fixed = desk.ask(
+        "sorry no, not that one, I meant my october pro subscription",
+        customer_id="cust_004",
+        thread_id=first["thread_id"],
+    )
+    proposal = fixed["pending_proposal"] or {}
+    assert proposal.get("order_id") == "ord_401" and proposal.get("amount") == pytest.approx(49.99), fixed["response"]

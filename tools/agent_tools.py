@@ -113,7 +113,7 @@ def _propose_plan_change(ctx: ToolContext, args: ProposePlanChangeArgs) -> dict[
 
 def _propose_refund(ctx: ToolContext, args: ProposeRefundArgs) -> dict[str, Any]:
     # The customer's words bound the amount, whatever the model asked for: never more than they named.
-    named = amounts.read_amounts(ctx.customer_text)
+    named = amounts.asked_amounts(ctx.customer_text)
     if named.ambiguous:
         return {"status": "unclear_amount", "order_id": args.order_id, "figures": named.ambiguous}
     requested = args.amount

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-__all__ = ["AmountReading", "read_amounts", "words_to_digits"]
+__all__ = ["AmountReading", "asked_amounts", "read_amounts", "words_to_digits"]
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?"
 _COUNTED = r"seats?|users?|members?|people|licen[cs]es?|days?|weeks?|months?|years?|projects?|invoices?|charges?"
@@ -24,7 +24,7 @@ _MONEY = re.compile(
     rf"(?:[$€£]|usd\s*)\s*(?P<a>{_NUMBER})(?![\d.,]*\d)"
     rf"|(?<![\w.$])(?P<b>{_NUMBER})\s*(?:dollars?|bucks?|usd|\$)\b"
     rf"|(?<![\w.$-])(?P<c>\d+\.\d{{2}})(?![\d.])"
-    rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:back|off|of it|of that|refunded)\b)"
+    rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:more\s+)?(?:back|off|of it|of that|refunded)\b)"
     # "10 of the 29" (but not "2 of my 5 seats")
     rf"|(?<![\w.$-])(?P<f>{_NUMBER})(?=\s+of (?:the|my|that|this|our) (?:\$\s*)?(?:{_NUMBER})\b(?!\s*(?:{_COUNTED})\b))"
     rf"|\b(?:refund|return|reverse|another|back)\s+(?:me\s+|us\s+)?(?:exactly\s+|only\s+|just\s+)?(?P<e>{_NUMBER})"
@@ -95,3 +95,17 @@ def read_amounts(text: str) -> AmountReading:
         if math.isfinite(value) and value > 0 and value not in amounts:
             amounts.append(round(value, 2))
     return AmountReading(amounts=amounts, ambiguous=ambiguous)
+
+
+# A clause about money that already came back ("you already refunded $20", "you gave me 20 back") names no
+# amount being asked for now.
+_ALREADY_RE = re.compile(
+    r"\balready\b|\b(?:you|u|they|acme)\s+(?:gave|refunded|sent|returned|paid)\b|\bgot\b[^.?!;]*\bback\b", re.I
+)
+_CLAUSE_RE = re.compile(r"[.?!;]+(?!\d)|,(?!\d)")
+
+
+def asked_amounts(text: str) -> AmountReading:
+    """`read_amounts` of the clauses that ask for something, leaving out those about money already refunded."""
+    asking = [c for c in _CLAUSE_RE.split(text) if c.strip() and not _ALREADY_RE.search(c)]
+    return read_amounts(". ".join(asking)) if asking else AmountReading()

@@ -56,7 +56,7 @@ def request_refund(
     approval is filed (status "needs_approval"); deny: nothing is written but the audit row.
     Asking again in the same thread returns the first outcome (same refund or approval)
     instead of acting twice; a manager's earlier rejection in this thread is returned as
-    "denied" with rule "rejected_by_manager".
+    "denied" with rule "rejected_by_manager" to a request that would need a manager again.
 
     Args:
         db: The database.
@@ -81,7 +81,7 @@ def request_refund(
             raise UnknownCustomer(customer_id)
         charge = next((c for c in load_charges(conn, customer_id, db.clock.today()) if c.order_id == order_id), None)
         key = idempotency_key or f"{thread_id}:{order_id}"
-        replay = None if charge is None else _earlier_outcome(conn, order_id, thread_id, key)
+        replay = None if charge is None else _earlier_outcome(conn, charge, thread_id, key, requested_amount)
         if charge is None:
             # Same words whether the order is someone else's or does not exist at all.
             outcome = RefundOutcome(
@@ -320,8 +320,15 @@ def _pending_approval_for(conn: Connection, order_id: str) -> Approval | None:
     return None if row is None else _approval(row)
 
 
-def _earlier_outcome(conn: Connection, order_id: str, thread_id: str, key: str) -> RefundOutcome | None:
-    """What an earlier request with this key, or for this order in this thread, already produced, if anything."""
+def _earlier_outcome(
+    conn: Connection, charge: Charge, thread_id: str, key: str, requested_amount: float | None
+) -> RefundOutcome | None:
+    """What an earlier request with this key, or for this order in this thread, already produced, if anything.
+
+    A refund the policy pays at once is a new request even after a manager's decision on this charge (after
+    "no" to $899, "$300 then?" is paid), so only a request that would need a manager again replays that decision.
+    """
+    order_id = charge.order_id
     refund = conn.execute(
         "SELECT refund_id, amount_cents, rule FROM refunds WHERE idempotency_key = ?", (key,)
     ).fetchone()
@@ -335,6 +342,9 @@ def _earlier_outcome(conn: Connection, order_id: str, thread_id: str, key: str) 
             refund_id=refund_id,
             explanation=f"Order {order_id} was already refunded {format_usd(amount)} (refund {refund_id}).",
         )
+    decision = decide_refund(charge, requested_amount=requested_amount, is_duplicate=charge.duplicate_of is not None)
+    if decision.outcome == "approve":
+        return None
     row = conn.execute(
         _APPROVAL_SQL + " WHERE a.thread_id = ? AND a.order_id = ? ORDER BY a.requested_at DESC, a.approval_id DESC",
         (thread_id, order_id),

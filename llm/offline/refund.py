@@ -11,6 +11,7 @@ from llm.entities import (
     asks_about_refund_policy,
     asks_about_refund_status,
     asks_about_timing,
+    asks_for_refund_now,
     asks_what_would_happen,
     extract_amounts,
     extract_dates,
@@ -38,8 +39,8 @@ from llm.router import rule_signals
 __all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]
 
 _DUPLICATE_RE = re.compile(
-    r"\b(?:twice|two times|2x|x2|double\w*|duplicat\w*|dupe\w*|identical|second charge|extra (?:one|charge)"
-    r"|charged again|more than once)\b",
+    r"\b(?:twice|two times|2 times|2x|x2|double\w*|duplicat\w*|dupe\w*|identical|second (?:charge|one)"
+    r"|extra (?:one|charge)|charged again|more than once)\b",
     re.I,
 )
 # Asking for money back without the word "refund" ("could I get $20 back?").
@@ -66,6 +67,11 @@ _OFFERED_RE = re.compile(r"\bif you'?d like me to ask for it\b|\bjust say so\b|\
 _NEGATED_RE = re.compile(
     r"\b(?:not|rather than|instead of)\s+(?:the\s+|that\s+|this\s+|my\s+)?[\w-]+(?:\s+[\w-]+)?", re.I
 )
+# Money arriving ("when will it show up on my card?"), as opposed to the next charge ("when do I get charged?").
+_ARRIVAL_RE = re.compile(r"\b(?:show up|land|arrive|appear|hit|see it|get it|reach|on my card|refund\w*|money)\b", re.I)
+_LISTING_RE = re.compile(
+    r"\b(?:list|show|send)\b[\w\s]{0,12}\b(?:invoices|charges|payments)\b|\bwhat (?:charges|invoices|payments)\b", re.I
+)
 # "Why was I charged twice?" asks for an explanation; the customer may ask for the money back after it.
 _WHY_RE = re.compile(r"^\W*(?:why|how come)\b(?![^.?!]*\b(?:refund|back)\b)", re.I)
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)
@@ -83,6 +89,13 @@ def refund(turn: Turn) -> Reply:
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
     if _CHANGED_MIND_RE.search(text) and "?" not in text and not named_orders(turn.charges, text):
         return Reply(text="No problem: nothing has been refunded or changed. Just ask if you need anything else.")
+    # "How long till it's on my card?" after a refund: when refunds arrive, and which ones were made.
+    refunded = any(float(c.get("refunded_amount") or 0) > 0 for c in turn.charges)
+    if asks_about_timing(text) and _ARRIVAL_RE.search(text) and refunded and not asks_for_refund_now(text):
+        return Reply(text=_refund_status(turn))
+    # "Can you list my invoices?", "what charges do I have?": a billing question, whatever came before.
+    if not turn.signals["refund"] and _LISTING_RE.search(text) and turn.has("transfer_to_triage"):
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "billing")))
     refers_to_charge = bool(
         turn.signals["refund"]
         or named_orders(turn.charges, text)
@@ -172,7 +185,9 @@ def refund_reason(turn: Turn) -> str:
 
 
 # "The rest of it back": all that is left of the charge, whatever amounts the message mentions besides.
-_REST_RE = re.compile(r"\b(?:the rest|remainder|remaining|what'?s left|whatever is left)\b", re.I)
+_REST_RE = re.compile(
+    r"\b(?:the rest|remainder|remaining|what'?s left|whatever is left|full refund|in full|full amount|entire)\b", re.I
+)
 # Where one clause ends and the next begins: "refund this month's pro charge, we're moving to annual".
 _CLAUSE_RE = re.compile(r"[.?!;]+|,\s*(?=(?:we|i|it|as|because|since|but|so|and)\b)|\b(?:and )?also\b", re.I)
 
@@ -211,7 +226,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         order = orders[0]
         charge = by_id.get(order.lower())
         return order, (_partial(charge, amounts, text) if charge is not None else None)
-    if not amounts and record.get("original_charge_amount") and not days and not rest:
+    if not amounts and record.get("original_charge_amount") and not (days or rest or own):
         amounts = [float(record["original_charge_amount"])]
 
     # The handoff's reason counts only when this message names no charge of its own ("also the october one").

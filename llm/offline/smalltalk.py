@@ -30,6 +30,10 @@ _HELLO = re.compile(
 )
 _BYE = re.compile(_LEAD + r"(?:bye|goodbye|see you|that'?s all|nothing else|no thanks?)\b", re.I)
 
+_ASKS_RE = re.compile(
+    r"\?|\b(?:can|could|would|will|please|pls|how|what|when|where|why|which|want|need|i'?d like|also)\b", re.I
+)
+
 _SCOPE = "billing (plans, invoices, charges and payment methods), refunds, and questions about using Acme"
 
 
@@ -41,10 +45,11 @@ def small_talk(text: str) -> SmallTalk | None:
         return None
     if _HELLO.match(text.strip()) or _ABOUT_YOU.match(text):
         return "hello"
-    if _THANKS.match(text):
-        return "thanks"
-    if _BYE.match(text):
-        return "bye"
+    for kind, pattern in (("thanks", _THANKS), ("bye", _BYE)):
+        if found := pattern.match(text):
+            # "Thanks! Could you do the same for October?" carries a request after the thanks.
+            rest = text[found.end() :]
+            return None if len(rest.split()) >= 3 and _ASKS_RE.search(rest) else kind
     return None
 
 
