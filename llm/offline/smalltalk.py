@@ -45,7 +45,8 @@ def small_talk(text: str) -> SmallTalk | None:
         return None
     if _HELLO.match(text.strip()) or _ABOUT_YOU.match(text):
         return "hello"
-    for kind, pattern in (("thanks", _THANKS), ("bye", _BYE)):
+    kinds: tuple[tuple[SmallTalk, re.Pattern[str]], ...] = (("thanks", _THANKS), ("bye", _BYE))
+    for kind, pattern in kinds:
         if found := pattern.match(text):
             # "Thanks! Could you do the same for October?" carries a request after the thanks.
             rest = text[found.end() :]
