@@ -214,7 +214,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         # Product how-to questions: the FAQ specialist answers them from the help center.
         (
             "faq",
-            r"\b(?:sso|saml|okta|2fa|two[\s-]factor|authenticator|api|webhooks?|integrat\w*|export\w*|import\w*"
+            r"\b(?:sso|saml|okta|2fa|(?:two|2)[\s-]factor|authenticator|api|webhooks?|integrat\w*|export\w*|import\w*"
             r"|password|log ?in|sign[\s-]?in|workspace|dashboard|notification\w*|gdpr|encrypt\w*|slack|zapier"
             r"|audit log\w*|activity log\w*|backup|admin|csv|mobile app|upload\w*|file formats?|sync\w*"
             r"|salesforce|hubspot|jira|github|gitlab|google (?:drive|sheets|calendar)|outlook|notion|trello"
@@ -270,8 +270,8 @@ def asks_in_general(text: str) -> bool:
 
 
 _GREETING_RE = re.compile(
-    r"^(?:\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|thanks?|thank you|thx|ty|cheers|ok|okay|great"
-    r"|perfect|cool)\b(?: (?:there|so much|again|a lot|all))?[\s,.!:;-]+)+"
+    r"^(?:\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|thanks?|thank you|thx|thnx|tnx|ty|cheers|ok"
+    r"|okay|great|perfect|cool)\b(?: (?:there|so much|again|a lot|all))?[\s,.!:;-]+)+"
 )
 _CREATIVE_RE = re.compile(
     r"\b(?:write|compose|tell|make up|give)\s+(?:me\s+|us\s+)?(?:a|an|some|another)\s+(?:\w+\s+)?"

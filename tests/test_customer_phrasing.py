@@ -599,3 +599,9 @@ def test_a_correction_to_another_charge_drops_the_amount_of_the_first(desk: Any)
     )
     proposal = fixed["pending_proposal"] or {}
     assert proposal.get("order_id") == "ord_401" and proposal.get("amount") == pytest.approx(49.99), fixed["response"]
+
+
+def test_an_amount_with_the_dollar_sign_after_it_is_all_that_is_proposed(desk: Any) -> None:
+    result = desk.ask("the onboarding was too short, can i get some money back? like 40$", customer_id="cust_005")
+    proposal = result["pending_proposal"]
+    assert proposal and proposal["order_id"] == "ord_502" and proposal["amount"] == pytest.approx(40.0), result

@@ -72,6 +72,7 @@ def test_a_yes_may_name_exactly_what_was_proposed() -> None:
         ("a hundred and twenty bucks", [120.0]),
         ("refund ord_102 from November 15th", []),  # ids and dates are not money
         ("please send back 15 on the add-on", [15.0]),
+        ("some money back please, like 40$", [40.0]),  # the sign after the figure
         ("ok, refund exactly 300 of ord_301", [300.0]),
         ("it came back 2 weeks later", []),  # a count of days or weeks after "back" is not money
     ],

@@ -22,7 +22,7 @@ _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?"
 _COUNTED = r"seats?|users?|members?|people|licen[cs]es?|days?|weeks?|months?|years?|projects?|invoices?|charges?"
 _MONEY = re.compile(
     rf"(?:[$€£]|usd\s*)\s*(?P<a>{_NUMBER})(?![\d.,]*\d)"
-    rf"|(?<![\w.$])(?P<b>{_NUMBER})\s*(?:dollars?|bucks?|usd|\$)\b"
+    rf"|(?<![\w.$])(?P<b>{_NUMBER})\s*(?:(?:dollars?|bucks?|usd)\b|\$)"
     rf"|(?<![\w.$-])(?P<c>\d+\.\d{{2}})(?![\d.])"
     rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:more\s+)?(?:back|off|of it|of that|refunded)\b)"
     # "10 of the 29" (but not "2 of my 5 seats")

@@ -13,7 +13,7 @@ SmallTalk = Literal["hello", "thanks", "bye", "assistant"]
 
 # "ok", "great" and the like often come first: "ok thanks, bye".
 _LEAD = r"^\W*(?:(?:ok|okay|great|cool|perfect|alright|all right|awesome|got it)\b[\s,.!]*)?"
-_THANKS = re.compile(_LEAD + r"(?:thanks?|thank you|thx|ty|cheers|much appreciated|appreciate it)\b", re.I)
+_THANKS = re.compile(_LEAD + r"(?:thanks?|thank you|thx|thnx|tnx|ty|cheers|much appreciated|appreciate it)\b", re.I)
 _ABOUT_YOU = re.compile(
     r"^\W*(?:what can you (?:do|help (?:me )?with)|how can you help|what do you do)\b"
     r"|^\W*(?:help|help me|i need (?:some )?help|can you help(?: me)?|(?:hi|hello|hey),? (?:i need )?help)\W*$",
