@@ -22,6 +22,7 @@ __all__ = [
     "asks_about_refund_status",
     "asks_for_refund_now",
     "billing_issue_type",
+    "changes_mind",
     "detect_priority",
     "detect_sentiment",
     "extract_amounts",
@@ -235,13 +236,13 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
 
 _PLAN_RE = re.compile(r"\b(free|pro|enterprise)\b(?![-\s]?rat)", re.IGNORECASE)
 _TARGET_RE = re.compile(
-    r"\b(?:to|onto|into|for|with|(?:put|get|have|set|keep|leave|move) (?:me|us|it|(?:my|our|the) (?:account|workspace"
-    r"|team|subscription)) on)"
+    r"\b(?:to|onto|into|(?<!pay )(?<!paying )for|with|(?:put|get|have|set|keep|leave|move) (?:me|us|it"
+    r"|(?:my|our|the) (?:account|workspace|team|subscription)) on)"
     r"\s+(?:the\s+|a\s+|an\s+)?(free|pro|enterprise)\b(?![-\s]?rat)",
     re.IGNORECASE,
 )
 _CURRENT_RE = re.compile(
-    r"\b(?:from|on|currently|have|having|using|leave|leaving|off)\s+(?:the\s+|a\s+|an\s+|my\s+)?"
+    r"\b(?:from|on|currently|have|having|using|leave|leaving|off|pay|paying|pay for)\s+(?:the\s+|a\s+|an\s+|my\s+)?"
     r"(free|pro|enterprise)\b",
     re.IGNORECASE,
 )
@@ -511,6 +512,18 @@ _TIMING = re.compile(
     r"\bhow long\b|\bhow many days\b|\bwhen (?:would|will|do|does|can|should) (?:it|the|my|i|that|this|we)\b"
     r"|\b(?:show up|land|arrive|appear|hit) (?:on|in) (?:my|our|the)\b"
 )
+
+
+# "Never mind, keep it", "let's not change anything": the customer takes a request back.
+_CHANGED_MIND = re.compile(
+    r"\b(?:never ?mind|forget (?:it|that|about it)|keep it|leave it(?: as it is)?|don'?t bother|no need"
+    r"|changed my mind|let'?s not (?:change|do|switch|move)|(?:we'?ll|i'?ll) stay on)\b"
+)
+
+
+def changes_mind(text: str) -> bool:
+    """Whether the customer takes back what they asked for ("never mind", "let's not change anything")."""
+    return bool(_CHANGED_MIND.search(text.lower().replace("\u2019", "'")))
 
 
 def holds_off(text: str) -> bool:

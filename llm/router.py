@@ -136,6 +136,11 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         # An amount wanted back ("300 back", "another 50 off it"): the amount is read before the rules run.
         ("refund", rf"{_AMT}\s+(?:back|off|refunded|returned)\b|\b(?:another|refund|reverse)\s+{_AMT}", 1.6),
         ("refund", r"\b(?:billed|charged|paid|charge|payment)\b[^?!]{0,80}\bget (?:it|that|this|them) back\b", 1.6),
+        (
+            "refund",
+            r"\b(?:half|part|some|most|any|all|rest) of (?:it|that|this|the (?:money|charge|payment)) back\b",
+            1.6,
+        ),
         ("refund", r"\b(?:charged|billed) me twice\b|\bdouble[\s-]?(?:charged|billed)\b", 1.6),
         (
             "refund",

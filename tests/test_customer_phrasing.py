@@ -605,3 +605,27 @@ def test_an_amount_with_the_dollar_sign_after_it_is_all_that_is_proposed(desk: A
     result = desk.ask("the onboarding was too short, can i get some money back? like 40$", customer_id="cust_005")
     proposal = result["pending_proposal"]
     assert proposal and proposal["order_id"] == "ord_502" and proposal["amount"] == pytest.approx(40.0), result
+
+
+def test_the_plan_one_pays_for_named_in_a_bill_question_is_not_a_plan_change(desk: Any) -> None:
+    result = desk.ask("we pay for enterprise, so why is our invoice still open?", customer_id="cust_002")
+    assert result["final_agent"] == "BillingAgent" and "already on" not in result["response"], result["response"]
+    assert result["pending_proposal"] is None
+
+
+def test_part_of_it_back_after_an_explanation_is_a_refund_of_that_part(desk: Any) -> None:
+    first = desk.ask("what's the 899 charge on the 15th?", customer_id="cust_003")
+    later = desk.ask(
+        "we only use half the seats. may I get half of it back?", customer_id="cust_003", thread_id=first["thread_id"]
+    )
+    proposal = later["pending_proposal"] or {}
+    assert proposal.get("order_id") == "ord_301" and proposal.get("amount") == pytest.approx(449.5), later["response"]
+
+
+def test_deciding_against_a_quoted_plan_change_changes_nothing(desk: Any) -> None:
+    first = desk.ask("what would moving down to pro save us?", customer_id="cust_002")
+    later = desk.ask(
+        "we'd lose sso, so let's not change anything", customer_id="cust_002", thread_id=first["thread_id"]
+    )
+    assert later["final_agent"] == "BillingAgent" and later["pending_proposal"] is None, later["routed_to"]
+    assert "nothing has been changed" in later["response"]

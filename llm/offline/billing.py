@@ -11,6 +11,7 @@ from typing import Any
 from llm.entities import (
     asks_about_current_plan,
     billing_issue_type,
+    changes_mind,
     extract_amounts,
     extract_dates,
     extract_order_ids,
@@ -58,6 +59,10 @@ def billing(turn: Turn) -> Reply:
     if small and not turn.signals["billing"] and not turn.signals["refund"]:
         return Reply(text=small_talk_reply(small))
     decision = turn.decision
+    if changes_mind(text) and "?" not in text and not turn.signals["refund"]:
+        plan = ((turn.account or {}).get("plan") or {}).get("name")
+        stay = f" You stay on the {plan} plan." if plan else ""
+        return Reply(text=f"No problem: nothing has been changed.{stay} Just ask if you need anything else.")
 
     # Only wording about money back goes to refunds: the router alone leans to refunds for bare amounts ("the
     # $899 one") and for "cancel", which billing answers itself.

@@ -13,6 +13,7 @@ from llm.entities import (
     asks_about_timing,
     asks_for_refund_now,
     asks_what_would_happen,
+    changes_mind,
     extract_amounts,
     extract_dates,
     extract_order_ids,
@@ -47,12 +48,6 @@ _DUPLICATE_RE = re.compile(
 _MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*|credit(?:ed)?)\b", re.I)
 # The charge the agent just talked about: "refund that one", "this charge", "the same one".
 _THAT_ONE_RE = re.compile(r"(?<!not )\b(?:that|this|the same) (?:one|charge|payment|order)\b", re.I)
-# "Never mind, keep it": the customer takes a request back, whatever earlier messages asked for.
-_CHANGED_MIND_RE = re.compile(
-    r"\b(?:never ?mind|forget (?:it|that|about it)|keep it|leave it(?: as it is)?|don'?t bother|no need"
-    r"|changed my mind)\b",
-    re.I,
-)
 # Half of the money ("refund half of the seat pack"), not half of something else ("a month and a half ago").
 _HALF_RE = re.compile(
     r"\b(?:refund|back|return|give me|get)\s+half\b|\bhalf\s+of\s+(?:it|that|this|the|my|what|ord_\d+)\b", re.I
@@ -87,7 +82,7 @@ def refund(turn: Turn) -> Reply:
         return Reply(text=small_talk_reply(small))
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
-    if _CHANGED_MIND_RE.search(text) and "?" not in text and not named_orders(turn.charges, text):
+    if changes_mind(text) and "?" not in text and not named_orders(turn.charges, text):
         return Reply(text="No problem: nothing has been refunded or changed. Just ask if you need anything else.")
     # "How long till it's on my card?" after a refund: when refunds arrive, and which ones were made.
     refunded = any(float(c.get("refunded_amount") or 0) > 0 for c in turn.charges)
