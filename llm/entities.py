@@ -465,7 +465,8 @@ _QUESTION_START = re.compile(
     r"(?:^|[.!?]\s)\W*(?:what|whats|how|when|do|does|is|are|can you (?:explain|tell)|tell me about|where can i read)\b"
 )
 _REQUEST = re.compile(
-    r"\b(?:can i|could i|may i|i want|i need|i'?d like|please|give me|want my|get my|my (?:money|payment|charge))\b"
+    r"\b(?:can i|could i|may i|can we|could we|i want|i need|i'?d like|please|give me|want my|get my"
+    r"|my (?:money|payment|charge))\b"
 )
 # Whether money already came back: "did you refund me?", "has my refund gone through?".
 _REFUND_STATUS = re.compile(

@@ -76,7 +76,7 @@ class RouteDecision:
 
 # --------------------------------------------------------------------------- text normalisation
 
-_AMT = r"(?:\$\s*)?\b\d[\d,]*(?:\.\d{1,2})?(?:\s*(?:dollars?|bucks?|usd))?"
+_AMT = r"(?:\$\s*)?\b\d[\d,]*(?:\.\d{1,2})?(?:\s*(?:dollars?|bucks?|usd)|\$)?"
 _APOSTROPHE_RE = re.compile(r"['’`]")
 
 
@@ -172,7 +172,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             "billing",
             r"\b(?:free|pro|enterprise|paid|current|cheaper|annual|yearly|monthly)\s+(?:plan|tier)\b"
             r"|\b(?:change|switch|move|cancel)\b[\w\s]{0,15}\b(?:plan|tier|subscription)\b"
-            r"|\b(?:put|move|switch|take|get|bump|upgrade|downgrade) (?:me|us)\b[\w\s]{0,12}"
+            r"|\b(?:put|move|switch|take|get|bump|upgrade|downgrade) (?:me|us|(?:my|our) (?:workspace|account|team))\b"
+            r"[\w\s]{0,12}"
             r"\b(?:to|on|onto) (?:the )?(?:free|pro|enterprise)\b"
             r"|\b(?:go|going|went|drop\w*) (?:up |down |back )?to (?:the )?(?:free|pro|enterprise)\b",
             1.3,

@@ -629,3 +629,31 @@ def test_deciding_against_a_quoted_plan_change_changes_nothing(desk: Any) -> Non
     )
     assert later["final_agent"] == "BillingAgent" and later["pending_proposal"] is None, later["routed_to"]
     assert "nothing has been changed" in later["response"]
+
+
+def test_why_with_a_request_after_it_is_the_request(desk: Any) -> None:
+    result = desk.ask("why were we billed 49.99 two times?? refund it", customer_id="cust_001")
+    assert (result["pending_proposal"] or {}).get("order_id") == "ord_102", result["response"]
+
+
+def test_moving_the_workspace_to_a_plan_is_a_plan_change(desk: Any) -> None:
+    result = desk.ask("please move our workspace to enterprise", customer_id="cust_003")
+    assert (result["pending_proposal"] or {}).get("kind") == "plan_change", result["routed_to"]
+
+
+def test_misspelt_money_back_with_the_sign_after_the_figure(desk: Any) -> None:
+    result = desk.ask("can i get 15$ bak on the reportng addon", customer_id="cust_004")
+    proposal = result["pending_proposal"] or {}
+    assert proposal.get("order_id") == "ord_402" and proposal.get("amount") == pytest.approx(15.0), result["response"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "you only refunded 20 of the onboarding, i want the rest",
+        "can we get the onboarding refunded, all of what's left? how long will that take",
+    ],
+)
+def test_the_rest_is_proposed_whatever_else_the_message_mentions(desk: Any, message: str) -> None:
+    proposal = desk.ask(message, customer_id="cust_005")["pending_proposal"] or {}
+    assert proposal.get("order_id") == "ord_502" and proposal.get("amount") == pytest.approx(100.0), proposal

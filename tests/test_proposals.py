@@ -73,6 +73,7 @@ def test_a_yes_may_name_exactly_what_was_proposed() -> None:
         ("refund ord_102 from November 15th", []),  # ids and dates are not money
         ("please send back 15 on the add-on", [15.0]),
         ("some money back please, like 40$", [40.0]),  # the sign after the figure
+        ("one hundred ninety nine ninety nine back, from 2 months ago", [199.99]),  # spoken cents beside typed digits
         ("ok, refund exactly 300 of ord_301", [300.0]),
         ("it came back 2 weeks later", []),  # a count of days or weeks after "back" is not money
     ],

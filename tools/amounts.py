@@ -67,10 +67,13 @@ def words_to_digits(text: str) -> str:
         converted = str(_alpha2digit()(text, "en"))
     except Exception:  # a library hiccup must not lose the message: read it as written
         return text
-    if any(ch.isdigit() for ch in text):
-        return converted
-    converted = _SPOKEN_HUNDREDS.sub(r"\1\2.\3", converted)  # "one ninety-nine ninety-nine": 199.99
-    return _SPOKEN_CENTS.sub(r"\1.\2", converted)  # "forty-nine ninety-nine": 49.99
+
+    def spoken(template: str) -> Callable[[re.Match[str]], str]:
+        # Only numbers that were words: "ord 123 45" typed as digits is left as it is.
+        return lambda m: m.group(0) if any(part in text for part in m.groups()) else m.expand(template)
+
+    converted = _SPOKEN_HUNDREDS.sub(spoken(r"\1\2.\3"), converted)  # "one ninety-nine ninety-nine": 199.99
+    return _SPOKEN_CENTS.sub(spoken(r"\1.\2"), converted)  # "forty-nine ninety-nine": 49.99
 
 
 _SPOKEN_HUNDREDS = re.compile(r"\b(\d) (\d{2}) (\d{2})\b(?! ?\d)")
@@ -100,7 +103,8 @@ def read_amounts(text: str) -> AmountReading:
 # A clause about money that already came back ("you already refunded $20", "you gave me 20 back") names no
 # amount being asked for now.
 _ALREADY_RE = re.compile(
-    r"\balready\b|\b(?:you|u|they|acme)\s+(?:gave|refunded|sent|returned|paid)\b|\bgot\b[^.?!;]*\bback\b", re.I
+    r"\balready\b|\b(?:you|u|they|acme)\s+(?:\w+\s+)?(?:gave|refunded|sent|returned|paid)\b|\bgot\b[^.?!;]*\bback\b",
+    re.I,
 )
 _CLAUSE_RE = re.compile(r"[.?!;]+(?!\d)|,(?!\d)")
 

@@ -62,13 +62,17 @@ _OFFERED_RE = re.compile(r"\bif you'?d like me to ask for it\b|\bjust say so\b|\
 _NEGATED_RE = re.compile(
     r"\b(?:not|rather than|instead of)\s+(?:the\s+|that\s+|this\s+|my\s+)?[\w-]+(?:\s+[\w-]+)?", re.I
 )
+# "If I asked ...", "would that need a manager?": a hypothetical, even when it says "my money back".
+_IF_RE = re.compile(r"\bif (?:i|we)\b|\bwould (?!like)", re.I)
 # Money arriving ("when will it show up on my card?"), as opposed to the next charge ("when do I get charged?").
 _ARRIVAL_RE = re.compile(r"\b(?:show up|land|arrive|appear|hit|see it|get it|reach|on my card|refund\w*|money)\b", re.I)
 _LISTING_RE = re.compile(
     r"\b(?:list|show|send)\b[\w\s]{0,12}\b(?:invoices|charges|payments)\b|\bwhat (?:charges|invoices|payments)\b", re.I
 )
 # "Why was I charged twice?" asks for an explanation; the customer may ask for the money back after it.
-_WHY_RE = re.compile(r"^\W*(?:why|how come)\b(?![^.?!]*\b(?:refund|back)\b)", re.I)
+_WHY_RE = re.compile(
+    r"^\W*(?:why|how come)\b(?![^.?!]*\b(?:refund|back)\b)(?![\s\S]*\brefund (?:it|me|that|this|the)\b)", re.I
+)
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)
 
 
@@ -111,7 +115,9 @@ def refund(turn: Turn) -> Reply:
     if asks_about_refund_status(text):
         return Reply(text=_refund_status(turn))
     # A question about what a refund would mean, or "just explain first", proposes nothing.
-    if holds_off(text) or asks_what_would_happen(text) or _WHY_RE.search(text):
+    # ... unless the message asks for the refund outright ("can we get it refunded? how long will that take").
+    asking = asks_for_refund_now(text) and not holds_off(text) and not _IF_RE.search(text)
+    if (holds_off(text) or asks_what_would_happen(text) or _WHY_RE.search(text)) and not asking:
         return _answer_without_acting(turn)
     # How refunds work is answered by the help center's refund policy article, not by refunding something.
     if asks_about_refund_policy(text) and turn.has("transfer_to_triage"):
