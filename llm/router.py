@@ -257,7 +257,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
 
 _GENERAL_RE = re.compile(
     r"\b(?:how (?:do|can|does|would|to)|where (?:do|can|is|are|would)|what happens|is there (?:a|an|any)"
-    r"|do you (?:accept|offer|take|keep|support)|difference between|what (?:plans|payment)|can (?:i|we) pay"
+    r"|do you (?:accept|offer|take|keep|support)|difference between|what (?:plans|payment)|(?:can|could) (?:i|we) pay"
     r"|(?:does|do) (?:the |my |our |your )?\w+(?: plan)? (?:include|cost|count))\b"
 )
 # The customer's own records (a charge, an amount, an id, a date, "why", "the open invoice"), and what Billing
@@ -265,7 +265,8 @@ _GENERAL_RE = re.compile(
 _OWN_RECORDS_RE = re.compile(
     r"\b(?:why|charged|am i|are we|ord_\d+|inv_\d+|\d+|(?:the|my|our|this|this month'?s) (?:open|outstanding|unpaid)"
     r" invoice|(?:this|that|the) (?:charge|payment)|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|yesterday"
-    r"|last (?:week|month)|cancel\w*|price\w*|cost\w*|how much|cards?|visa|mastercard)\b"
+    r"|last (?:week|month)|(?<!if we )(?<!if i )cancel\w*|price\w*|cost\w*|how much|card on file"
+    r"|(?:my|our|the|this) (?:\w+ )?(?:card|visa|mastercard|amex))\b"
 )
 
 

@@ -657,3 +657,11 @@ def test_misspelt_money_back_with_the_sign_after_the_figure(desk: Any) -> None:
 def test_the_rest_is_proposed_whatever_else_the_message_mentions(desk: Any, message: str) -> None:
     proposal = desk.ask(message, customer_id="cust_005")["pending_proposal"] or {}
     assert proposal.get("order_id") == "ord_502" and proposal.get("amount") == pytest.approx(100.0), proposal
+
+
+@pytest.mark.parametrize(
+    "message", ["what happens to our files if we cancel pro?", "could we pay by wire transfer rather than a card?"]
+)
+def test_general_questions_that_name_cancelling_or_a_card_go_to_the_help_center(desk: Any, message: str) -> None:
+    result = desk.ask(message, customer_id="cust_003")
+    assert result["final_agent"] == "FAQAgent" and result["pending_proposal"] is None, result["routed_to"]
