@@ -13,7 +13,7 @@ from graph.context import Context
 from graph.state import AGENT_NAMES, State
 from nodes import replies
 from nodes.deps import Deps
-from tools.tickets import create_ticket
+from tools.tickets import create_ticket, open_ticket
 
 __all__ = ["make_escalation_node"]
 
@@ -21,10 +21,12 @@ __all__ = ["make_escalation_node"]
 def make_escalation_node(deps: Deps) -> Callable[..., dict[str, Any]]:
     def escalation(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
         record = (state.get("handoff") or {}).get("record", {})
-        ticket = create_ticket(
+        thread_id = str(config.get("configurable", {}).get("thread_id", "")) or None
+        # One conversation, one ticket: asking for a person again is answered with the ticket already open.
+        ticket = (open_ticket(deps.db, thread_id) if thread_id else None) or create_ticket(
             deps.db,
             runtime.context.customer_id,
-            thread_id=str(config.get("configurable", {}).get("thread_id", "")) or None,
+            thread_id=thread_id,
             reason=record.get("reason") or "The customer asked for a person.",
             priority=record.get("priority") or "medium",
         )

@@ -122,6 +122,15 @@ def test_asking_for_a_person_opens_a_ticket(desk: Any) -> None:
     assert result["final_agent"] == "EscalationAgent"
 
 
+def test_asking_for_a_person_again_keeps_the_one_ticket(desk: Any) -> None:
+    from tools.tickets import list_tickets
+
+    first = desk.ask("can someone from your team phone me?", customer_id="cust_002")
+    again = desk.ask("I'd really rather speak to a human please", customer_id="cust_002", thread_id=first["thread_id"])
+    tickets = list_tickets(desk.db, customer_id="cust_002")
+    assert len(tickets) == 1 and tickets[0].ticket_id in again["response"], again["response"]
+
+
 def test_out_of_scope_gets_a_polite_answer_from_triage(desk: Any) -> None:
     result = desk.ask("Can you write me a poem about the ocean?", customer_id="cust_001")
     assert result["final_agent"] == "TriageAgent"

@@ -12,7 +12,7 @@ from tools.records import Ticket
 if TYPE_CHECKING:
     from tools.db import Database, Row
 
-__all__ = ["PRIORITIES", "create_ticket", "list_tickets"]
+__all__ = ["PRIORITIES", "create_ticket", "list_tickets", "open_ticket"]
 
 PRIORITIES = ("low", "medium", "high", "critical")
 
@@ -69,6 +69,15 @@ def create_ticket(
         )
         row = conn.execute("SELECT * FROM tickets WHERE ticket_id = ?", (ticket_id,)).fetchone()
     return _ticket(row)
+
+
+def open_ticket(db: Database, thread_id: str) -> Ticket | None:
+    """The ticket this conversation already has open, if any (the oldest)."""
+    with db.connect() as conn:
+        row = conn.execute(
+            "SELECT * FROM tickets WHERE thread_id = ? AND status = 'open' ORDER BY created_at, ticket_id", (thread_id,)
+        ).fetchone()
+    return None if row is None else _ticket(row)
 
 
 def list_tickets(db: Database, *, customer_id: str | None = None) -> list[Ticket]:
