@@ -32,7 +32,10 @@ def load_charges(conn: Connection, customer_id: str, today: date) -> list[Charge
     """
     charges = [_charge(row, today) for row in conn.execute(_CHARGES_SQL, (customer_id,))]
     duplicates = find_duplicates(charges)
-    charges = [c.model_copy(update={"duplicate_of": duplicates.get(c.order_id)}) for c in charges]
+    charges = [
+        c.model_copy(update={"duplicate_of": duplicates[c.order_id]}) if c.order_id in duplicates else c
+        for c in charges
+    ]
     charges.sort(key=lambda c: (c.charged_on, natural_key(c.order_id)), reverse=True)
     return charges
 

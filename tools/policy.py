@@ -59,11 +59,14 @@ def find_duplicates(charges: Sequence[Charge]) -> dict[str, str]:
     """
     paid = sorted((c for c in charges if c.status == "paid"), key=_chronological)
     duplicates: dict[str, str] = {}
-    for i, later in enumerate(paid):
-        for earlier in paid[:i]:
-            if _same_charge(earlier, later):
-                duplicates[later.order_id] = earlier.order_id
-                break
+    # Only charges with the same amount, description and kind can match: compare within those groups, in order.
+    groups: dict[tuple[int, str, str], list[Charge]] = {}
+    for later in paid:
+        group = groups.setdefault((to_cents(later.amount), later.description, later.kind), [])
+        earlier = next((c for c in group if _same_charge(c, later)), None)
+        if earlier is not None:
+            duplicates[later.order_id] = earlier.order_id
+        group.append(later)
     return duplicates
 
 
