@@ -167,8 +167,8 @@ def awaiting_approval(approval: dict[str, Any]) -> str:
 def still_waiting(approval: dict[str, Any]) -> str:
     return (
         f"Your refund request {approval['approval_id']} for {_money(approval['amount'])} is still waiting for a "
-        "manager's decision. You'll see the outcome here as soon as it is made; I can help with anything "
-        "else once it's settled."
+        "manager's decision; reviews normally finish within one business day (our refund policy). You'll see the "
+        "outcome here as soon as it is made; I can help with anything else once it's settled."
     )
 
 

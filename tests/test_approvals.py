@@ -79,6 +79,12 @@ def test_after_a_rejection_a_smaller_refund_within_policy_is_paid_as_proposed(de
     assert [r["amount"] for r in list_refunds(desk.db, order_id="ord_301")] == [pytest.approx(250.0)]
 
 
+def test_a_message_while_a_manager_decides_says_how_long_reviews_take(desk: SupportDesk) -> None:
+    result = pause(desk)
+    later = desk.ask("how long will your manager need?", customer_id="cust_003", thread_id=result["thread_id"])
+    assert "one business day" in later["response"] and later["pending_approval"] is not None, later["response"]
+
+
 def test_a_pending_approval_survives_a_restart(settings: Settings) -> None:
     with SupportDesk(settings) as first:
         result = pause(first)
