@@ -537,9 +537,18 @@ def asks_what_would_happen(text: str) -> bool:
     return bool(_HYPOTHETICAL.search(text.lower().replace("\u2019", "'")))
 
 
+# "If I asked ...", "would that need a manager?": a hypothetical, even when it says "my money back".
+_IF_RE = re.compile(r"\bif (?:i|we)\b|\bwould (?!like)")
+
+
 def asks_for_refund_now(text: str) -> bool:
-    """Whether the message itself asks for money back ("please refund ...", "can I get $20 back")."""
-    return bool(_REQUEST.search(text.lower()) and re.search(r"\b(?:refund\w*|back|reverse\w*)\b", text.lower()))
+    """Whether the message itself asks for money back ("please refund ...", "can I get $20 back"), not "if I asked"."""
+    lowered = text.lower()
+    return bool(
+        _REQUEST.search(lowered)
+        and re.search(r"\b(?:refund\w*|back|reverse\w*)\b", lowered)
+        and not _IF_RE.search(lowered)
+    )
 
 
 def asks_about_timing(text: str) -> bool:

@@ -292,7 +292,8 @@ def rule_signals(text: str) -> dict[str, float]:
     # Numbers in words as digits ("three hundred back" -> "300 back").
     lowered = _APOSTROPHE_RE.sub("", words_to_digits(text).lower())
     # "Thanks. How long does it take?" is the question, not small talk: a greeting before it is left out.
-    lowered = _GREETING_RE.sub("", lowered, count=1) if _GREETING_RE.sub("", lowered).strip(" .!?") else lowered
+    question = _GREETING_RE.sub("", lowered, count=1)
+    lowered = question if question.strip(" .!?") else lowered
     signals: dict[str, float] = {}
     for route in ROUTES:
         weights = sorted((w for r, pattern, w in _RULES if r == route and pattern.search(lowered)), reverse=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tools.policy import MANAGER_REVIEW_TIME, REFUND_ARRIVAL_TIME
+
 __all__ = [
     "approval_outcome",
     "awaiting_approval",
@@ -146,7 +148,7 @@ def refund_outcome(outcome: dict[str, Any]) -> str:
         return (
             f"Done: I've refunded {_money(outcome['amount'])} for {order}. {outcome['explanation']} "
             f"Your refund reference is {outcome['refund_id']}; it usually reaches your card within "
-            "5–10 business days."
+            f"{REFUND_ARRIVAL_TIME}."
         )
     if status == "not_found":
         return (
@@ -167,8 +169,8 @@ def awaiting_approval(approval: dict[str, Any]) -> str:
 def still_waiting(approval: dict[str, Any]) -> str:
     return (
         f"Your refund request {approval['approval_id']} for {_money(approval['amount'])} is still waiting for a "
-        "manager's decision; reviews normally finish within one business day (our refund policy). You'll see the "
-        "outcome here as soon as it is made; I can help with anything else once it's settled."
+        f"manager's decision; reviews normally finish within {MANAGER_REVIEW_TIME} (our refund policy). You'll see "
+        "the outcome here as soon as it is made; I can help with anything else once it's settled."
     )
 
 
@@ -177,7 +179,7 @@ def approval_outcome(approval: dict[str, Any]) -> str:
         return (
             f"Good news: a manager approved your refund of {_money(approval['amount'])} for "
             f"{approval['order_id']}. Your refund reference is {approval['refund_id']}; it usually reaches "
-            "your card within 5–10 business days."
+            f"your card within {REFUND_ARRIVAL_TIME}."
         )
     reason = (approval.get("note") or "it falls outside our refund policy").rstrip(". ")
     return (

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 __all__ = ["AmountReading", "asked_amounts", "read_amounts", "words_to_digits"]
 
@@ -57,6 +57,7 @@ def _alpha2digit() -> Callable[..., str]:
     return converter
 
 
+@lru_cache(maxsize=4096)  # the router, the entity readers and the amount cap read the same message in one turn
 def words_to_digits(text: str) -> str:
     """`text` with numbers written in words as digits ("sixty dollars" -> "60 dollars").
 

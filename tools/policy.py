@@ -30,6 +30,8 @@ from tools.records import Charge, PolicyDecision
 __all__ = [
     "AUTO_APPROVE_LIMIT",
     "DUPLICATE_WINDOW_DAYS",
+    "MANAGER_REVIEW_TIME",
+    "REFUND_ARRIVAL_TIME",
     "REFUND_WINDOW_DAYS",
     "decide_refund",
     "find_duplicates",
@@ -42,6 +44,9 @@ AUTO_APPROVE_LIMIT = 500.00
 # apart, are one charge taken twice (a retry of a payment, a double click). A full day
 # of slack covers a retry that crosses midnight; monthly renewals are ~30 days apart.
 DUPLICATE_WINDOW_DAYS = 1
+# What the help center's refund policy promises; every reply that states them reads them from here.
+REFUND_ARRIVAL_TIME = "5–10 business days"  # from an approved refund to the customer's card
+MANAGER_REVIEW_TIME = "one business day"  # a manager's review of a refund request, normally
 
 Outcome = Literal["approve", "needs_approval", "deny"]
 

@@ -15,7 +15,7 @@ from tools.errors import ApprovalAlreadyDecided, ApprovalNotFound, NothingToRefu
 from tools.ids import next_id
 from tools.money import format_usd, to_cents, to_dollars
 from tools.policy import decide_refund
-from tools.records import Approval, Charge, RefundOutcome
+from tools.records import Approval, Charge, PolicyDecision, RefundOutcome
 
 if TYPE_CHECKING:
     from tools.db import Connection, Database, Row
@@ -81,7 +81,7 @@ def request_refund(
             raise UnknownCustomer(customer_id)
         charge = next((c for c in load_charges(conn, customer_id, db.clock.today()) if c.order_id == order_id), None)
         key = idempotency_key or f"{thread_id}:{order_id}"
-        replay = None if charge is None else _earlier_outcome(conn, charge, thread_id, key, requested_amount)
+        replay = None
         if charge is None:
             # Same words whether the order is someone else's or does not exist at all.
             outcome = RefundOutcome(
@@ -89,10 +89,15 @@ def request_refund(
                 order_id=order_id,
                 explanation=f"There is no charge {order_id} on this account.",
             )
-        elif replay is not None:
-            outcome = replay.model_copy(update={"replay": True})
         else:
-            outcome = _act(conn, charge, customer_id, reason, thread_id, requested_amount, now, key, only_if)
+            decision = decide_refund(
+                charge, requested_amount=requested_amount, is_duplicate=charge.duplicate_of is not None
+            )
+            replay = _earlier_outcome(conn, charge, thread_id, key, decision)
+            if replay is not None:
+                outcome = replay.model_copy(update={"replay": True})
+            else:
+                outcome = _act(conn, charge, decision, customer_id, reason, thread_id, now, key, only_if)
         audit.record(
             conn,
             actor=_AGENT,
@@ -232,16 +237,15 @@ def list_refunds(db: Database, *, customer_id: str | None = None, order_id: str 
 def _act(
     conn: Connection,
     charge: Charge,
+    decision: PolicyDecision,
     customer_id: str,
     reason: str,
     thread_id: str,
-    requested_amount: float | None,
     now: datetime,
     key: str,
     only_if: tuple[str, float] | None,
 ) -> RefundOutcome:
-    """Decide with the policy and write the refund or the approval request."""
-    decision = decide_refund(charge, requested_amount=requested_amount, is_duplicate=charge.duplicate_of is not None)
+    """Write the refund or the approval request the policy's decision calls for."""
     common: dict[str, Any] = {
         "order_id": charge.order_id,
         "amount": decision.amount,
@@ -321,7 +325,7 @@ def _pending_approval_for(conn: Connection, order_id: str) -> Approval | None:
 
 
 def _earlier_outcome(
-    conn: Connection, charge: Charge, thread_id: str, key: str, requested_amount: float | None
+    conn: Connection, charge: Charge, thread_id: str, key: str, decision: PolicyDecision
 ) -> RefundOutcome | None:
     """What an earlier request with this key, or for this order in this thread, already produced, if anything.
 
@@ -342,7 +346,6 @@ def _earlier_outcome(
             refund_id=refund_id,
             explanation=f"Order {order_id} was already refunded {format_usd(amount)} (refund {refund_id}).",
         )
-    decision = decide_refund(charge, requested_amount=requested_amount, is_duplicate=charge.duplicate_of is not None)
     if decision.outcome == "approve":
         return None
     row = conn.execute(

@@ -36,6 +36,7 @@ from llm.offline.smalltalk import small_talk, small_talk_reply
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
 from llm.offline.wording import as_date, money, trim
 from llm.router import rule_signals
+from tools.policy import REFUND_ARRIVAL_TIME
 
 __all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]
 
@@ -62,8 +63,6 @@ _OFFERED_RE = re.compile(r"\bif you'?d like me to ask for it\b|\bjust say so\b|\
 _NEGATED_RE = re.compile(
     r"\b(?:not|rather than|instead of)\s+(?:the\s+|that\s+|this\s+|my\s+)?[\w-]+(?:\s+[\w-]+)?", re.I
 )
-# "If I asked ...", "would that need a manager?": a hypothetical, even when it says "my money back".
-_IF_RE = re.compile(r"\bif (?:i|we)\b|\bwould (?!like)", re.I)
 # Money arriving ("when will it show up on my card?"), as opposed to the next charge ("when do I get charged?").
 _ARRIVAL_RE = re.compile(r"\b(?:show up|land|arrive|appear|hit|see it|get it|reach|on my card|refund\w*|money)\b", re.I)
 _LISTING_RE = re.compile(
@@ -89,8 +88,8 @@ def refund(turn: Turn) -> Reply:
     if changes_mind(text) and "?" not in text and not named_orders(turn.charges, text):
         return Reply(text="No problem: nothing has been refunded or changed. Just ask if you need anything else.")
     # "How long till it's on my card?" after a refund: when refunds arrive, and which ones were made.
-    refunded = any(float(c.get("refunded_amount") or 0) > 0 for c in turn.charges)
-    if asks_about_timing(text) and _ARRIVAL_RE.search(text) and refunded and not asks_for_refund_now(text):
+    arrival = asks_about_timing(text) and _ARRIVAL_RE.search(text) and not asks_for_refund_now(text)
+    if arrival and any(float(c.get("refunded_amount") or 0) > 0 for c in turn.charges):
         return Reply(text=_refund_status(turn))
     # "Can you list my invoices?", "what charges do I have?": a billing question, whatever came before.
     if not turn.signals["refund"] and _LISTING_RE.search(text) and turn.has("transfer_to_triage"):
@@ -116,7 +115,7 @@ def refund(turn: Turn) -> Reply:
         return Reply(text=_refund_status(turn))
     # A question about what a refund would mean, or "just explain first", proposes nothing.
     # ... unless the message asks for the refund outright ("can we get it refunded? how long will that take").
-    asking = asks_for_refund_now(text) and not holds_off(text) and not _IF_RE.search(text)
+    asking = asks_for_refund_now(text) and not holds_off(text)
     if (holds_off(text) or asks_what_would_happen(text) or _WHY_RE.search(text)) and not asking:
         return _answer_without_acting(turn)
     # How refunds work is answered by the help center's refund policy article, not by refunding something.
@@ -313,7 +312,9 @@ def _refund_status(turn: Turn) -> str:
         f"({c.get('description', 'a charge')})"
         for c in refunded[:5]
     )
-    return f"Refunds on your account so far: {listing}. A refund usually reaches your card within 5–10 business days."
+    return (
+        f"Refunds on your account so far: {listing}. A refund usually reaches your card within {REFUND_ARRIVAL_TIME}."
+    )
 
 
 def _which_charge(turn: Turn) -> str:
