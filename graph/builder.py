@@ -8,14 +8,14 @@ happen. Each agent has its own tools node, so a trace shows which agent called w
 from __future__ import annotations
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from graph.context import Context
 from graph.routing import tools_node
 from graph.state import InputState, OutputState, State
 from nodes.agent import AgentSpec, agent_destinations, make_agent_node
-from nodes.approval import make_approval_node
+from nodes.approval import APPROVAL_DESTINATIONS, make_approval_node
 from nodes.billing import BILLING
 from nodes.confirm import CONFIRM_DESTINATIONS, make_confirm_node
 from nodes.deps import Deps
@@ -23,6 +23,7 @@ from nodes.escalation import make_escalation_node
 from nodes.fallback import make_fallback_node
 from nodes.faq import FAQ
 from nodes.intake import make_intake_node
+from nodes.next_request import TERMINAL_DESTINATIONS
 from nodes.refund import REFUND
 from nodes.tools_node import make_tools_node, tools_destinations
 from nodes.triage import TRIAGE
@@ -34,7 +35,7 @@ AGENTS: dict[str, AgentSpec] = {spec.key: spec for spec in (TRIAGE, BILLING, REF
 
 def destinations() -> dict[str, dict[str, str]]:
     """Every node that routes with `Command`, and where it may go (edge name by target)."""
-    table: dict[str, dict[str, str]] = {"confirm": dict(CONFIRM_DESTINATIONS)}
+    table: dict[str, dict[str, str]] = {"confirm": dict(CONFIRM_DESTINATIONS), "approval": APPROVAL_DESTINATIONS}
     for key, spec in AGENTS.items():
         table[key] = agent_destinations(spec)
         if spec.data_tools:
@@ -52,14 +53,12 @@ def build_workflow(deps: Deps) -> StateGraph[State, Context, InputState, OutputS
         workflow.add_node(key, make_agent_node(spec, deps), destinations=routes[key])
         if spec.data_tools:
             workflow.add_node(tools_node(key), make_tools_node(deps, spec), destinations=routes[tools_node(key)])
-    workflow.add_node("approval", make_approval_node(deps))
-    workflow.add_node("escalation", make_escalation_node(deps))
-    workflow.add_node("fallback", make_fallback_node(deps))
+    workflow.add_node("approval", make_approval_node(deps), destinations=routes["approval"])
+    workflow.add_node("escalation", make_escalation_node(deps), destinations=TERMINAL_DESTINATIONS)
+    workflow.add_node("fallback", make_fallback_node(deps), destinations=TERMINAL_DESTINATIONS)
 
     workflow.add_edge(START, "intake")
     workflow.add_edge("intake", "confirm")
-    for terminal in ("approval", "escalation", "fallback"):
-        workflow.add_edge(terminal, END)
     return workflow
 
 

@@ -76,6 +76,8 @@ class State(InputState, total=False):
     active_agent: AgentKey  # who owns the conversation; a follow-up goes straight to them
     handoff: dict[str, Any] | None  # the latest handoff record, shown to the receiving specialist
     proposal: dict[str, Any] | None  # tools.proposals.Proposal waiting for the customer's yes, as JSON
+    pending_approval: dict[str, Any] | None  # the refund the thread is paused on for a manager
+    waiting_approvals: list[dict[str, Any]]  # every refund waiting for a manager, oldest first (see graph.routing)
     queued: str | None  # a second request of the customer's message, taken up once the first is answered
 
     # Per turn.
@@ -86,7 +88,6 @@ class State(InputState, total=False):
     focus_start: int  # index in routed_to where the current request began (handoff loops are counted from it)
     scratch_start: int  # index from which the active agent's own tool exchange starts
     model_calls: int
-    pending_approval: dict[str, Any] | None
     error: str | None
 
     remaining_steps: RemainingSteps

@@ -473,6 +473,7 @@ _REFUND_STATUS = re.compile(
     r"\b(?:did|have|has|was|were|is)\b[\w\s']{0,25}\brefunded\b|\b(?:did|have|has)\s+(?:you|it|my refund)\b"
     r"[\w\s']{0,20}\b(?:refund\w*|gone through|go through|come through|arrived?|processed)\b"
     r"|\brefund status\b|\bstatus of my refund\b|\bwhere(?:'?s| is) my refund\b|\bany refunds?\b"
+    r"|\bany (?:news|updates?|word)\b|\b(?:approved|decided) yet\b|\bhow long will (?:the|your|a) manager\b"
 )
 
 
@@ -490,7 +491,7 @@ def asks_about_refund_policy(text: str) -> bool:
 
 # "Don't do anything yet, just explain": the customer wants to understand before deciding.
 _HOLD_OFF = re.compile(
-    r"\b(?:don'?t (?:do|change|refund|touch) any\w*|do nothing|not yet"
+    r"\b(?:don'?t (?:do|change|refund|touch) any\w*|do nothing|not (?:\w+ing )?(?:just )?yet"
     r"|just (?:explain|tell me|curious|wondering|asking|want to (?:know|understand))|explain only"
     r"|before (?:you|we) (?:touch|do|change|start|refund) any\w*"
     r"|only (?:explain|asking|wondering)|hypothetical\w*|before i decide|for now just|not (?:right )?now)\b"

@@ -32,7 +32,7 @@ from graph.state import AGENT_NAMES, State
 from nodes.conversation import compact_history
 from nodes.deps import Deps
 from nodes.handoff_log import log_handoff
-from nodes.next_request import NEXT_REQUEST, end_turn, queue_request
+from nodes.next_request import NEXT_REQUEST, WAIT_AGAIN, end_turn, queue_request
 from nodes.prompts import build_system_prompt, compact_tool_schema
 from tools.agent_tools import ToolResult, tool_schemas
 
@@ -181,7 +181,7 @@ def agent_destinations(spec: AgentSpec) -> dict[str, str]:
     if spec.data_tools:
         targets[tools_node(spec.key)] = "tool calls"
     retry = "retry" if spec.key != "triage" else f"retry, {NEXT_REQUEST}"
-    return {**targets, spec.key: retry, "fallback": "failed", END: "reply"}
+    return {**targets, spec.key: retry, "fallback": "failed", END: "reply", "approval": WAIT_AGAIN}
 
 
 def _go(state: State, target: str, update: dict[str, Any]) -> Command[Any]:

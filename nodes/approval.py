@@ -14,21 +14,37 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage
 from langgraph.config import get_config
+from langgraph.graph import END
 from langgraph.runtime import Runtime
-from langgraph.types import interrupt
+from langgraph.types import Command, interrupt
 from pydantic import BaseModel, Field, ValidationError
 
 from graph.context import Context
+from graph.routing import turn_end, waiting_approvals
 from graph.state import AGENT_NAMES, State
 from nodes import replies
 from nodes.deps import Deps
 from tools.accounts import get_account_summary
 from tools.errors import ApprovalAlreadyDecided, NothingToRefund
-from tools.refunds import decide_approval
+from tools.records import Approval
+from tools.refunds import decide_approval, get_approval
 
-__all__ = ["Decision", "approval_request", "make_approval_node", "parse_decision"]
+__all__ = [
+    "APPROVAL_DESTINATIONS",
+    "DECISION",
+    "Decision",
+    "approval_request",
+    "decision_message",
+    "make_approval_node",
+    "parse_decision",
+]
 
 logger = logging.getLogger("support.approval")
+
+DECISION = "support_decision"  # in a reply's response_metadata: the approval it tells the customer about
+
+# Where a decision sends the thread, named for the drawn edge.
+APPROVAL_DESTINATIONS = {"approval": "another refund waits", END: "decided"}
 
 
 class Decision(BaseModel):
@@ -37,13 +53,19 @@ class Decision(BaseModel):
     decision: Literal["approve", "reject"]
     by: str = Field(min_length=1, max_length=100)
     note: str | None = Field(default=None, max_length=2000)
+    approval_id: str | None = None  # which of the thread's waiting approvals; None: the one shown
 
 
-def approval_request(approval: dict[str, Any]) -> dict[str, Any]:
-    """The interrupt payload: the approval itself plus the common human-interrupt shape."""
+def approval_request(approval: dict[str, Any], others: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The interrupt payload: the approval itself plus the common human-interrupt shape.
+
+    ``others`` are the thread's other approvals waiting behind it: a manager may decide any of them
+    first by naming its ``approval_id`` in the answer.
+    """
     return {
         "type": "refund_approval",
         "approval": approval,
+        "also_waiting": others or [],
         "action_request": {
             "action": "refund",
             "args": {
@@ -111,33 +133,59 @@ def _caller_name() -> str | None:
     return str(name)[:100] if name else None
 
 
-def make_approval_node(deps: Deps) -> Callable[..., dict[str, Any]]:
-    def approval(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        pending = state.get("pending_approval")
-        if not pending:
-            return {}
-        # Values are matched to interrupt() calls by order, so an answer that cannot be applied
-        # simply asks again: the thread keeps waiting and the approval stays pending, never lost.
-        while True:
-            decision = parse_decision(interrupt(approval_request(pending)), caller=_caller_name())
-            if decision is None:
-                continue
-            try:
-                decided = decide_approval(
-                    deps.db,
-                    pending["approval_id"],
-                    approve=decision.decision == "approve",
-                    by=decision.by,
-                    note=decision.note,
-                )
-            except ApprovalAlreadyDecided as exc:  # someone else decided first: report what stands
-                decided = exc.approval
-            except NothingToRefund:  # refunded elsewhere meanwhile: only a rejection can settle it now
-                logger.warning("approval %s cannot be approved: nothing left to refund", pending["approval_id"])
-                continue
-            break
+def decision_message(approval: dict[str, Any]) -> AIMessage:
+    """The customer's reply to a manager's decision, marked as one so the chat page can show it as such."""
+    text = replies.approval_outcome(approval)
+    marker = {DECISION: approval["approval_id"]}
+    return AIMessage(content=text, name=AGENT_NAMES["refund"], response_metadata=marker)
+
+
+def make_approval_node(deps: Deps) -> Callable[..., Command[Any]]:
+    def approval(state: State, runtime: Runtime[Context]) -> Command[Any]:
+        queue = waiting_approvals(state)
+        if not queue:
+            return Command(goto=END)
+        by_id = {a["approval_id"]: a for a in queue}
+        current = queue[0]
+        stored = get_approval(deps.db, current["approval_id"])
+        if stored is not None and stored.status != "pending":
+            # Decided while this thread was busy with a customer message (or by a resume that never
+            # arrived): tell the customer instead of pausing for a decision that was already made.
+            decided = stored
+        else:
+            decided = _await_decision(deps, current, queue[1:], by_id)
+        remaining = [a for a in queue if a["approval_id"] != decided.approval_id]
         account = get_account_summary(deps.db, runtime.context.customer_id).model_dump(mode="json")
-        reply = AIMessage(content=replies.approval_outcome(decided.model_dump(mode="json")), name=AGENT_NAMES["refund"])
-        return {"messages": [reply], "pending_approval": None, "account": account}
+        reply = decision_message(decided.model_dump(mode="json"))
+        update = {
+            "messages": [reply],
+            "pending_approval": remaining[0] if remaining else None,
+            "waiting_approvals": remaining,
+            "account": account,
+        }
+        return Command(goto=turn_end(update), update=update)
 
     return approval
+
+
+def _await_decision(
+    deps: Deps, current: dict[str, Any], others: list[dict[str, Any]], by_id: dict[str, dict[str, Any]]
+) -> Approval:
+    """Pause until a manager decides one of the waiting approvals, and apply that decision."""
+    # Values are matched to interrupt() calls by order, so an answer that cannot be applied
+    # simply asks again: the thread keeps waiting and the approval stays pending, never lost.
+    while True:
+        decision = parse_decision(interrupt(approval_request(current, others)), caller=_caller_name())
+        if decision is None:
+            continue
+        target = decision.approval_id or current["approval_id"]
+        if target not in by_id:  # not one this thread waits for: never decide it from here
+            continue
+        try:
+            return decide_approval(
+                deps.db, target, approve=decision.decision == "approve", by=decision.by, note=decision.note
+            )
+        except ApprovalAlreadyDecided as exc:  # someone else decided first: report what stands
+            return exc.approval
+        except NothingToRefund:  # refunded elsewhere meanwhile: only a rejection can settle it now
+            logger.warning("approval %s cannot be approved: nothing left to refund", target)

@@ -27,13 +27,13 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from graph.context import Context
-from graph.routing import route_after_intake
+from graph.routing import route_after_intake, waiting_approvals
 from graph.state import AGENT_NAMES, State
 from nodes import replies
 from nodes.agent import turn_messages
 from nodes.answers import read_answer
 from nodes.deps import Deps
-from nodes.next_request import NEXT_REQUEST, end_turn
+from nodes.next_request import NEXT_REQUEST, WAIT_AGAIN, end_turn
 from tools import audit
 from tools.accounts import get_account_summary
 from tools.proposals import Proposal, execute_proposal
@@ -48,7 +48,7 @@ CONFIRM_DESTINATIONS = {
     "billing": "no proposal",
     "refund": "no proposal",
     "faq": "no proposal",
-    "approval": "yes: ask a manager",
+    "approval": f"yes: ask a manager; {WAIT_AGAIN}",
     END: "yes / no: done by code",
 }
 
@@ -97,8 +97,14 @@ def make_confirm_node(deps: Deps) -> Callable[..., Command[Any]]:
             assert execution.refund is not None and execution.refund.approval is not None
             approval = execution.refund.approval.model_dump(mode="json")
             text = replies.awaiting_approval(approval)
-            update |= {"messages": [AIMessage(content=text, name=speaker)], "pending_approval": approval}
-            return Command(goto="approval", update=update)
+            # Queued behind any refund already waiting: each gets its own decision, in the order filed.
+            queue = [a for a in waiting_approvals(state) if a["approval_id"] != approval["approval_id"]] + [approval]
+            update |= {
+                "messages": [AIMessage(content=text, name=speaker)],
+                "pending_approval": queue[0],
+                "waiting_approvals": queue,
+            }
+            return end_turn(state, update)
         if execution.status == "done" and execution.refund is not None:
             outcome = execution.refund.model_dump(mode="json") | {"replay": False}
             text = replies.refund_outcome(outcome)

@@ -8,8 +8,10 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from graph.context import Context
+from graph.routing import turn_end
 from graph.state import AGENT_NAMES, State
 from nodes import replies
 from nodes.deps import Deps
@@ -18,8 +20,8 @@ from tools.tickets import create_ticket, open_ticket
 __all__ = ["make_escalation_node"]
 
 
-def make_escalation_node(deps: Deps) -> Callable[..., dict[str, Any]]:
-    def escalation(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
+def make_escalation_node(deps: Deps) -> Callable[..., Command[Any]]:
+    def escalation(state: State, runtime: Runtime[Context], config: RunnableConfig) -> Command[Any]:
         record = (state.get("handoff") or {}).get("record", {})
         thread_id = str(config.get("configurable", {}).get("thread_id", "")) or None
         # One conversation, one ticket: asking for a person again is answered with the ticket already open.
@@ -32,6 +34,7 @@ def make_escalation_node(deps: Deps) -> Callable[..., dict[str, Any]]:
         )
         reply = AIMessage(content=replies.escalated(ticket.model_dump(mode="json")), name=AGENT_NAMES["escalation"])
         # The next message starts fresh with triage: the ticket now owns this matter.
-        return {"messages": [reply], "active_agent": "triage", "handoff": None}
+        update = {"messages": [reply], "active_agent": "triage", "handoff": None}
+        return Command(goto=turn_end(state), update=update)
 
     return escalation

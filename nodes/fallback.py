@@ -9,8 +9,10 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
+from langgraph.types import Command
 
 from graph.context import Context
+from graph.routing import turn_end
 from graph.state import AGENT_NAMES, State
 from nodes import replies
 from nodes.deps import Deps
@@ -52,8 +54,8 @@ def is_money_matter(state: State) -> bool:
         return False
 
 
-def make_fallback_node(deps: Deps) -> Callable[..., dict[str, Any]]:
-    def fallback(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
+def make_fallback_node(deps: Deps) -> Callable[..., Command[Any]]:
+    def fallback(state: State, runtime: Runtime[Context], config: RunnableConfig) -> Command[Any]:
         error = state.get("error") or "step limit reached"
         thread_id = str(config.get("configurable", {}).get("thread_id", "")) or None
         logger.error("turn failed on thread %s: %s", thread_id, error, extra={"event": "incident"})
@@ -71,6 +73,7 @@ def make_fallback_node(deps: Deps) -> Callable[..., dict[str, Any]]:
             except Exception:  # the database may be what failed; the apology still goes out
                 logger.exception("could not open a follow-up ticket")
         reply = AIMessage(content=replies.fallback(ticket), name=AGENT_NAMES["fallback"])
-        return {"messages": [reply], "active_agent": "triage", "handoff": None}
+        update = {"messages": [reply], "active_agent": "triage", "handoff": None}
+        return Command(goto=turn_end(state), update=update)
 
     return fallback

@@ -46,7 +46,6 @@ def make_intake_node(deps: Deps) -> Callable[..., dict[str, Any]]:
             "routed_to": [AGENT_NAMES[active]],
             "routing_metadata": [],
             "model_calls": 0,
-            "pending_approval": None,
             "error": None,
         }
         account = state.get("account")

@@ -16,13 +16,16 @@ from langchain_core.messages import AIMessage
 from langgraph.graph import END
 from langgraph.types import Command
 
-from graph.routing import budgeted
+from graph.routing import budgeted, turn_end
 from graph.state import AGENT_NAMES, State
 from nodes import replies
 
-__all__ = ["EARLIER_PART", "NEXT_REQUEST", "end_turn", "queue_request"]
+__all__ = ["EARLIER_PART", "NEXT_REQUEST", "TERMINAL_DESTINATIONS", "WAIT_AGAIN", "end_turn", "queue_request"]
 
 NEXT_REQUEST = "next request"  # the drawn edge's name
+WAIT_AGAIN = "a refund still waits for a manager"  # the drawn edge back to the approval pause
+# Where a node that always ends the turn (escalation, fallback) may go.
+TERMINAL_DESTINATIONS = {END: "reply", "approval": WAIT_AGAIN}
 EARLIER_PART = "support_part"  # marks, in response_metadata, a reply to the first of two requests
 
 
@@ -48,12 +51,12 @@ def end_turn(state: State, update: dict[str, Any]) -> Command[Any]:
     queued = update.get("queued", state.get("queued"))
     messages = list(update.get("messages", []))
     if not queued:
-        return Command(goto=END, update=update)
+        return Command(goto=turn_end({**state, **update}), update=update)
     if update.get("proposal", state.get("proposal")):
         if messages and isinstance(messages[-1], AIMessage):  # say what comes next, after the yes or no
             last = messages[-1]
             messages[-1] = last.model_copy(update={"content": f"{last.text} {replies.request_waiting(queued)}"})
-        return Command(goto=END, update={**update, "messages": messages})
+        return Command(goto=turn_end({**state, **update}), update={**update, "messages": messages})
     routed = list(update.get("routed_to", state.get("routed_to", [])))
     marked = [
         m.model_copy(update={"response_metadata": {**m.response_metadata, EARLIER_PART: True}})

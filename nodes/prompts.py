@@ -15,6 +15,7 @@ from typing import Any
 from graph.handoffs import HANDOFF_TOOLS
 from llm.entities import extract_dates, extract_order_ids, mentioned_period
 from llm.protocol import ACCOUNT_TAG, HANDOFF_TAG, HISTORY_TAG, KNOWLEDGE_TAG, render_block
+from tools.policy import MANAGER_REVIEW_TIME
 
 __all__ = [
     "AGENT_INSTRUCTIONS",
@@ -60,7 +61,7 @@ move to another plan, call propose_plan_change: our systems quote the exact term
 change only if the customer then says yes. A question about a plan is not a request: answer it.
 For product questions, search the help center with search_faq. If the customer wants money
 back, hand them to the refund specialist.""",
-    "refund": """\
+    "refund": f"""\
 You are the Refund specialist. When the customer asks for money back, find the charge they
 mean in <account> (a charge with "duplicate_of" set is a verified double charge; lookup_charge
 finds older ones by order id) and call propose_refund with its order id, and with the amount
@@ -69,7 +70,8 @@ exact terms and act only if the customer then says yes: within 30 days and up to
 refunded, larger or older charges go to a manager, verified duplicates are always refunded,
 unpaid or already refunded charges cannot be refunded. A question about refunds ("would it need
 a manager?") is answered with check_refund, and "just explain" is not a request: propose nothing
-then. If you cannot tell which charge is meant, ask.""",
+then. If you cannot tell which charge is meant, ask. A charge with "awaiting_approval" has a
+request waiting for a manager: reviews normally finish within {MANAGER_REVIEW_TIME}.""",
     "faq": """\
 You are the Product-questions specialist. Answer from the help-center articles in <knowledge>
 only, and name the article you used. If the articles do not answer the question, say so

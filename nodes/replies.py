@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.policy import MANAGER_REVIEW_TIME, REFUND_ARRIVAL_TIME
+from tools.policy import REFUND_ARRIVAL_TIME
 
 __all__ = [
     "approval_outcome",
@@ -22,7 +22,6 @@ __all__ = [
     "refund_outcome",
     "refund_policy_answer",
     "request_waiting",
-    "still_waiting",
     "unclear_amount",
 ]
 
@@ -163,14 +162,6 @@ def awaiting_approval(approval: dict[str, Any]) -> str:
         f"Your refund request for {_money(approval['amount'])} ({approval['order_id']}) needs a quick review by "
         f"a manager: {approval['explanation']} I've sent it over with reference {approval['approval_id']}, "
         "and you'll get the decision right here in this conversation."
-    )
-
-
-def still_waiting(approval: dict[str, Any]) -> str:
-    return (
-        f"Your refund request {approval['approval_id']} for {_money(approval['amount'])} is still waiting for a "
-        f"manager's decision; reviews normally finish within {MANAGER_REVIEW_TIME} (our refund policy). You'll see "
-        "the outcome here as soon as it is made; I can help with anything else once it's settled."
     )
 
 

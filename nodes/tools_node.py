@@ -23,7 +23,7 @@ from graph.state import State
 from nodes import replies
 from nodes.agent import AgentSpec, turn_messages
 from nodes.deps import Deps
-from nodes.next_request import NEXT_REQUEST, end_turn
+from nodes.next_request import NEXT_REQUEST, WAIT_AGAIN, end_turn
 from tools.agent_tools import AGENT_TOOLS, ToolContext, ToolResult, run_tool
 
 __all__ = ["make_tools_node", "tools_destinations"]
@@ -38,7 +38,13 @@ PROPOSING = frozenset(name for name, tool in AGENT_TOOLS.items() if tool.propose
 
 def tools_destinations(spec: AgentSpec) -> dict[str, str]:
     """Back to the agent that called the tools, the end (a proposal or an outcome stated by code), or the fallback."""
-    return {spec.key: "results", END: "reply by code", "triage": NEXT_REQUEST, "fallback": "failed"}
+    return {
+        spec.key: "results",
+        END: "reply by code",
+        "approval": WAIT_AGAIN,
+        "triage": NEXT_REQUEST,
+        "fallback": "failed",
+    }
 
 
 def _traced(name: str) -> Runnable[tuple[dict[str, Any], ToolContext], ToolResult]:

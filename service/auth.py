@@ -43,7 +43,6 @@ from service.validation import customer_input, new_messages
 from tools import audit
 from tools.accounts import customer_exists
 from tools.db import Database
-from tools.refunds import list_approvals
 
 __all__ = ["auth", "principal_of", "registry", "stamp_decider"]
 
@@ -236,11 +235,8 @@ async def runs(ctx: Auth.types.AuthContext, value: Auth.types.RunsCreate) -> Any
     metadata = value.get("metadata")
     if isinstance(metadata, dict):
         metadata[OWNER_KEY] = customer  # stamps a thread this run creates
-    thread_id = value.get("thread_id")
-    if thread_id is not None and await _waiting_for_manager(str(thread_id), customer, ctx.user.identity):
-        raise Auth.exceptions.HTTPException(
-            status_code=409, detail="this conversation is waiting for a manager's decision on a refund"
-        )
+    # A thread waiting for a manager takes new messages too: the turn ends paused on the approval again
+    # (graph.routing.turn_end), so the decision still reaches it.
     # Aegra takes the handler's returned dict, when there is one, instead of the value written above,
     # and keeps threads to their creator itself; `langgraph dev` filters the thread by its owner.
     return None if current_engine() == AEGRA else {OWNER_KEY: customer}
@@ -359,36 +355,3 @@ async def _stamp_owner(thread_id: str, customer: str, identity: str) -> None:
         await client.threads.update(thread_id, metadata={OWNER_KEY: customer})
     finally:
         await client.aclose()
-
-
-async def _has_pending_approval(thread_id: str, customer: str) -> bool:
-    """Does the domain data hold a pending approval for this thread? Every pause on a manager files one.
-
-    On Aegra the check of the thread's own state is a call to this instance's API made while Aegra
-    holds a database connection for the run being created: made for every message, 50 customers at once
-    exhausted Aegra's connection pool waiting on each other. Only threads this names are checked.
-    """
-    db = await database()
-    pending = await asyncio.to_thread(list_approvals, db, status="pending")
-    return any(a.thread_id == thread_id and a.customer_id == customer for a in pending)
-
-
-async def _waiting_for_manager(thread_id: str, customer: str, identity: str) -> bool:
-    """Is the customer's own thread paused at an approval? A new message would start over past it.
-
-    Read from the latest checkpoint rather than the thread's status, which a decision made
-    through the CLI (straight into the shared checkpoint file) would leave behind.
-    """
-    if current_engine() == AEGRA and not await _has_pending_approval(thread_id, customer):
-        return False
-    client = server_client(identity)  # created at call time
-    try:
-        thread = await client.threads.get(thread_id)
-        if (thread.get("metadata") or {}).get(OWNER_KEY) != customer:
-            return False  # not theirs: the ownership filter answers 404
-        state = await client.threads.get_state(thread_id)
-    except Exception:  # no such thread yet: the run will create it
-        return False
-    finally:
-        await client.aclose()
-    return any(task.get("interrupts") for task in state.get("tasks") or [])

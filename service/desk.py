@@ -23,6 +23,7 @@ from graph.builder import build_graph
 from graph.context import Context
 from graph.state import AGENT_NAMES, InputState, OutputState, State
 from nodes import replies
+from nodes.approval import decision_message
 from nodes.deps import Deps
 from nodes.next_request import EARLIER_PART
 from service.checkpointer import open_saver
@@ -152,10 +153,6 @@ class SupportDesk:
         if owner is not None and owner != customer_id:
             # Same answer as for a thread that does not exist: no hint that it belongs to someone.
             raise InvalidRequest(f"unknown thread {thread_id!r}")
-        if snapshot.interrupts:
-            pending = snapshot.values.get("pending_approval") or {}
-            return self._result(thread_id, reply=replies.still_waiting(pending), agent=AGENT_NAMES["refund"])
-
         try:
             self._run({"messages": [HumanMessage(content=text)]}, config, Context(customer_id=customer_id), on_text)
         except Exception:  # the graph already answers its own failures; this is the last net
@@ -189,7 +186,7 @@ class SupportDesk:
         # A message that held two requests was answered in two parts (`nodes.next_request`): both are the reply.
         earlier = [m.text for m in said[:-1] if m.response_metadata.get(EARLIER_PART)]
         pending = values.get("pending_approval") if snapshot.interrupts else None
-        proposal = values.get("proposal") if not snapshot.interrupts else None
+        proposal = values.get("proposal")
         return {
             "response": reply if reply is not None else "\n\n".join([*earlier, last.text] if last else earlier),
             "final_agent": agent or (last.name if last and last.name else AGENT_NAMES["triage"]),
@@ -301,7 +298,12 @@ class SupportDesk:
             raise InvalidRequest(f"approval {approval_id} was already {approval.status} by {approval.decided_by}")
         config = self._config(approval.thread_id)
         if waiting:
-            resume = {"decision": "approve" if approve else "reject", "by": by, "note": note}
+            resume = {
+                "decision": "approve" if approve else "reject",
+                "by": by,
+                "note": note,
+                "approval_id": approval_id,
+            }
             self.graph.invoke(
                 Command(resume=resume),
                 config,
@@ -322,11 +324,10 @@ class SupportDesk:
         snapshot = self.graph.get_state(config)
         if not snapshot.values.get("messages") or snapshot.next or snapshot.interrupts:
             return None
-        text = replies.approval_outcome(decided.model_dump(mode="json"))
-        # As the approval node, whose only way out is the end: the thread stays idle.
-        message = AIMessage(content=text, name=AGENT_NAMES["refund"])
+        message = decision_message(decided.model_dump(mode="json"))
+        # As the approval node, with no route written: the thread stays idle.
         self.graph.update_state(config, {"messages": [message]}, as_node="approval")
-        return text
+        return message.text
 
 
 def unknown_customer(customer_id: str) -> str:

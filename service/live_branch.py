@@ -21,20 +21,21 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-__all__ = ["CHECKPOINTS_FILE", "waiting_approval_ids", "waiting_approval_ids_in"]
+__all__ = ["CHECKPOINTS_FILE", "approval_ids", "waiting_approval_ids", "waiting_approval_ids_in"]
 
 CHECKPOINTS_FILE = "checkpoints.db"
 # The channel LangGraph stores a pending interrupt under (the private constant langgraph.constants.INTERRUPT).
 INTERRUPT = "__interrupt__"
 
 
-def _approval_id(value: Any) -> str | None:
+def approval_ids(value: Any) -> set[str]:
+    """The approvals an interrupt waits for: the one it shows and those waiting behind it."""
     payload = getattr(value, "value", value)
-    if isinstance(payload, dict):
-        approval = payload.get("approval")
-        if isinstance(approval, dict) and approval.get("approval_id"):
-            return str(approval["approval_id"])
-    return None
+    if not isinstance(payload, dict):
+        return set()
+    shown = payload.get("approval")
+    listed = [shown, *(payload.get("also_waiting") or [])]
+    return {str(a["approval_id"]) for a in listed if isinstance(a, dict) and a.get("approval_id")}
 
 
 def waiting_approval_ids(saver: BaseCheckpointSaver[Any], thread_id: str) -> set[str]:
@@ -47,8 +48,7 @@ def waiting_approval_ids(saver: BaseCheckpointSaver[Any], thread_id: str) -> set
         if channel != INTERRUPT:
             continue
         for item in value if isinstance(value, (list, tuple)) else [value]:
-            if (approval_id := _approval_id(item)) is not None:
-                ids.add(approval_id)
+            ids |= approval_ids(item)
     return ids
 
 

@@ -18,8 +18,9 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError
 
 from nodes import replies
+from nodes.approval import DECISION
 from service.engine import AEGRA, current_engine, server_client
-from service.live_branch import waiting_approval_ids_in
+from service.live_branch import approval_ids, waiting_approval_ids_in
 from service.settings import Settings
 from tools.db import Database
 from tools.errors import ApprovalAlreadyDecided, ApprovalNotFound, NothingToRefund
@@ -136,7 +137,7 @@ async def decide_and_resume(approval_id: str, *, approve: bool, by: str, note: s
     if not live:
         reply = await _deliver(decided)
         return DecisionOutcome(decided, resumed=False, customer_reply=reply, run_id=None, delivered=reply is not None)
-    resume = {"decision": "approve" if approve else "reject", "by": by, "note": note}
+    resume = {"decision": "approve" if approve else "reject", "by": by, "note": note, "approval_id": approval_id}
     resumed, reply, run_id = await _resume(decided, resume)
     return DecisionOutcome(decided, resumed=resumed, customer_reply=reply, run_id=run_id, delivered=resumed)
 
@@ -160,8 +161,9 @@ async def _deliver(decided: Approval) -> str | None:
         if not (state.get("values") or {}).get("messages"):
             return None
         text = replies.approval_outcome(decided.model_dump(mode="json"))
-        message = {"type": "ai", "content": text, "name": "RefundAgent"}
-        # As the approval node, whose only way out is the end: the thread stays idle.
+        marker = {DECISION: decided.approval_id}
+        message = {"type": "ai", "content": text, "name": "RefundAgent", "response_metadata": marker}
+        # As the approval node, with no route written: the thread stays idle.
         await client.threads.update_state(decided.thread_id, {"messages": [message]}, as_node="approval")
         return text
     finally:
@@ -179,7 +181,8 @@ async def resume_stranded() -> list[str]:
     for approval in await asyncio.to_thread(list_approvals, db):
         if approval.status == "pending" or approval.decided_by is None:
             continue
-        resume = {"decision": "approve" if approval.status == "approved" else "reject", "by": approval.decided_by}
+        decision = "approve" if approval.status == "approved" else "reject"
+        resume = {"decision": decision, "by": approval.decided_by, "approval_id": approval.approval_id}
         if (await _resume(approval, {**resume, "note": approval.note}))[0]:
             resumed.append(approval.approval_id)
     return resumed
@@ -194,7 +197,7 @@ def _waits_for(state: dict[str, Any], approval_id: str) -> bool:
     for task in state.get("tasks") or []:
         for item in task.get("interrupts") or []:
             value = item.get("value")
-            if isinstance(value, dict) and (value.get("approval") or {}).get("approval_id") == approval_id:
+            if approval_id in approval_ids(value):
                 return True
     return False
 

@@ -79,10 +79,45 @@ def test_after_a_rejection_a_smaller_refund_within_policy_is_paid_as_proposed(de
     assert [r["amount"] for r in list_refunds(desk.db, order_id="ord_301")] == [pytest.approx(250.0)]
 
 
-def test_a_message_while_a_manager_decides_says_how_long_reviews_take(desk: SupportDesk) -> None:
+def test_while_a_manager_decides_the_customer_can_keep_talking_and_still_gets_the_decision(desk: SupportDesk) -> None:
     result = pause(desk)
-    later = desk.ask("how long will your manager need?", customer_id="cust_003", thread_id=result["thread_id"])
-    assert "one business day" in later["response"] and later["pending_approval"] is not None, later["response"]
+    thread, approval_id = result["thread_id"], result["pending_approval"]["approval_id"]
+    news = desk.ask("hey, any news about that?", customer_id="cust_003", thread_id=thread)
+    # Answered from the account, which shows the request waiting, with the policy's review time.
+    assert approval_id in news["response"] and "one business day" in news["response"], news["response"]
+    other = desk.ask("How do I export my data to CSV?", customer_id="cust_003", thread_id=thread)
+    assert other["final_agent"] == "FAQAgent" and "Export" in other["response"]
+    assert other["pending_approval"]["approval_id"] == approval_id  # still waiting, shown as such
+    assert [m["text"] for m in desk.history(thread) if m["role"] == "customer"][-2:] == [
+        "hey, any news about that?",
+        "How do I export my data to CSV?",
+    ]  # both messages kept in the thread
+    assert get_approval(desk.db, approval_id).status == "pending"  # type: ignore[union-attr]
+    outcome = desk.decide(approval_id, approve=True, by="maya")
+    assert outcome["delivered"] and "approved" in outcome["customer_reply"]
+    assert desk.history(thread)[-1]["text"] == outcome["customer_reply"]
+    assert len(list_refunds(desk.db, order_id="ord_301")) == 1
+    assert not desk.graph.get_state(desk._config(thread)).interrupts
+
+
+def test_a_second_request_while_one_waits_queues_behind_it_and_either_can_be_decided_first(
+    desk: SupportDesk,
+) -> None:
+    first = pause(desk, "cust_002", "please refund the September subscription, ord_203, we didn't use it")
+    thread = first["thread_id"]
+    desk.ask("and the August one too please, ord_204", customer_id="cust_002", thread_id=thread)
+    second = desk.ask("yes", customer_id="cust_002", thread_id=thread)
+    waiting = [a.approval_id for a in desk.approvals(status="pending")]
+    assert len(waiting) == 2 and second["pending_approval"]["approval_id"] == waiting[0]
+    # The manager decides the later one first: it is applied to that one, and the first still waits.
+    outcome = desk.decide(waiting[1], approve=False, by="maya", note="that month was used")
+    assert outcome["delivered"] and "that month was used" in outcome["customer_reply"]
+    assert [a.approval_id for a in desk.approvals(status="pending")] == [waiting[0]]
+    assert get_approval(desk.db, waiting[1]).status == "rejected"  # type: ignore[union-attr]
+    assert desk.graph.get_state(desk._config(thread)).interrupts  # still paused, on the first
+    desk.decide(waiting[0], approve=True, by="maya")
+    assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_002")] == ["ord_203"]
+    assert not desk.graph.get_state(desk._config(thread)).interrupts
 
 
 def test_a_pending_approval_survives_a_restart(settings: Settings) -> None:
@@ -125,14 +160,6 @@ def test_a_decision_committed_before_a_crash_is_completed_not_lost(desk: Support
     outcome = desk.decide(approval_id, approve=True, by="maya")
     assert "approved" in outcome["customer_reply"]
     assert len(list_refunds(desk.db, order_id="ord_301")) == 1
-
-
-def test_the_customer_is_told_to_wait_while_a_manager_decides(desk: SupportDesk) -> None:
-    result = pause(desk)
-    again = desk.ask("Any news on my refund?", customer_id="cust_003", thread_id=result["thread_id"])
-    assert result["pending_approval"]["approval_id"] in again["response"]
-    assert again["model_calls"] == 0
-    assert get_approval(desk.db, result["pending_approval"]["approval_id"]).status == "pending"  # type: ignore[union-attr]
 
 
 def test_two_managers_deciding_at_once_exactly_one_wins(settings: Settings) -> None:

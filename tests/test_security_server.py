@@ -146,13 +146,6 @@ def test_customers_reach_only_their_own_and_never_act_as_a_manager(
     owner = "cust_003"
     attempts += [
         (owner, "POST", f"/threads/{thread_id}/runs/wait", {"assistant_id": ASSISTANT, "command": resume}, {403}),
-        (
-            owner,
-            "POST",
-            f"/threads/{thread_id}/runs/wait",
-            {"assistant_id": ASSISTANT, "input": user("any news?")},
-            {409},
-        ),
         (owner, "POST", f"/threads/{thread_id}/state", {"values": {"pending_approval": None}}, {403}),
         (owner, "POST", f"/threads/{thread_id}/state", {"values": {}, "as_node": "approval"}, {403}),
         (owner, "PATCH", f"/threads/{thread_id}", {"metadata": {"customer_id": "cust_001"}}, {403}),
@@ -215,6 +208,13 @@ def test_customers_reach_only_their_own_and_never_act_as_a_manager(
     assert get_approval(live_server.db, approval_id).status == "pending"  # type: ignore[union-attr]
     assert list_refunds(live_server.db, order_id="ord_301") == []
     assert live_server.client(MANAGER).threads.get_state(thread_id)["values"] == before
+    # The owner may still write: answered, and the thread goes back to waiting for the manager.
+    with httpx.Client(base_url=live_server.url, timeout=60) as http:
+        body = {"assistant_id": ASSISTANT, "input": user("any news?")}
+        headers = {"Authorization": f"Bearer {customer_token(owner)}"}
+        assert send(http, "POST", f"/threads/{thread_id}/runs/wait", body, headers).status_code == 200
+    assert live_server.client(MANAGER).threads.get(thread_id)["status"] == "interrupted"
+    assert get_approval(live_server.db, approval_id).status == "pending"  # type: ignore[union-attr]
 
 
 def test_a_stateless_run_acts_for_the_token_not_the_body(live_server: LiveServer) -> None:

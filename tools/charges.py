@@ -1,4 +1,4 @@
-"""Load a customer's charges with the facts code derives: refunds, age, duplicates."""
+"""Load a customer's charges with the facts code derives: refunds, age, duplicates, a refund waiting for a manager."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ _CHARGES_SQL = """
 SELECT c.order_id, c.amount_cents, c.currency, c.description, c.kind, c.charged_on, c.status,
        c.invoice_id,
        COALESCE((SELECT SUM(r.amount_cents) FROM refunds r WHERE r.order_id = c.order_id), 0)
-           AS refunded_cents
+           AS refunded_cents,
+       (SELECT MIN(a.approval_id) FROM approvals a WHERE a.order_id = c.order_id AND a.status = 'pending')
+           AS awaiting_approval
 FROM charges c
 WHERE c.customer_id = ?
 """
@@ -55,4 +57,5 @@ def _charge(row: Row, today: date) -> Charge:
         refunded_amount=to_dollars(refunded),
         refundable_amount=to_dollars(max(0, amount - refunded)) if row["status"] == "paid" else 0.0,
         age_days=(today - charged_on).days,
+        awaiting_approval=row["awaiting_approval"],
     )

@@ -47,6 +47,7 @@ class Charge(BaseModel):
     refundable_amount: float = 0.0  # paid minus already refunded; 0 for unpaid
     age_days: int = 0  # days between charged_on and today
     duplicate_of: str | None = None  # order id of the earlier charge this one duplicates (verified)
+    awaiting_approval: str | None = None  # id of a refund request on this charge waiting for a manager
 
 
 class Invoice(BaseModel):

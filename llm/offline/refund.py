@@ -36,7 +36,7 @@ from llm.offline.smalltalk import small_talk, small_talk_reply
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
 from llm.offline.wording import as_date, money, trim
 from llm.router import rule_signals
-from tools.policy import REFUND_ARRIVAL_TIME
+from tools.policy import MANAGER_REVIEW_TIME, REFUND_ARRIVAL_TIME
 
 __all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]
 
@@ -88,8 +88,11 @@ def refund(turn: Turn) -> Reply:
     if changes_mind(text) and "?" not in text and not named_orders(turn.charges, text):
         return Reply(text="No problem: nothing has been refunded or changed. Just ask if you need anything else.")
     # "How long till it's on my card?" after a refund: when refunds arrive, and which ones were made.
+    # ... or while one waits for a manager ("any news?", "when will it land once approved?").
     arrival = asks_about_timing(text) and _ARRIVAL_RE.search(text) and not asks_for_refund_now(text)
-    if arrival and any(float(c.get("refunded_amount") or 0) > 0 for c in turn.charges):
+    waiting = any(c.get("awaiting_approval") for c in turn.charges)
+    about_it = asks_about_refund_status(text) or _BYPASS_RE.search(text)
+    if (arrival or (waiting and about_it)) and any(_has_refund(c) for c in turn.charges):
         return Reply(text=_refund_status(turn))
     # "Can you list my invoices?", "what charges do I have?": a billing question, whatever came before.
     if not turn.signals["refund"] and _LISTING_RE.search(text) and turn.has("transfer_to_triage"):
@@ -300,21 +303,37 @@ def _partial(charge: Mapping[str, Any], amounts: list[float], text: str = "") ->
     return smaller[0] if smaller else None
 
 
+# "Approve it yourself", "skip the manager": pressure to bypass the review of a refund that waits.
+_BYPASS_RE = re.compile(r"\b(?:yourself|skip|bypass|override)\b", re.I)
+
+
+def _has_refund(charge: Mapping[str, Any]) -> bool:
+    return float(charge.get("refunded_amount") or 0) > 0 or bool(charge.get("awaiting_approval"))
+
+
 def _refund_status(turn: Turn) -> str:
-    """The refunds already made on the account, from the charges' refunded amounts."""
-    refunded = [c for c in turn.charges if float(c.get("refunded_amount") or 0) > 0]
+    """The refunds made on the account and those waiting for a manager, from the charges."""
     if turn.account is None:
         return "Refunds you have received are listed on the invoices under Settings → Billing → Invoices."
-    if not refunded:
+    refunded = [c for c in turn.charges if float(c.get("refunded_amount") or 0) > 0]
+    waiting = [c for c in turn.charges if c.get("awaiting_approval")]
+    if not refunded and not waiting:
         return "I don't see any refunds on your account so far. Would you like to ask for one?"
-    listing = "; ".join(
-        f"{money(c.get('refunded_amount'))} of the {money(c.get('amount'))} charge {c.get('order_id')} "
-        f"({c.get('description', 'a charge')})"
-        for c in refunded[:5]
-    )
-    return (
-        f"Refunds on your account so far: {listing}. A refund usually reaches your card within {REFUND_ARRIVAL_TIME}."
-    )
+    parts = []
+    if refunded:
+        listing = "; ".join(
+            f"{money(c.get('refunded_amount'))} of the {money(c.get('amount'))} charge {c.get('order_id')} "
+            f"({c.get('description', 'a charge')})"
+            for c in refunded[:5]
+        )
+        parts.append(f"Refunds on your account so far: {listing}.")
+    if waiting:
+        listing = ", ".join(f"{c.get('order_id')} (request {c.get('awaiting_approval')})" for c in waiting[:5])
+        parts.append(
+            f"Still waiting for a manager's decision: {listing}. Reviews normally finish within {MANAGER_REVIEW_TIME}, "
+            "and the decision will appear right here."
+        )
+    return " ".join([*parts, f"A refund usually reaches your card within {REFUND_ARRIVAL_TIME} once it's made."])
 
 
 def _which_charge(turn: Turn) -> str:
@@ -323,6 +342,9 @@ def _which_charge(turn: Turn) -> str:
             "I can help with that refund. Which charge is it? Please give "
             "me the order id (like ord_123) from your invoice or receipt."
         )
+    if any(c.get("awaiting_approval") for c in turn.charges) and not extract_amounts(turn.text):
+        # "Skip the approval and just refund it": the request waiting for a manager is the one meant.
+        return f"{_refund_status(turn)} If you meant another charge, tell me its order id."
     refundable = [c for c in turn.charges if is_refundable(c)][:5]
     asked = criteria(turn.text, turn.today)
     intro = f"I couldn't match a single charge {asked}." if asked else "I can help with that refund."
