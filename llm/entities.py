@@ -15,6 +15,7 @@ from graph.handoffs import Priority, Sentiment
 from tools.amounts import read_amounts, words_to_digits
 
 __all__ = [
+    "MONTH_NAMES",
     "PLANS",
     "BillingIssue",
     "asks_about_current_plan",
@@ -82,13 +83,13 @@ def extract_order_ids(text: str) -> list[str]:
 
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS |= {name[:3]: number for name, number in _MONTHS.items()} | {"sept": 9}
-_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(?P<year>\d{4}))?"
 
 _ISO_RE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b")
-_MONTH_DAY_RE = re.compile(rf"\b(?P<mon>{_MONTH_NAMES})\.?\s+(?:the\s+)?{_DAY}\b{_YEAR}", re.IGNORECASE)
-_DAY_MONTH_RE = re.compile(rf"\b(?:the\s+)?{_DAY}\s+(?:of\s+)?(?P<mon>{_MONTH_NAMES})\b\.?{_YEAR}", re.IGNORECASE)
+_MONTH_DAY_RE = re.compile(rf"\b(?P<mon>{MONTH_NAMES})\.?\s+(?:the\s+)?{_DAY}\b{_YEAR}", re.IGNORECASE)
+_DAY_MONTH_RE = re.compile(rf"\b(?:the\s+)?{_DAY}\s+(?:of\s+)?(?P<mon>{MONTH_NAMES})\b\.?{_YEAR}", re.IGNORECASE)
 _SLASH_RE = re.compile(r"(?<![\d/])(?P<month>\d{1,2})/(?P<day>\d{1,2})(?:/(?P<year>\d{2}|\d{4}))?(?![\d/])")
 _WEEKDAYS = [name.lower() for name in calendar.day_name]
 _RELATIVE_RE = re.compile(
@@ -195,7 +196,7 @@ _AGO_RE = re.compile(
 
 # A month named on its own ("the october one", "in sept"), not as part of a date ("oct 5", "5th of october").
 _MONTH_ALONE_RE = re.compile(
-    rf"(?<!\d )(?<!\d(?:st|nd|rd|th) )(?<!of )\b(?P<mon>{_MONTH_NAMES})\b(?!\.?\s+(?:the\s+)?\d)", re.IGNORECASE
+    rf"(?<!\d )(?<!\d(?:st|nd|rd|th) )(?<!of )\b(?P<mon>{MONTH_NAMES})\b(?!\.?\s+(?:the\s+)?\d)", re.IGNORECASE
 )
 
 

@@ -36,7 +36,8 @@ def queue_request(state: State, record: dict[str, Any], message: str) -> dict[st
     message without it, so each request is answered once, by the specialist it belongs to.
     """
     also = str(record.get("also") or "").strip()
-    if not also or state.get("focus") or state.get("queued"):
+    # A request being answered may hold yet another ("refund sep and oct" after august): only a shorter one.
+    if not also or state.get("queued") or (state.get("focus") and len(also) >= len(message)):
         return {}
     # The words of the message it repeats: all of it, or its tail when the model put a word of its own in front
     # ("refund the other charge too" for "..., and the other charge too").

@@ -36,6 +36,7 @@ from llm.offline.smalltalk import small_talk, small_talk_reply
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
 from llm.offline.wording import as_date, money, trim
 from llm.router import rule_signals
+from tools.amounts import asked_amounts, read_amounts
 from tools.policy import MANAGER_REVIEW_TIME, REFUND_ARRIVAL_TIME
 
 __all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]
@@ -206,13 +207,19 @@ def _described(charges: Sequence[Mapping[str, Any]], text: str) -> list[Mapping[
     return match_description(charges, text)
 
 
+def _mentioned(text: str) -> list[float]:
+    """The amounts in the message, without money the customer says they already got back ("you gave me 20 back")."""
+    received = set(read_amounts(text).amounts) - set(asked_amounts(text).amounts)
+    return [a for a in extract_amounts(text) if a not in received]
+
+
 def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     """The order id to refund and, for a partial refund the customer asked for, the amount."""
     text = turn.text
     charges = turn.charges
     by_id = {str(c.get("order_id", "")).lower(): c for c in charges}
     rest = bool(_REST_RE.search(text))  # "the rest of it": no amount, not even the one the request began with
-    amounts = [] if rest else extract_amounts(text)
+    amounts = [] if rest else _mentioned(text)
     meant = _NEGATED_RE.sub(" ", text)  # "refund that one, not the seats": the seats are not what is meant
     days, period = extract_dates(meant, turn.today), mentioned_period(meant, turn.today)
     described = _described(charges, meant)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from llm.entities import MONTH_NAMES
 from llm.offline.smalltalk import small_talk
 from llm.router import FIRM_SIGNAL, classify, rule_signals
 
@@ -50,13 +51,21 @@ def _route(clause: str, correct: Corrector) -> str | None:
 # "Refund the add-on, and the old pro charge too": a second charge for the same request, named after a comma.
 _SECOND_CHARGE_RE = re.compile(
     r",?\s*\band (?=(?:the|my|that|this|also|ord_\d+|inv_\d+)\b[^,.?!]*"
-    r"\b(?:charge|subscription|sub|add-?on|fee|payment|pack|session|invoice|ord_\d+|inv_\d+)\b)",
+    r"\b(?:charge|subscription|sub|add-?on|fee|payment|pack|session|invoice|one|ord_\d+|inv_\d+)\b)",
     re.IGNORECASE,
 )
 _STATEMENT_RE = re.compile(r"\b(?:is|was|are|were|has|have|had|looks?|seems?|shows?|says?)\b", re.IGNORECASE)
 
 
+# "September and October", "aug, sep and oct": several months' charges in one request.
+_MONTHS_RE = re.compile(
+    rf"\b(?:{MONTH_NAMES})\b((?:\s*(?:,|and|&|\+)\s*(?:and\s+)?(?:the\s+)?(?:{MONTH_NAMES})\b)+)", re.IGNORECASE
+)
+
+
 def _second_refund(text: str) -> str | None:
+    if (months := _MONTHS_RE.search(text)) is not None:  # the first month now, the others next
+        return "refund " + " and ".join(re.findall(MONTH_NAMES, months.group(1), re.IGNORECASE))
     """A second charge to refund named in the same breath, as a request of its own ("refund the other charge")."""
     pieces = [p.strip() for p in _SECOND_CHARGE_RE.split(text, maxsplit=1) if p and p.strip()]
     # "And the invoice is wrong" says something about a charge; it names no second one to refund.
