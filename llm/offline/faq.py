@@ -3,10 +3,17 @@ money matters and people on."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from llm.entities import asks_about_refund_policy, asks_what_would_happen, extract_amounts, extract_order_ids
+from llm.entities import (
+    asks_about_refund_policy,
+    asks_about_timing,
+    asks_what_would_happen,
+    extract_amounts,
+    extract_order_ids,
+)
 from llm.offline.articles import answer_from, best_article
 from llm.offline.records import escalation_record, handback_record
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
@@ -15,6 +22,8 @@ from llm.offline.wording import trim
 from llm.router import FIRM_SIGNAL, has_domain_signal
 
 __all__ = ["faq"]
+
+_REFUNDED_RE = re.compile(r"\brefunded\b|\bapr_\d+", re.I)
 
 
 def faq(turn: Turn) -> Reply:
@@ -32,6 +41,9 @@ def faq(turn: Turn) -> Reply:
         and route in ("billing", "refund")
         and (turn.signals[route] >= FIRM_SIGNAL or extract_amounts(text) or extract_order_ids(text))
     )
+    # "When will the money be back?" once this conversation refunded something: the refund specialist knows which.
+    refunded = any(_REFUNDED_RE.search(str(h.get("text", ""))) for h in turn.history if h.get("role") != "customer")
+    money_matter = money_matter or (refunded and route == "refund" and asks_about_timing(text))
     if money_matter and turn.has("transfer_to_triage"):
         return Reply(call=ToolCall("transfer_to_triage", handback_record(text, route)))
     if route == "other" and turn.signals["other"] and not has_domain_signal(text):
