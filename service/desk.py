@@ -55,6 +55,9 @@ logger = logging.getLogger("support.desk")
 # twice. tests/test_crash.py kills real processes at those points to prove it.
 DURABILITY: Durability = "exit"
 
+# The state `_result` reads, asked of the run itself (`SupportDesk._run`).
+_RESULT_KEYS = ("messages", "turn_start", "routed_to", "routing_metadata", "proposal", "model_calls")
+
 
 def _zero() -> dict[str, int]:
     return {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
@@ -157,16 +160,28 @@ class SupportDesk:
             return self._result(thread_id, reply=replies.still_waiting(pending), agent=AGENT_NAMES["refund"])
 
         try:
-            self._run({"messages": [HumanMessage(content=text)]}, config, Context(customer_id=customer_id), on_text)
+            values = self._run(
+                {"messages": [HumanMessage(content=text)]}, config, Context(customer_id=customer_id), on_text
+            )
         except Exception:  # the graph already answers its own failures; this is the last net
             logger.exception("turn failed on thread %s", thread_id, extra={"event": "incident"})
             return self._result(thread_id, reply=replies.fallback(None), agent=AGENT_NAMES["fallback"])
-        return self._result(thread_id)
+        return self._result(thread_id, values)
 
-    def _run(self, payload: Any, config: RunnableConfig, context: Context, on_text: TextSink | None) -> None:
+    def _run(
+        self, payload: Any, config: RunnableConfig, context: Context, on_text: TextSink | None
+    ) -> dict[str, Any] | None:
+        """Run a turn; the state it ended with (what `_result` reads), or None when the checkpoint must say.
+
+        The run's own final values are the state its checkpoint stores, so reading that checkpoint back (about
+        0.3 ms: a query, decoding every message, rebuilding the snapshot) is left to the cases that need more:
+        a pause for a manager (the snapshot's interrupts and pending approval) and the streamed turn.
+        """
         if on_text is None:
-            self.graph.invoke(payload, config, context=context, durability=DURABILITY)
-            return
+            out = self.graph.invoke(
+                payload, config, context=context, durability=DURABILITY, output_keys=_RESULT_KEYS, version="v2"
+            )
+            return None if out.interrupts else dict(out.value)
         # "messages" mode yields model tokens as they arrive and, once, every whole message a node
         # returns that was not streamed: the code-written replies of tools, approval, fallback...
         for item in self.graph.stream(payload, config, context=context, stream_mode="messages", durability=DURABILITY):
@@ -178,18 +193,29 @@ class SupportDesk:
                 on_text(_agent_name(node), chunk.id or str(node), chunk.text)
             elif isinstance(chunk, AIMessage) and chunk.text and not chunk.tool_calls:
                 on_text(chunk.name or _agent_name(node), chunk.id or str(node), chunk.text)
+        return None
 
-    def _result(self, thread_id: str, *, reply: str | None = None, agent: str | None = None) -> dict[str, Any]:
-        snapshot = self.graph.get_state(self._config(thread_id))
-        values = snapshot.values
+    def _result(
+        self,
+        thread_id: str,
+        values: dict[str, Any] | None = None,
+        *,
+        reply: str | None = None,
+        agent: str | None = None,
+    ) -> dict[str, Any]:
+        """What `ask` returns, from the turn's final `values` (a run that did not pause) or its checkpoint."""
+        interrupted = False
+        if values is None:
+            snapshot = self.graph.get_state(self._config(thread_id))
+            values, interrupted = snapshot.values, bool(snapshot.interrupts)
         messages: list[AnyMessage] = values.get("messages", [])
         turn = messages[values.get("turn_start", 0) :]
         said = [m for m in turn if isinstance(m, AIMessage) and not m.tool_calls and m.text]
         last = said[-1] if said else None
         # A message that held two requests was answered in two parts (`nodes.next_request`): both are the reply.
         earlier = [m.text for m in said[:-1] if m.response_metadata.get(EARLIER_PART)]
-        pending = values.get("pending_approval") if snapshot.interrupts else None
-        proposal = values.get("proposal") if not snapshot.interrupts else None
+        pending = values.get("pending_approval") if interrupted else None
+        proposal = values.get("proposal") if not interrupted else None
         return {
             "response": reply if reply is not None else "\n\n".join([*earlier, last.text] if last else earlier),
             "final_agent": agent or (last.name if last and last.name else AGENT_NAMES["triage"]),
