@@ -22,7 +22,7 @@ from nodes.deps import Deps
 from nodes.escalation import make_escalation_node
 from nodes.fallback import make_fallback_node
 from nodes.faq import FAQ
-from nodes.intake import make_intake_node
+from nodes.intake import INTAKE_DESTINATIONS, make_intake_node
 from nodes.next_request import TERMINAL_DESTINATIONS
 from nodes.refund import REFUND
 from nodes.tools_node import make_tools_node, tools_destinations
@@ -35,7 +35,11 @@ AGENTS: dict[str, AgentSpec] = {spec.key: spec for spec in (TRIAGE, BILLING, REF
 
 def destinations() -> dict[str, dict[str, str]]:
     """Every node that routes with `Command`, and where it may go (edge name by target)."""
-    table: dict[str, dict[str, str]] = {"confirm": dict(CONFIRM_DESTINATIONS), "approval": APPROVAL_DESTINATIONS}
+    table: dict[str, dict[str, str]] = {
+        "intake": dict(INTAKE_DESTINATIONS),
+        "confirm": dict(CONFIRM_DESTINATIONS),
+        "approval": APPROVAL_DESTINATIONS,
+    }
     for key, spec in AGENTS.items():
         table[key] = agent_destinations(spec)
         if spec.data_tools:
@@ -47,7 +51,7 @@ def build_workflow(deps: Deps) -> StateGraph[State, Context, InputState, OutputS
     """The uncompiled graph: intake, confirm, four agents with their tools, approval, escalation and fallback."""
     workflow = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
     routes = destinations()
-    workflow.add_node("intake", make_intake_node(deps))
+    workflow.add_node("intake", make_intake_node(deps), destinations=routes["intake"])
     workflow.add_node("confirm", make_confirm_node(deps), destinations=routes["confirm"])
     for key, spec in AGENTS.items():
         workflow.add_node(key, make_agent_node(spec, deps), destinations=routes[key])
@@ -58,7 +62,6 @@ def build_workflow(deps: Deps) -> StateGraph[State, Context, InputState, OutputS
     workflow.add_node("fallback", make_fallback_node(deps), destinations=TERMINAL_DESTINATIONS)
 
     workflow.add_edge(START, "intake")
-    workflow.add_edge("intake", "confirm")
     return workflow
 
 

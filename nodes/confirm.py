@@ -1,7 +1,7 @@
 """The customer's answer to a pending proposal: code reads it and code acts, with no model call.
 
-Runs after intake on every message. With no proposal pending, it passes the turn to the agent
-who owns the conversation. With one pending:
+Runs after intake on every message that a pending proposal waits for (intake sends any other message straight
+to the agent who owns the conversation):
 
 - an explicit yes (`nodes.answers`) executes exactly the stored proposal (`tools.proposals`):
   the refund is paid, the plan changed, or the approval request filed (then the thread pauses for
@@ -44,10 +44,10 @@ logger = logging.getLogger("support.confirm")
 
 # Where the customer's answer sends the turn, named for the drawn edge.
 CONFIRM_DESTINATIONS = {
-    "triage": f"no proposal, {NEXT_REQUEST}",
-    "billing": "no proposal",
-    "refund": "no proposal",
-    "faq": "no proposal",
+    "triage": f"the agent reads it, {NEXT_REQUEST}",
+    "billing": "the agent reads it",
+    "refund": "the agent reads it",
+    "faq": "the agent reads it",
     "approval": f"yes: ask a manager; {WAIT_AGAIN}",
     END: "yes / no: done by code",
 }
@@ -71,7 +71,7 @@ def make_confirm_node(deps: Deps) -> Callable[..., Command[Any]]:
     def confirm(state: State, runtime: Runtime[Context], config: RunnableConfig) -> Command[Any]:
         active = route_after_intake(state)
         raw = state.get("proposal")
-        if not raw:
+        if not raw:  # intake sends no such turn here; a run started at this node in Studio may
             return Command(goto=active)
         proposal = Proposal.model_validate(raw)
         human, _ = turn_messages(state)

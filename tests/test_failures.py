@@ -37,8 +37,9 @@ def test_the_default_step_limit_is_25(settings: Settings) -> None:
     with desk_with(settings, triage=triage, faq=looping) as desk:
         result = desk.ask("How does it work?", customer_id="cust_001")
     assert result["final_agent"] == "FallbackAgent"
-    # 25 steps: intake, confirm and triage, then faq/tools pairs until the reserve is reached, then fallback.
-    assert len(looping.calls) == 10
+    # 25 steps: intake and triage (no proposal waits, so no confirm step), then faq/tools pairs until the reserve
+    # is reached, then fallback.
+    assert len(looping.calls) == 11
 
 
 def test_a_model_exception_ends_politely_and_money_matters_get_a_ticket(settings: Settings) -> None:

@@ -61,7 +61,7 @@ def test_every_drawn_edge_is_named_and_dashed_only_where_code_chooses(settings: 
     edges = graph.get_graph().edges
     conditional = [e for e in edges if e.conditional]
     assert conditional and all(e.data for e in conditional)  # every choice has a name in Studio
-    assert {(e.source, e.target) for e in edges if not e.conditional} == {(START, "intake"), ("intake", "confirm")}
+    assert {(e.source, e.target) for e in edges if not e.conditional} == {(START, "intake")}
 
 
 def _transitions(desk: Any, thread_id: str) -> set[tuple[str, str]]:
