@@ -199,16 +199,17 @@ def test_a_message_with_two_questions_gets_both_answers(desk: Any) -> None:
     assert "Profile → Notifications" in text  # the notification question, from the help center
 
 
-def test_a_second_request_waits_for_the_yes_and_is_then_answered(desk: Any) -> None:
+def test_a_question_next_to_a_refund_is_answered_first_and_the_refund_proposed_last(desk: Any) -> None:
     first = desk.ask("please refund the add-on, and how can I switch on two-factor login?", customer_id="cust_004")
     proposal = first["pending_proposal"]
     assert proposal and proposal["order_id"] == "ord_402"
-    assert "two-factor login" in first["response"]  # the reply says what comes next, in the customer's words
+    answer, offer = first["response"].split("\n\n")
+    assert "Two-factor" in answer and "Reply \"yes\"" in offer  # the reply ends with what the yes will do
+    assert first["final_agent"] == "RefundAgent"
     assert list_refunds(desk.db, customer_id="cust_004") == []  # nothing is paid before the yes
     second = desk.ask("yes", customer_id="cust_004", thread_id=first["thread_id"])
     assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
-    assert second["final_agent"] == "FAQAgent"
-    assert "refunded $29.00" in second["response"] and "Two-factor" in second["response"]
+    assert second["final_agent"] == "RefundAgent" and "refunded $29.00" in second["response"]
 
 
 def test_two_charges_in_one_refund_request_are_proposed_one_after_the_other(desk: Any) -> None:

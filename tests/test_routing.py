@@ -84,6 +84,8 @@ def test_every_transition_that_happens_is_a_drawn_edge(settings: Settings, monke
         # Two requests in one message: the second starts at triage once the first is answered.
         (None, "cust_005", ["where do I change my notification emails? also which plan are we paying for"]),
         (None, "cust_004", ["please refund the add-on, and how can I switch on two-factor login?", "yes"]),
+        # Two charges: the second is taken up at triage once the yes to the first is done (confirm -> triage).
+        (None, "cust_001", ["please refund the duplicate charge, and the september subscription too", "yes"]),
     ]
     for case, customer, turns in conversations:
         with (

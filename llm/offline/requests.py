@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from llm.entities import MONTH_NAMES
+from llm.entities import MONTH_NAMES, billing_issue_type
 from llm.offline.smalltalk import small_talk
 from llm.router import FIRM_SIGNAL, classify, rule_signals
 
 Corrector = Callable[[str, str, Mapping[str, float]], str]
 
-__all__ = ["other_request"]
+__all__ = ["action_last", "other_request"]
 
 # Sentence ends and the words that start another request ("also", "and another thing", "oh and").
 _SPLIT_RE = re.compile(
@@ -93,3 +93,18 @@ def other_request(text: str, route: str, correct: Corrector) -> str | None:
         return None
     end = next((i for i in range(start + 1, len(pieces)) if routes[i] == route), len(pieces))
     return " ".join(pieces[start:end])
+
+
+def action_last(text: str, route: str, other: str | None, correct: Corrector) -> tuple[str, str | None]:
+    """Which request of a two-request message goes first, and which is named to come next.
+
+    A question asked next to a refund or a plan change is answered first, and the change is proposed last: the
+    customer's next "yes" then answers the proposal they have just read, and the thread ends with it.
+    """
+    if other is None or other not in text or route not in ("refund", "billing"):
+        return route, other
+    action = " ".join(text.replace(other, " ").split())
+    if route == "billing" and billing_issue_type(action) != "plan_change":
+        return route, other
+    first = _route(other, correct)
+    return (first, action) if first in ("faq", "billing") and first != route else (route, other)

@@ -15,7 +15,7 @@ from llm.entities import (
     wants_cancellation,
 )
 from llm.offline.records import TRANSFERS, billing_record, refund_record
-from llm.offline.requests import other_request
+from llm.offline.requests import action_last, other_request
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.router import FIRM_SIGNAL, asks_in_general
@@ -41,9 +41,10 @@ def triage(turn: Turn) -> Reply:
     if route == "other":
         return _continuation(turn) or Reply(text=out_of_scope_reply())
     if route in TRANSFERS and turn.has(TRANSFERS[route][0]):
-        tool, record = TRANSFERS[route]
         # A second request in the same message is named for the graph to take up next, never dropped.
         other = other_request(text, route, corrected_route) if route != "human" else None
+        route, other = action_last(text, route, other, corrected_route)
+        tool, record = TRANSFERS[route]
         return Reply(call=ToolCall(tool, record(text) | ({"also": other} if other else {})))
     return Reply(text=out_of_scope_reply())
 
