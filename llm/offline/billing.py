@@ -156,7 +156,20 @@ def _invoices(turn: Turn) -> Reply:
                 f"You can download {'each' if several else 'it'} as a PDF under Settings → Billing → Invoices."
             )
         )
-    return Reply(text=_describe_invoices(invoices, wants_open=wants_open))
+    described = _describe_invoices(invoices, wants_open=wants_open)
+    return Reply(text=described + (_expired_card_note(turn) if "open invoice" in described else ""))
+
+
+def _expired_card_note(turn: Turn) -> str:
+    """Why something is unpaid, when the account says so: the default card expired."""
+    methods = [m for m in (turn.account or {}).get("payment_methods") or [] if isinstance(m, Mapping)]
+    default = next((m for m in methods if m.get("is_default")), None)
+    if default is None or not default.get("expired"):
+        return ""
+    return (
+        f" The default card on file, ending in {default.get('last4')}, expired {default.get('expires')}, which is"
+        " likely why: add a new card under Settings → Billing → Payment methods, then click Pay now on the invoice."
+    )
 
 
 def _asked_invoices(turn: Turn, invoices: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -251,6 +264,8 @@ def _charge_dispute(turn: Turn) -> Reply:
         matched = [charges[0]]  # charges are newest first
     if matched:
         explained = " ".join(explain_charge(c) for c in matched[:3])
+        if any(c.get("status") in ("unpaid", "failed") for c in matched[:3]):
+            explained += _expired_card_note(turn)
         if relaxed:
             explained = f"I don't see that amount on the date you mentioned, but this one matches it. {explained}"
         if len(matched) > 3:
