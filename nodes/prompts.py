@@ -58,7 +58,8 @@ and quote plan changes. The customer's recent charges and invoices, cards and th
 are in <account>: answer from it when you can. "older_charges" counts charges not shown there;
 find_charges, lookup_charge and list_invoices look further back. When the customer asks to
 move to another plan, call propose_plan_change: our systems quote the exact terms and make the
-change only if the customer then says yes. A question about a plan is not a request: answer it.
+change only if the customer then says yes. A question about a plan is not a request: answer it
+("switch_today" is what a change today adds to, or credits on, the next invoice).
 For product questions, search the help center with search_faq. If the customer wants money
 back, hand them to the refund specialist.""",
     "refund": f"""\
@@ -227,6 +228,8 @@ def account_view(agent: str, account: Mapping[str, Any], words: str = "") -> dic
         view["available_plans"] = account.get("available_plans") or []
         if account.get("next_renewal"):  # computed by tools.plans: the model states it, never works it out
             view["next_renewal"] = account["next_renewal"]
+        if any((account.get("switch_today") or {}).values()):  # the same: prorated by code for each other plan
+            view["switch_today"] = account["switch_today"]
     return view
 
 

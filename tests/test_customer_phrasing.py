@@ -665,3 +665,10 @@ def test_the_rest_is_proposed_whatever_else_the_message_mentions(desk: Any, mess
 def test_general_questions_that_name_cancelling_or_a_card_go_to_the_help_center(desk: Any, message: str) -> None:
     result = desk.ask(message, customer_id="cust_003")
     assert result["final_agent"] == "FAQAgent" and result["pending_proposal"] is None, result["routed_to"]
+
+
+def test_a_question_about_switching_today_is_answered_with_the_prorated_amount_and_changes_nothing(desk: Any) -> None:
+    # Erin's period runs Nov 13 to Dec 13: 18 of 30 days left on 2026-11-25, so 18/30 of $150.00.
+    result = desk.ask("what would I pay today if I moved to enterprise? only asking", customer_id="cust_005")
+    assert result["final_agent"] == "BillingAgent" and result["pending_proposal"] is None
+    assert "$90.00" in result["response"], result["response"]

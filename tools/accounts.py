@@ -11,7 +11,7 @@ from tools import audit
 from tools.charges import load_charges
 from tools.errors import InvalidPlan, UnknownCustomer
 from tools.money import to_cents, to_dollars
-from tools.plans import next_renewal
+from tools.plans import next_renewal, quote_plan_change
 from tools.records import AccountSummary, Charge, Invoice, PaymentMethod, Plan
 
 if TYPE_CHECKING:
@@ -65,7 +65,8 @@ def get_account_summary(db: Database, customer_id: str) -> AccountSummary:
             payment_methods=_payment_methods(conn, customer_id, today),
             available_plans=plans,
         )
-    return summary.model_copy(update={"next_renewal": next_renewal(summary)})
+    switch = {p.id: quote_plan_change(summary, p.id).prorated_amount for p in plans if p.id != summary.plan.id}
+    return summary.model_copy(update={"next_renewal": next_renewal(summary), "switch_today": switch})
 
 
 def get_charge(db: Database, customer_id: str, order_id: str) -> Charge | None:

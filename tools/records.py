@@ -82,6 +82,8 @@ class AccountSummary(BaseModel):
     payment_methods: list[PaymentMethod]
     available_plans: list[Plan]
     next_renewal: date | None = None  # when the next monthly subscription charge is due (tools.plans)
+    # Per other plan: what switching today adds to (positive) or credits on (negative) the next invoice (tools.plans).
+    switch_today: dict[str, float] = Field(default_factory=dict)
 
 
 class PolicyDecision(BaseModel):

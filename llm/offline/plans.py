@@ -82,7 +82,8 @@ def plan_change(turn: Turn) -> Reply:
     if _only_asks(text):
         difference = float(plan.get("monthly_price") or 0) - current_price
         lost = features_lost(current_name, current.get("features") or [], plan.get("features") or [])
-        return Reply(text=_describe_plan(plan, current_name, difference, lost))
+        today = (account.get("switch_today") or {}).get(target)
+        return Reply(text=_describe_plan(plan, current_name, difference, lost, today))
     # Code quotes the change (prices, proration, renewal) and waits for the customer's yes.
     return Reply(call=ToolCall("propose_plan_change", {"new_plan": target}))
 
@@ -199,15 +200,19 @@ def _only_asks(text: str) -> bool:
     return bool(_ASKS_RE.search(lowered)) and not _REQUEST_RE.search(lowered)
 
 
-def _describe_plan(plan: Mapping[str, Any], current_name: str, difference: float, lost: list[str]) -> str:
+def _describe_plan(
+    plan: Mapping[str, Any], current_name: str, difference: float, lost: list[str], today: float | None
+) -> str:
     """What another plan costs and includes, with the offer to switch first (the history keeps a reply's start)."""
     name = plan.get("name")
     change = "more" if difference >= 0 else "less"
     features = ", ".join(str(f) for f in (plan.get("features") or [])[:6])
-    text = (
-        f"The {name} plan is {money(plan.get('monthly_price'))}/month, {money(abs(difference))} {change} than your "
-        f'{current_name} plan. Say "switch me to {name}" if you\'d like a quote for the change.'
-    )
+    text = f"The {name} plan is {money(plan.get('monthly_price'))}/month, {money(abs(difference))} {change} than your "
+    text += f"{current_name} plan."
+    if today:  # prorated by code (the account's switch_today) for the rest of this billing period
+        text += f" Switching today would {'add' if today > 0 else 'credit'} {money(abs(today))} "
+        text += f"{'to' if today > 0 else 'on'} your next invoice for the rest of this billing period."
+    text += f' Say "switch me to {name}" if you\'d like a quote for the change.'
     if features:
         text += f" It includes: {features}."
     if lost:
