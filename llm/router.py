@@ -417,21 +417,15 @@ def _fit_pipeline(texts: list[str], labels: list[str], weights: list[float]) -> 
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
+    words = TfidfVectorizer(
+        tokenizer=normalise, lowercase=False, token_pattern=None, ngram_range=(1, 2), sublinear_tf=True
+    )
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True)
     features = FeatureUnion(
-        [
-            (
-                "words",
-                TfidfVectorizer(
-                    tokenizer=normalise, lowercase=False, token_pattern=None, ngram_range=(1, 2), sublinear_tf=True
-                ),
-            ),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True)),
-        ],
-        transformer_weights={"words": 1.0, "chars": CHAR_WEIGHT},
+        [("words", words), ("chars", chars)], transformer_weights={"words": 1.0, "chars": CHAR_WEIGHT}
     )
-    pipeline = Pipeline(
-        [("features", features), ("model", LogisticRegression(C=C, class_weight="balanced", max_iter=2000))]
-    )
+    model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+    pipeline = Pipeline([("features", features), ("model", model)])
     pipeline.fit(texts, labels, model__sample_weight=weights)
     return pipeline
 
