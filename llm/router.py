@@ -521,11 +521,6 @@ def training_rows() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return load_rows(DEV_CSV), load_rows(SEED_CSV)
 
 
-def _train_default() -> Router:
-    dev, seed = training_rows()
-    return train_router(dev, seed_rows=seed)
-
-
 @cache
 def default_router() -> Router:
     """The router trained on all bundled training data.
@@ -536,7 +531,7 @@ def default_router() -> Router:
     from llm.model_cache import cached_model
 
     sources = [DEV_CSV, SEED_CSV, Path(__file__), Path(__file__).with_name("text.py")]
-    return cached_model("router", sources, _train_default)
+    return cached_model("router", sources, lambda: train_router(load_rows(DEV_CSV), seed_rows=load_rows(SEED_CSV)))
 
 
 @lru_cache(maxsize=1024)  # triage and then the specialist read the same message: it is scored once
