@@ -73,15 +73,8 @@ def normalise(text: str) -> list[str]:
 
 
 # A few everyday synonyms customers use for words the help center spells differently.
-_SYNONYMS = {
-    "teammate": "member",
-    "colleague": "member",
-    "coworker": "member",
-    "2fa": "factor",
-    "mfa": "factor",
-    "login": "sign",  # the help center says "sign in"
-    "logon": "sign",
-}
+_SYNONYMS = dict.fromkeys(("teammate", "colleague", "coworker"), "member") | dict.fromkeys(("2fa", "mfa"), "factor")
+_SYNONYMS |= dict.fromkeys(("login", "logon"), "sign")  # the help center says "sign in"
 
 
 def with_synonyms(text: str) -> str:
