@@ -342,7 +342,12 @@ def detect_sentiment(text: str) -> Sentiment:
     return Sentiment.NEUTRAL
 
 
-_SENTIMENT_BASE = {Sentiment.POSITIVE: 0, Sentiment.NEUTRAL: 1, Sentiment.FRUSTRATED: 2, Sentiment.ANGRY: 3}
+_SENTIMENT_BASE = {
+    Sentiment.POSITIVE: 0,
+    Sentiment.NEUTRAL: 1,
+    Sentiment.FRUSTRATED: 2,
+    Sentiment.ANGRY: 3,
+}
 # A priority score of 0 or less, 1, 2, 3, and 4 or more.
 _PRIORITY_BY_SCORE = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.HIGH, Priority.CRITICAL)
 
