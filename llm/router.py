@@ -173,7 +173,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             r"\b(?:free|pro|enterprise|paid|current|cheaper|annual|yearly|monthly)\s+(?:plan|tier)\b"
             r"|\b(?:change|switch|move|cancel)\b[\w\s]{0,15}\b(?:plan|tier|subscription)\b"
             r"|\b(?:put|move|switch|take|get|bump|upgrade|downgrade) (?:me|us|(?:my|our) (?:workspace|account|team))\b"
-            r"[\w\s]{0,12}\b(?:to|on|onto) (?:the )?(?:free|pro|enterprise)\b"
+            r"[\w\s]{0,12}"
+            r"\b(?:to|on|onto) (?:the )?(?:free|pro|enterprise)\b"
             r"|\b(?:go|going|went|drop\w*) (?:up |down |back )?to (?:the )?(?:free|pro|enterprise)\b",
             1.3,
         ),
@@ -318,7 +319,8 @@ _DOMAIN_RE = re.compile(
     r"\b(?:account\w*|plan|plans|tier|subscri\w*|bill\w*|invoice\w*|receipt\w*|charg\w*|payment\w*|pay|paid"
     r"|card|cards|price\w*|pricing|cost\w*|fee|fees|refund\w*|money|order\w*|seat\w*|users?|team\w*|workspace\w*"
     r"|project\w*|data|export\w*|import\w*|upload\w*|download\w*|files?|api|sso|saml|2fa|password\w*|log ?in"
-    r"|sign ?in|sign ?up|log ?out|email\w*|settings?|integrat\w*|app|apps|feature\w*|mode|dashboard\w*|admin\w*"
+    r"|sign ?in|sign ?up|log ?out|email\w*|settings?|integrat\w*|app|apps|feature\w*|mode|dashboard\w*"
+    r"|admin\w*"
     r"|permission\w*|roles?|support|agent|human|person|manager|complain\w*|cancel\w*|upgrad\w*|downgrad\w*"
     r"|trial|licen[cs]e\w*|report\w*|bank|transfer\w*|top[\s-]?ups?|pin|verif\w*|identity|address|deliver\w*"
     r"|ship\w*|statement|transaction\w*|purchase\w*|bought|product|service|delet\w*|restor\w*|recover\w*"
