@@ -585,12 +585,7 @@ def billing_issue_type(text: str) -> BillingIssue:
     wants_update = re.search(r"\b(?:update|change|replace|swap|new|add)\b", lowered)
     if payment and (payment > dispute or (not has_amount and wants_update)):
         return "payment_method"
-    if dispute:
-        return "charge_dispute"
-    if invoice:
-        return "invoice_question"
-    if payment:
-        return "payment_method"
+    # Any invoice or card wording without dispute wording has already been answered above.
     return "charge_dispute"
 
 

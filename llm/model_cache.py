@@ -18,7 +18,7 @@ import pickle
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 __all__ = ["cache_dirs", "cached_model", "source_hash"]
 
@@ -60,9 +60,7 @@ def cached_model(
     for folder in places:
         path = folder / file_name
         try:
-            with path.open("rb") as handle:
-                model: T = pickle.load(handle)
-            return model
+            return cast(T, pickle.loads(path.read_bytes()))
         except FileNotFoundError:
             continue
         except Exception:  # a truncated or foreign file: build again and overwrite it

@@ -411,10 +411,38 @@ def _char_wb(text: str, low: int = 3, high: int = 5) -> list[str]:
     return grams
 
 
+def _fit_pipeline(texts: list[str], labels: list[str], weights: list[float]) -> Any:
+    """The scikit-learn pipeline, fitted: word and character TF-IDF features, then a logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    words = TfidfVectorizer(
+        tokenizer=normalise, lowercase=False, token_pattern=None, ngram_range=(1, 2), sublinear_tf=True
+    )
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True)
+    features = FeatureUnion(
+        [("words", words), ("chars", chars)], transformer_weights={"words": 1.0, "chars": CHAR_WEIGHT}
+    )
+    model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+    pipeline = Pipeline([("features", features), ("model", model)])
+    pipeline.fit(texts, labels, model__sample_weight=weights)
+    return pipeline
+
+
+def _softmax(scores: Mapping[str, float]) -> dict[str, float]:
+    top = max(scores.values())
+    exps = {key: math.exp(value - top) for key, value in scores.items()}
+    total = sum(exps.values())
+    return {key: value / total for key, value in exps.items()}
+
+
 @dataclass(frozen=True)
-class _Classifier:
-    pipeline: Any  # what scores: a `_LinearScorer` (exported from the fitted scikit-learn pipeline)
-    classes: tuple[str, ...]
+class Router:
+    """A trained classifier plus keyword rules."""
+
+    scorer: _LinearScorer  # exported from the fitted scikit-learn pipeline
+    routes: tuple[str, ...]  # the routes the model was trained on
     domain_words: frozenset[str]  # content words seen in at least a few in-scope training messages
 
     def coverage(self, text: str) -> float:
@@ -426,70 +454,11 @@ class _Classifier:
 
     def log_scores(self, text: str) -> dict[str, float]:
         """Per-class scores (tempered logits), so that keyword rules can still outvote the model."""
-        logits = self.pipeline.decision_function([text])[0]
-        if len(self.pipeline.classes_) == 2:  # a binary model gives one margin
+        logits = self.scorer.decision_function([text])[0]
+        if len(self.scorer.classes_) == 2:  # a binary model gives one margin
             logits = [-logits / 2, logits / 2]
-        by_class = dict(zip(self.pipeline.classes_, logits, strict=True))
-        return {cls: TEMPERATURE * float(by_class[cls]) for cls in self.classes}
-
-
-def _fit_pipeline(texts: list[str], labels: list[str], weights: list[float]) -> Any:
-    """The scikit-learn pipeline, fitted: word and character TF-IDF features, then a logistic regression."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, Pipeline
-
-    features = FeatureUnion(
-        [
-            (
-                "words",
-                TfidfVectorizer(
-                    tokenizer=normalise, lowercase=False, token_pattern=None, ngram_range=(1, 2), sublinear_tf=True
-                ),
-            ),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True)),
-        ],
-        transformer_weights={"words": 1.0, "chars": CHAR_WEIGHT},
-    )
-    pipeline = Pipeline(
-        [("features", features), ("model", LogisticRegression(C=C, class_weight="balanced", max_iter=2000))]
-    )
-    pipeline.fit(texts, labels, model__sample_weight=weights)
-    return pipeline
-
-
-def _train_classifier(rows: Iterable[tuple[str, str, float]]) -> _Classifier:
-    rows = list(rows)
-    if not rows:
-        raise ValueError("cannot train a router on no rows")
-    texts, labels, weights = (list(column) for column in zip(*rows, strict=True))
-    document_frequency: dict[str, float] = defaultdict(float)
-    for text, route, weight in rows:
-        if route != "other":
-            for tok in set(content_words(text)):
-                document_frequency[tok] += weight
-    pipeline = _fit_pipeline(texts, labels, weights)
-    present = set(labels)
-    classes = tuple(route for route in ROUTES if route in present) + tuple(sorted(present - set(ROUTES)))
-    return _Classifier(
-        pipeline=_LinearScorer.from_pipeline(pipeline),
-        classes=classes,
-        domain_words=frozenset(tok for tok, n in document_frequency.items() if n >= MIN_DOMAIN_DF),
-    )
-
-
-def _softmax(scores: Mapping[str, float]) -> dict[str, float]:
-    top = max(scores.values())
-    exps = {key: math.exp(value - top) for key, value in scores.items()}
-    total = sum(exps.values())
-    return {key: value / total for key, value in exps.items()}
-
-
-class Router:
-    """A trained classifier plus keyword rules."""
-
-    def __init__(self, model: _Classifier) -> None:
-        self._model = model
+        by_class = dict(zip(self.scorer.classes_, logits, strict=True))
+        return {cls: TEMPERATURE * float(by_class[cls]) for cls in self.routes}
 
     def _out_of_scope(self, text: str, signals: Mapping[str, float], confidence: float) -> bool:
         """True when nothing ties the message to the desk and the model alone is not convincing."""
@@ -500,24 +469,19 @@ class Router:
             return False
         if signals["other"]:
             return True
-        return confidence < OTHER_THRESHOLD or self._model.coverage(text) < MIN_COVERAGE
-
-    @property
-    def routes(self) -> tuple[str, ...]:
-        """The routes the model was trained on."""
-        return self._model.classes
+        return confidence < OTHER_THRESHOLD or self.coverage(text) < MIN_COVERAGE
 
     def classify(self, text: str) -> RouteDecision:
         """Choose the route for one customer message, with the probability of every route."""
-        model_probs = _softmax(self._model.log_scores(text))
+        model_probs = _softmax(self.log_scores(text))
         signals = rule_signals(text)
         combined = {
             route: math.log(max(model_probs[route], 1e-9)) + RULE_WEIGHT * signals.get(route, 0.0)
-            for route in self._model.classes
+            for route in self.routes
         }
         probs = _softmax(combined)
-        route = max(probs, key=lambda key: (probs[key], -self._model.classes.index(key)))
-        if "other" in self._model.classes and route != "other" and self._out_of_scope(text, signals, probs[route]):
+        route = max(probs, key=lambda key: (probs[key], -self.routes.index(key)))
+        if "other" in self.routes and route != "other" and self._out_of_scope(text, signals, probs[route]):
             # Make "other" twice as likely as the best in-scope route, keeping the rest of the ranking.
             combined["other"] = max(combined.values()) + math.log(2.0)
             probs = _softmax(combined)
@@ -530,7 +494,20 @@ def train_router(rows: Iterable[tuple[str, str]], *, seed_rows: Iterable[tuple[s
     """Train a router on (text, route) pairs; the in-domain `seed_rows` each count `SEED_WEIGHT` times."""
     weighted = [(text, route, 1.0) for text, route in rows]
     weighted += [(text, route, SEED_WEIGHT) for text, route in seed_rows]
-    return Router(_train_classifier(weighted))
+    if not weighted:
+        raise ValueError("cannot train a router on no rows")
+    texts, labels, weights = (list(column) for column in zip(*weighted, strict=True))
+    document_frequency: dict[str, float] = defaultdict(float)
+    for text, route, weight in weighted:
+        if route != "other":
+            for tok in set(content_words(text)):
+                document_frequency[tok] += weight
+    present = set(labels)
+    return Router(
+        scorer=_LinearScorer.from_pipeline(_fit_pipeline(texts, labels, weights)),
+        routes=tuple(route for route in ROUTES if route in present) + tuple(sorted(present - set(ROUTES))),
+        domain_words=frozenset(tok for tok, n in document_frequency.items() if n >= MIN_DOMAIN_DF),
+    )
 
 
 def load_rows(path: str | Path) -> list[tuple[str, str]]:
@@ -544,11 +521,6 @@ def training_rows() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return load_rows(DEV_CSV), load_rows(SEED_CSV)
 
 
-def _train_default() -> Router:
-    dev, seed = training_rows()
-    return train_router(dev, seed_rows=seed)
-
-
 @cache
 def default_router() -> Router:
     """The router trained on all bundled training data.
@@ -559,7 +531,7 @@ def default_router() -> Router:
     from llm.model_cache import cached_model
 
     sources = [DEV_CSV, SEED_CSV, Path(__file__), Path(__file__).with_name("text.py")]
-    return cached_model("router", sources, _train_default)
+    return cached_model("router", sources, lambda: train_router(load_rows(DEV_CSV), seed_rows=load_rows(SEED_CSV)))
 
 
 @lru_cache(maxsize=1024)  # triage and then the specialist read the same message: it is scored once

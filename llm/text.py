@@ -51,12 +51,15 @@ def stem(word: str) -> str:
     """Strip a few English suffixes so that 'refunds', 'refunded' and 'refunding' share a stem."""
     if len(word) == 4 and word.endswith("s") and word[-2] != "s" and word not in _KEEP_S:
         return word[:-1]  # "keys" -> "key", "logs" -> "log"
-    if len(word) <= 4 or word.isdigit():
+    if len(word) <= 4 or word.isdigit() or word.endswith("ss"):
         return word
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)]
-    return word
+    return _cut_suffix(word, ("ing", "ed", "es", "s"), keep=3)
+
+
+def _cut_suffix(word: str, suffixes: tuple[str, ...], keep: int) -> str:
+    """`word` without the first of `suffixes` it ends with, if at least `keep` letters remain."""
+    suffix = next((s for s in suffixes if word.endswith(s) and len(word) - len(s) >= keep), "")
+    return word[: len(word) - len(suffix)]
 
 
 def normalise(text: str) -> list[str]:
@@ -70,15 +73,8 @@ def normalise(text: str) -> list[str]:
 
 
 # A few everyday synonyms customers use for words the help center spells differently.
-_SYNONYMS = {
-    "teammate": "member",
-    "colleague": "member",
-    "coworker": "member",
-    "2fa": "factor",
-    "mfa": "factor",
-    "login": "sign",  # the help center says "sign in"
-    "logon": "sign",
-}
+_SYNONYMS = dict.fromkeys(("teammate", "colleague", "coworker"), "member") | dict.fromkeys(("2fa", "mfa"), "factor")
+_SYNONYMS |= dict.fromkeys(("login", "logon"), "sign")  # the help center says "sign in"
 
 
 def with_synonyms(text: str) -> str:
@@ -121,15 +117,7 @@ def root(word: str) -> str:
     "update", "updating" and "updated" share a root, and so do "integrate" and "integrations",
     "cancel" and "cancellation", "expire" and "expiry". Roots are only compared with each other.
     """
-    word = stem(word.lower())
-    for suffix in _ROOT_SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            break
-    for ending in ("ate", "at", "e", "y"):
-        if word.endswith(ending) and len(word) - len(ending) >= 4:
-            word = word[: -len(ending)]
-            break
+    word = _cut_suffix(_cut_suffix(stem(word.lower()), _ROOT_SUFFIXES, keep=4), ("ate", "at", "e", "y"), keep=4)
     if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "aeiou":
         word = word[:-1]  # "cancell" -> "cancel"
     return word

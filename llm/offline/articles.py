@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from itertools import groupby
 from typing import Any
 
 from llm.text import article_sentences, salient_terms
@@ -117,15 +118,8 @@ def _complete_lists(chosen: list[int], units: Sequence[tuple[str, bool]]) -> lis
 
 def _step_blocks(units: Sequence[tuple[str, bool]]) -> list[list[int]]:
     """Runs of consecutive list items (numbered steps or bullets), as lists of unit indices."""
-    blocks: list[list[int]] = []
-    for index, (_, step) in enumerate(units):
-        if not step:
-            continue
-        if blocks and blocks[-1][-1] == index - 1:
-            blocks[-1].append(index)
-        else:
-            blocks.append([index])
-    return blocks
+    runs = groupby(range(len(units)), key=lambda index: units[index][1])
+    return [list(indices) for step, indices in runs if step]
 
 
 def _finish(sentence: str) -> str:

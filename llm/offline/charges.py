@@ -144,8 +144,6 @@ def match_description(charges: Sequence[Mapping[str, Any]], text: str) -> list[M
     """The one charge whose description shares most words with the message ("the seat pack", "October's
     subscription"), as a list; empty when no description shares a word or two charges share as many."""
     words = salient_terms(text)
-    if not words:
-        return []
     scored = sorted(
         ((len(words & salient_terms(str(c.get("description", "")))), c) for c in charges),
         key=lambda pair: -pair[0],
