@@ -204,7 +204,7 @@ def test_a_question_next_to_a_refund_is_answered_first_and_the_refund_proposed_l
     proposal = first["pending_proposal"]
     assert proposal and proposal["order_id"] == "ord_402"
     answer, offer = first["response"].split("\n\n")
-    assert "Two-factor" in answer and "Reply \"yes\"" in offer  # the reply ends with what the yes will do
+    assert "Two-factor" in answer and 'Reply "yes"' in offer  # the reply ends with what the yes will do
     assert first["final_agent"] == "RefundAgent"
     assert list_refunds(desk.db, customer_id="cust_004") == []  # nothing is paid before the yes
     second = desk.ask("yes", customer_id="cust_004", thread_id=first["thread_id"])
