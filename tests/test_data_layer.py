@@ -804,3 +804,21 @@ def test_card_expiry_is_computed_from_the_accounts_today() -> None:
     assert not card_expired("01/27", today)
     assert card_expired("12/25", today)
     assert not card_expired("soon", today)
+
+
+def test_the_account_says_what_switching_plan_today_adds_or_credits(data_db: Database) -> None:
+    # Alice's Pro period runs Nov 1 to Dec 1: on Nov 25, 6 of 30 days are left.
+    alice = accounts.get_account_summary(data_db, "cust_001")
+    assert alice.switch_today == {"free": -10.0, "enterprise": 30.0}
+    # Dan paid no subscription in November: no running period, nothing is prorated.
+    assert set(accounts.get_account_summary(data_db, "cust_004").switch_today.values()) == {0.0}
+
+
+def test_a_charge_shows_the_refund_request_waiting_for_a_manager(data_db: Database) -> None:
+    outcome = refunds.request_refund(data_db, "cust_003", "ord_301", reason="seats unused", thread_id="thr_x")
+    assert outcome.approval is not None
+    charges = {c.order_id: c for c in accounts.get_account_summary(data_db, "cust_003").charges}
+    assert charges["ord_301"].awaiting_approval == outcome.approval.approval_id
+    assert charges["ord_302"].awaiting_approval is None
+    refunds.decide_approval(data_db, outcome.approval.approval_id, approve=False, by="maya", note="used")
+    assert accounts.get_account_summary(data_db, "cust_003").charges[0].awaiting_approval is None
