@@ -142,6 +142,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             1.6,
         ),
         ("refund", r"\b(?:charged|billed) me twice\b|\bdouble[\s-]?(?:charged|billed)\b", 1.6),
+        # "Put in a request for my october subscription", "request one for our October payment".
+        ("refund", r"\b(?:put in|submit|file|raise|request)\b[\w\s]{0,8}\b(?:request|claim|one)\s+(?:for|on)\b", 1.3),
         (
             "refund",
             r"\b(?:charged|billed|debited)\b[\w\s]{0,20}\b(?:more than once|again)\b"

@@ -91,6 +91,7 @@ def refund(turn: Turn) -> Reply:
     # "How long till it's on my card?" after a refund: when refunds arrive, and which ones were made.
     # ... or while one waits for a manager ("any news?", "when will it land once approved?").
     arrival = asks_about_timing(text) and _ARRIVAL_RE.search(text) and not asks_for_refund_now(text)
+    arrival = arrival and not re.search(r"\bwould\b", text, re.I)  # "how long would it take?": the policy (FAQ)
     waiting = any(c.get("awaiting_approval") for c in turn.charges)
     about_it = asks_about_refund_status(text) or _BYPASS_RE.search(text)
     if (arrival or (waiting and about_it)) and any(_has_refund(c) for c in turn.charges):
