@@ -672,3 +672,12 @@ def test_a_question_about_switching_today_is_answered_with_the_prorated_amount_a
     result = desk.ask("what would I pay today if I moved to enterprise? only asking", customer_id="cust_005")
     assert result["final_agent"] == "BillingAgent" and result["pending_proposal"] is None
     assert "$90.00" in result["response"], result["response"]
+
+
+def test_a_yes_to_a_described_plan_asks_for_its_quote_and_a_second_yes_changes_it(desk: Any) -> None:
+    first = desk.ask("how much is enterprise for us per month?", customer_id="cust_003")
+    assert first["pending_proposal"] is None and "switch me to Enterprise" in first["response"]
+    quoted = desk.ask("sounds good, yes do it", customer_id="cust_003", thread_id=first["thread_id"])
+    assert (quoted["pending_proposal"] or {}).get("quote", {}).get("new_plan") == "enterprise", quoted["response"]
+    done = desk.ask("yes", customer_id="cust_003", thread_id=first["thread_id"])
+    assert "now on the Enterprise plan" in done["response"]

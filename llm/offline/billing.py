@@ -157,7 +157,8 @@ def _invoices(turn: Turn) -> Reply:
             )
         )
     described = _describe_invoices(invoices, wants_open=wants_open)
-    return Reply(text=described + (_expired_card_note(turn) if "open invoice" in described else ""))
+    why = "open invoice" in described and re.search(r"\bwhy\b|\bhow come\b", turn.text, re.I)
+    return Reply(text=described + (_expired_card_note(turn) if why else ""))
 
 
 def _expired_card_note(turn: Turn) -> str:

@@ -9,7 +9,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
-from llm.entities import PLANS, extract_plan, holds_off
+from llm.entities import PLANS, extract_plan, holds_off, is_affirmative
 from llm.offline.records import handback_record
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import as_date, money, nice_date
@@ -18,6 +18,8 @@ from llm.text import salient_terms
 from tools.plans import features_lost
 
 __all__ = ["cancellation", "current_plan", "next_renewal", "plan_change"]
+
+_OFFER_RE = re.compile(r'say "switch me to (\w+)"', re.I)
 
 # Words of a plan question that are not a feature ("does my plan include SSO?" asks about "SSO").
 _PLAN_TERMS = salient_terms("plan plans tier subscription include includes included feature features come with offer")
@@ -33,6 +35,8 @@ def plan_change(turn: Turn) -> Reply:
     text = turn.text
     account = turn.account
     target = extract_plan(text)
+    if target is None and is_affirmative(text):  # "yes, do it" to 'say "switch me to Enterprise"' just offered
+        target = extract_plan(" ".join(_OFFER_RE.findall(turn.last_agent_text())))
     lowered = text.lower()
     current_id = str(((account or {}).get("plan") or {}).get("id", "")).lower() or None
     if target is None and current_id in PLANS:
