@@ -86,7 +86,7 @@ def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
             thread = result["thread_id"]
             printer.finish()
-            if not printer.printed:  # answered without running the graph, e.g. still waiting for a manager
+            if not printer.printed:  # nothing was streamed, e.g. the fallback answer after a failed turn
                 print(f"{result['final_agent']}> {result['response']}")
         if thread:
             print(f"Thread {thread}: continue later with --thread {thread}")
