@@ -44,12 +44,14 @@ class _Handoff(BaseModel):
 
 class _FromTriage(_Handoff):
     # Triage hands one request to one specialist; a message with two ("refund the add-on, and how do I turn on
-    # 2FA?") names the other here, and the graph takes it up as soon as the first is answered.
+    # 2FA?") names the other here, and the graph takes it up as soon as the first is answered. A refund or plan
+    # change is named here and the question handed over first, so the customer's yes answers the last thing shown.
     also: str | None = Field(
         default=None,
         max_length=1000,
         description="Another, different request in the same message that this specialist won't handle, in the "
-        "customer's words; it is answered next. Null when the message asks one thing.",
+        "customer's words; it is answered next, so a refund or plan change goes here and a question first. Null "
+        "when the message asks one thing.",
     )
 
 

@@ -145,15 +145,11 @@ def make_approval_node(deps: Deps) -> Callable[..., Command[Any]]:
         queue = waiting_approvals(state)
         if not queue:
             return Command(goto=END)
-        by_id = {a["approval_id"]: a for a in queue}
-        current = queue[0]
-        stored = get_approval(deps.db, current["approval_id"])
-        if stored is not None and stored.status != "pending":
-            # Decided while this thread was busy with a customer message (or by a resume that never
-            # arrived): tell the customer instead of pausing for a decision that was already made.
-            decided = stored
-        else:
-            decided = _await_decision(deps, current, queue[1:], by_id)
+        # Already decided while this thread was busy with a customer message (or by a resume that never
+        # arrived): tell the customer instead of pausing for a decision that was already made.
+        decided = get_approval(deps.db, queue[0]["approval_id"])
+        if decided is None or decided.status == "pending":
+            decided = _await_decision(deps, queue)
         remaining = [a for a in queue if a["approval_id"] != decided.approval_id]
         account = get_account_summary(deps.db, runtime.context.customer_id).model_dump(mode="json")
         reply = decision_message(decided.model_dump(mode="json"))
@@ -168,18 +164,17 @@ def make_approval_node(deps: Deps) -> Callable[..., Command[Any]]:
     return approval
 
 
-def _await_decision(
-    deps: Deps, current: dict[str, Any], others: list[dict[str, Any]], by_id: dict[str, dict[str, Any]]
-) -> Approval:
-    """Pause until a manager decides one of the waiting approvals, and apply that decision."""
+def _await_decision(deps: Deps, queue: list[dict[str, Any]]) -> Approval:
+    """Pause until a manager decides one of the waiting approvals (the first is shown), and apply that decision."""
+    waiting = {a["approval_id"] for a in queue}
     # Values are matched to interrupt() calls by order, so an answer that cannot be applied
     # simply asks again: the thread keeps waiting and the approval stays pending, never lost.
     while True:
-        decision = parse_decision(interrupt(approval_request(current, others)), caller=_caller_name())
+        decision = parse_decision(interrupt(approval_request(queue[0], queue[1:])), caller=_caller_name())
         if decision is None:
             continue
-        target = decision.approval_id or current["approval_id"]
-        if target not in by_id:  # not one this thread waits for: never decide it from here
+        target = decision.approval_id or queue[0]["approval_id"]
+        if target not in waiting:  # not one this thread waits for: never decide it from here
             continue
         try:
             return decide_approval(

@@ -161,10 +161,15 @@ def _invoices(turn: Turn) -> Reply:
     return Reply(text=described + (_expired_card_note(turn) if why else ""))
 
 
-def _expired_card_note(turn: Turn) -> str:
-    """Why something is unpaid, when the account says so: the default card expired."""
+def _default_card(turn: Turn) -> Mapping[str, Any] | None:
+    """The card charges go to: the one marked default, else the only one listed first."""
     methods = [m for m in (turn.account or {}).get("payment_methods") or [] if isinstance(m, Mapping)]
-    default = next((m for m in methods if m.get("is_default")), None)
+    return next((m for m in methods if m.get("is_default")), methods[0] if methods else None)
+
+
+def _expired_card_note(turn: Turn) -> str:
+    """Why something is unpaid, when the account says so (`expired` is computed by tools.accounts)."""
+    default = _default_card(turn)
     if default is None or not default.get("expired"):
         return ""
     return (
@@ -208,8 +213,7 @@ def _describe_invoices(invoices: Sequence[Mapping[str, Any]], *, wants_open: boo
 
 def _payment_method(turn: Turn) -> Reply:
     account = turn.account or {}
-    methods = [m for m in account.get("payment_methods") or [] if isinstance(m, Mapping)]
-    default = next((m for m in methods if m.get("is_default")), methods[0] if methods else None)
+    default = _default_card(turn)
     how = (
         "To change it, go to Settings → Billing → Payment methods, add the new card and make it the default; "
         "future charges will use it."

@@ -64,9 +64,9 @@ _MONTHS_RE = re.compile(
 
 
 def _second_refund(text: str) -> str | None:
+    """A second charge to refund named in the same breath, as a request of its own ("refund the other charge")."""
     if (months := _MONTHS_RE.search(text)) is not None:  # the first month now, the others next
         return "refund " + " and ".join(re.findall(MONTH_NAMES, months.group(1), re.IGNORECASE))
-    """A second charge to refund named in the same breath, as a request of its own ("refund the other charge")."""
     pieces = [p.strip() for p in _SECOND_CHARGE_RE.split(text, maxsplit=1) if p and p.strip()]
     # "And the invoice is wrong" says something about a charge; it names no second one to refund.
     if len(pieces) < 2 or not rule_signals(pieces[0])["refund"] or rule_signals(pieces[1])["refund"]:
