@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -296,6 +299,26 @@ def test_a_provider_that_stays_down_gets_a_polite_answer_and_an_incident(
     assert len(tickets) == 1 and tickets[0].ticket_id in result["response"]
     assert len(logs.events("incident")) == 1
     assert len(logs.events("model_retry")) == real_settings.model_max_retries
+
+
+def test_the_openai_path_never_loads_the_offline_model(tmp_path: Path) -> None:
+    # A refund message while the provider is down: the fallback still files a ticket, without the offline router.
+    code = f"""
+import sys
+from service.desk import SupportDesk
+from service.settings import Settings
+from tools.tickets import list_tickets
+settings = Settings(data_dir={str(tmp_path / "desk")!r}, today="{TODAY}", models={MODELS!r}, model_max_retries=0)
+with SupportDesk(settings) as desk:
+    result = desk.ask("I was charged twice and I want my money back", customer_id="cust_001")
+    tickets = list_tickets(desk.db, customer_id="cust_001")
+print(result["final_agent"], len(tickets), sorted(m for m in sys.modules if m.startswith("llm.")))
+"""
+    env = {**os.environ, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "sk-test-not-a-real-key-0000"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    final, tickets, modules = run.stdout.strip().split(" ", 2)
+    assert (final, tickets) == ("FallbackAgent", "1")
+    assert "llm.router" not in modules and "llm.offline" not in modules, modules
 
 
 def test_an_exhausted_quota_is_not_retried(desk: SupportDesk, provider: FakeOpenAI, logs: Records) -> None:
