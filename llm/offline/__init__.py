@@ -10,10 +10,10 @@ Modules, one concern each:
 
 - `model`: the `BaseChatModel` (tool binding, whole or streamed replies, usage, ids);
 - `turn`: reading one model call (messages, context blocks, tool results) and the `Reply` it gets;
-- `agents`: which agent the bound tools make it, and the reply within the tool choice;
+- `agents`: which agent the bound tools make it, and its reply;
 - `triage`, `billing` (with `plans`), `refund`, `faq` (with `articles`): each agent's behaviour;
 - `records`: the handoff records; `charges`: finding and describing charges;
-- `structured`: a forced `tool_choice`; `smalltalk` and `wording`: shared phrasing.
+- `smalltalk` and `wording`: shared phrasing.
 """
 
 from llm.offline.model import MODEL_NAME, OfflineChatModel

@@ -11,7 +11,6 @@ from llm.offline.billing import billing
 from llm.offline.faq import faq
 from llm.offline.refund import refund
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
-from llm.offline.structured import apply_tool_choice
 from llm.offline.triage import triage
 from llm.offline.turn import Reply, Turn, parse_turn
 
@@ -21,7 +20,7 @@ Role = Literal["triage", "billing", "refund", "faq", "generic"]
 
 
 def role(tools: Mapping[str, Any]) -> Role:
-    """The agent whose tools these are; "generic" when there is none (plain chat, or a structured-output call)."""
+    """The agent whose tools these are; "generic" when there is none (plain chat)."""
     if "propose_plan_change" in tools:
         return "billing"
     if "propose_refund" in tools:
@@ -47,10 +46,10 @@ _AGENTS: dict[Role, Callable[[Turn], Reply]] = {
 }
 
 
-def decide(messages: Sequence[BaseMessage], tools: Sequence[Mapping[str, Any]], tool_choice: Any) -> Reply:
-    """The reply to one model call: the agent's own, within the bound tools and the forced tool choice."""
+def decide(messages: Sequence[BaseMessage], tools: Sequence[Mapping[str, Any]]) -> Reply:
+    """The reply to one model call: the agent's own, within the bound tools."""
     turn = parse_turn(messages, tools)
     reply = _AGENTS[role(turn.tools)](turn)
     if reply.call is not None and reply.call.name not in turn.tools:
         reply = Reply(text=out_of_scope_reply())  # defensive: only bound tools are ever called
-    return apply_tool_choice(reply, turn, tool_choice)
+    return reply

@@ -130,18 +130,8 @@ def _billing_issue(turn: Turn) -> str:
 
 
 def _invoices(turn: Turn) -> Reply:
-    account = turn.account
     wants_open = bool(re.search(r"\b(?:open|unpaid|outstanding|due|overdue|owe)\b", turn.text.lower()))
-    if account is None:
-        if turn.has("list_invoices"):
-            return Reply(call=ToolCall("list_invoices", {"status": "open" if wants_open else None}))
-        return Reply(
-            text=(
-                "You'll find all your invoices under Settings → Billing "
-                "→ Invoices, where each one can be downloaded as a PDF."
-            )
-        )
-    invoices = [i for i in account.get("invoices") or [] if isinstance(i, Mapping)]
+    invoices = [i for i in (turn.account or {}).get("invoices") or [] if isinstance(i, Mapping)]
     asked = _asked_invoices(turn, invoices)
     if asked:
         listing = "; ".join(
@@ -242,25 +232,17 @@ def _payment_method(turn: Turn) -> Reply:
 
 def _charge_dispute(turn: Turn) -> Reply:
     text = turn.text
-    account = turn.account
     charges = turn.charges
     orders = extract_order_ids(text)
     matched, relaxed = match_charges(charges, text, turn.today)
     if orders and not matched and turn.has("lookup_charge"):
         return Reply(call=ToolCall("lookup_charge", {"order_id": orders[0]}))
-    # Without <account> only the tools can find the charge; <account> shows recent ones, the tool looks further back.
-    look_further = account is None or (not orders and account.get("older_charges"))
+    # <account> shows the recent charges; the tool looks further back.
+    look_further = not orders and (turn.account or {}).get("older_charges")
     if (not matched or relaxed) and look_further and turn.has("find_charges"):
         args = find_charges_args(text, turn.today)
         if args["amount"] is not None or args["date"] is not None:
             return Reply(call=ToolCall("find_charges", args))
-    if account is None:
-        return Reply(
-            text=(
-                "Which charge do you mean? Tell me its amount and date "
-                "(or the order id, like ord_123) and I'll explain it."
-            )
-        )
     if not matched and re.search(r"\b(?:twice|double|duplicate)\b", text.lower()):
         matched = [c for c in charges if c.get("duplicate_of")]
     if not matched and not orders:
@@ -310,15 +292,6 @@ def _summarise_result(result: ToolResult) -> str:
                 "account. Could you double-check them, or give me the order id?"
             )
         return " ".join(explain_charge(c) for c in found[:3])
-    if result.name == "list_invoices":
-        invoices = [i for i in data.get("invoices") or [] if isinstance(i, Mapping)]
-        return _describe_invoices(invoices, wants_open=result.args.get("status") == "open")
     if result.name == "propose_plan_change":
         return f"I couldn't quote that change: {data.get('reason', 'the change was rejected')}."
-    if result.name == "search_faq":
-        articles = [a for a in data.get("articles") or [] if isinstance(a, Mapping)]
-        if articles:
-            first = articles[0]
-            return f"From our help center ({first.get('title')}): {trim(str(first.get('body', '')), 600)}"
-        return "I couldn't find that in our help center. Would you like me to connect you with a person?"
     return f"Here's what I found: {trim(json.dumps(data, default=str), 400)}"

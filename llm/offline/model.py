@@ -49,9 +49,9 @@ def _call_id(messages: Sequence[BaseMessage], name: str, args: Mapping[str, Any]
 class OfflineChatModel(BaseChatModel):
     """A deterministic chat model that plays the triage, billing, refund and FAQ agents offline.
 
-    Bind the agent's tools with `bind_tools`; the bound tool names tell the model which agent it is.
-    `with_structured_output` works through the default implementation, which forces a call to the
-    schema's tool.
+    Bind the agent's tools with `bind_tools`; the bound tool names tell the model which agent it is. It plays the
+    desk's agents and nothing else: the desk never forces a tool, so neither a forced `tool_choice` nor
+    `with_structured_output` (which forces one) is offered.
     """
 
     model_name: str = MODEL_NAME
@@ -74,13 +74,10 @@ class OfflineChatModel(BaseChatModel):
         tool_choice: str | dict[str, Any] | bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind tools (any form `convert_to_openai_tool` accepts) and an optional tool choice: None/"auto" (free),
-        "none", "any"/"required" (must call one), or a tool name or {"type": "function", "function": {"name": ...}}
-        to force that tool."""
-        formatted = [convert_to_openai_tool(tool) for tool in tools]
-        if tool_choice is not None:
-            kwargs["tool_choice"] = tool_choice
-        return self.bind(tools=formatted, **kwargs)
+        """Bind tools (any form `convert_to_openai_tool` accepts); the model chooses freely among them."""
+        if tool_choice not in (None, "auto"):
+            raise NotImplementedError(f"the offline model chooses its tools itself; tool_choice={tool_choice!r}")
+        return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs)
 
     def _generate(
         self,
@@ -121,7 +118,7 @@ class OfflineChatModel(BaseChatModel):
     def _respond(self, messages: Sequence[BaseMessage], kwargs: Mapping[str, Any]) -> AIMessage:
         """The whole reply to one call, with a tool-call id derived from the input and the token usage."""
         tools: list[dict[str, Any]] = [dict(t) for t in kwargs.get("tools") or []]
-        reply = decide(messages, tools, kwargs.get("tool_choice"))
+        reply = decide(messages, tools)
 
         tool_calls = []
         if reply.call is not None:

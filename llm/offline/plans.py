@@ -33,12 +33,12 @@ def _plan_by_id(account: Mapping[str, Any], plan_id: str) -> Mapping[str, Any] |
 def plan_change(turn: Turn) -> Reply:
     """Quote a change to the plan the customer names (or the next one up or down), ending with "reply yes"."""
     text = turn.text
-    account = turn.account
+    account = turn.account or {}
     target = extract_plan(text)
     if target is None and is_affirmative(text):  # "yes, do it" to 'say "switch me to Enterprise"' just offered
         target = extract_plan(" ".join(_OFFER_RE.findall(turn.last_agent_text())))
     lowered = text.lower()
-    current_id = str(((account or {}).get("plan") or {}).get("id", "")).lower() or None
+    current_id = str((account.get("plan") or {}).get("id", "")).lower() or None
     if target is None and current_id in PLANS:
         # "Upgrade me" names no plan; it means the one plan above, and is a guess when there are two.
         position = PLANS.index(current_id)
@@ -47,10 +47,6 @@ def plan_change(turn: Turn) -> Reply:
             target = above[0]
         elif re.search(r"\bdowngrad\w*\b", lowered) and len(below) == 1:
             target = below[0]
-    if account is None:
-        if target is None:
-            return Reply(text="Which plan would you like to move to: Free, Pro or Enterprise?")
-        return Reply(call=ToolCall("propose_plan_change", {"new_plan": target}))
     current = account.get("plan") or {}
     current_name = current.get("name") or str(current_id or "current").title()
     current_price = float(current.get("monthly_price") or 0)
@@ -120,9 +116,7 @@ def next_renewal(turn: Turn) -> date | None:
 
 def current_plan(turn: Turn) -> Reply:
     """What the customer's plan is, costs and includes, when it renews, and whether it has the feature asked about."""
-    account = turn.account
-    if account is None:
-        return Reply(text="You can see your plan, its price and what it includes under Settings → Billing → Plan.")
+    account = turn.account or {}
     current = account.get("plan") or {}
     name = str(current.get("name") or "current")
     features = [str(f) for f in current.get("features") or []]

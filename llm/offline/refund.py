@@ -24,7 +24,6 @@ from llm.entities import (
 from llm.offline.charges import (
     charge_line,
     criteria,
-    explain_charge,
     has_amount,
     is_refundable,
     match_charges,
@@ -80,7 +79,7 @@ def refund(turn: Turn) -> Reply:
     """The refund agent's reply to this turn."""
     text = turn.text
     if turn.last_is_tool and turn.results:
-        return _summarise_result(turn.results[-1], turn)
+        return _summarise_result(turn.results[-1])
     small = small_talk(text)
     if small and not turn.signals["refund"]:
         return Reply(text=small_talk_reply(small))
@@ -321,8 +320,6 @@ def _has_refund(charge: Mapping[str, Any]) -> bool:
 
 def _refund_status(turn: Turn) -> str:
     """The refunds made on the account and those waiting for a manager, from the charges."""
-    if turn.account is None:
-        return "Refunds you have received are listed on the invoices under Settings → Billing → Invoices."
     refunded = [c for c in turn.charges if float(c.get("refunded_amount") or 0) > 0]
     waiting = [c for c in turn.charges if c.get("awaiting_approval")]
     if not refunded and not waiting:
@@ -345,11 +342,6 @@ def _refund_status(turn: Turn) -> str:
 
 
 def _which_charge(turn: Turn) -> str:
-    if turn.account is None:
-        return (
-            "I can help with that refund. Which charge is it? Please give "
-            "me the order id (like ord_123) from your invoice or receipt."
-        )
     if any(c.get("awaiting_approval") for c in turn.charges) and not extract_amounts(turn.text):
         # "Skip the approval and just refund it": the request waiting for a manager is the one meant.
         return f"{_refund_status(turn)} If you meant another charge, tell me its order id."
@@ -364,25 +356,17 @@ def _which_charge(turn: Turn) -> str:
     )
 
 
-def _summarise_result(result: ToolResult, turn: Turn) -> Reply:
-    """The customer's answer from a `lookup_charge` result; a found, refundable charge is proposed next."""
+def _summarise_result(result: ToolResult) -> Reply:
+    """The customer's answer from a tool result that code left to the model, such as an unexpected status.
+
+    Code states every refund proposal and outcome itself (tools node, `nodes.refund.conclude_refund`).
+    """
     data = result.data
-    if result.error or (isinstance(data, Mapping) and "error" in data) or not isinstance(data, Mapping):
+    if result.error or not isinstance(data, Mapping) or "error" in data:
         detail = data.get("error") if isinstance(data, Mapping) else data
         return Reply(
-            text=(f"Sorry, I couldn't process that just now ({trim(str(detail), 200)}). Which charge should I refund?")
+            text=f"Sorry, I couldn't process that just now ({trim(str(detail), 200)}). Which charge should I refund?"
         )
-    if result.name == "lookup_charge":
-        if data.get("status") == "found" and isinstance(data.get("charge"), Mapping):
-            charge = data["charge"]
-            if is_refundable(charge) and turn.has("propose_refund"):
-                args = _charge_args(str(charge["order_id"]), None, reason=refund_reason(turn))
-                return Reply(call=ToolCall("propose_refund", args))
-            return Reply(text=explain_charge(charge) + " There's nothing left on it that can be refunded.")
-        order = data.get("order_id") or result.args.get("order_id")
-        return Reply(text=f"I couldn't find an order {order} on your account. Could you check the id on your invoice?")
-    # Code states every refund proposal and outcome itself (tools node, `nodes.refund.conclude_refund`); only a
-    # result it leaves to the model, such as an unexpected status, gets here.
     order = data.get("order_id") or result.args.get("order_id")
     explanation = str(data.get("explanation") or "").strip()
     return Reply(text=f"I'm sorry, I can't refund {order}. {explanation}".strip())
