@@ -483,6 +483,9 @@ def asks_about_refund_policy(text: str) -> bool:
     lowered = text.lower()
     if not re.search(r"\brefund\w*\b", lowered) or extract_order_ids(text):
         return False
+    # "Can the november one be refunded instead?" names a charge; "would I get money back for November?" asks.
+    if _MONTH_ALONE_RE.search(lowered) and "may" not in lowered.split() and not _HYPOTHETICAL.search(lowered):
+        return False
     # An amount names a charge ("refund my $20"), unless the question is about the policy for such amounts.
     general = r"\bpolic(?:y|ies)\b|\brules?\b|\bin general\b|\bgeneral question"
     if extract_amounts(text) and not re.search(general, lowered):

@@ -127,7 +127,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         ("refund", r"\b(?:refund\w*|reimburs\w*|money back|chargeback)\b", 1.6),
         (
             "refund",
-            r"\b(?:charged|billed|paid|debited|took)\b[\w\s$.,]{0,25}"
+            r"\b(?:charged|billed|paid|debited|took|hit)\b[\w\s$.,]{0,25}"
             r"\b(?:twice|two times|2 times|double)\b",
             1.6,
         ),
@@ -136,6 +136,13 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         # An amount wanted back ("300 back", "another 50 off it"): the amount is read before the rules run.
         ("refund", rf"{_AMT}\s+(?:back|off|refunded|returned)\b|\b(?:another|refund|reverse)\s+{_AMT}", 1.6),
         ("refund", r"\b(?:billed|charged|paid|charge|payment)\b[^?!]{0,80}\bget (?:it|that|this|them) back\b", 1.6),
+        # "Can we get that month back?", "give that one back", "could we get half of our October bill back?"
+        (
+            "refund",
+            r"\b(?:get|have|want|need|give)\s+(?:(?:half|part|some|all|most|the rest) of\s+)?"
+            r"(?:the|that|this|my|our)\s+(?:\w+\s+){0,3}?(?:month|charge|payment|money|fee|bill|subscription|amount|invoice|one)\s+back\b",
+            1.6,
+        ),
         (
             "refund",
             r"\b(?:half|part|some|most|any|all|rest) of (?:it|that|this|the (?:money|charge|payment)) back\b",
@@ -252,7 +259,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             r"|favou?rite|joke|poem|haiku|song|homework|essay|weather|recipe)\b",
             1.5,
         ),
-        ("other", r"\b\d+\s*(?:times|plus|minus|divided by|multiplied by|[x*+/-])\s*\d+\b", 1.0),
+        # Arithmetic ("17 times 23", "12 / 4"), not a date ("11/15", "2026-11-01").
+        ("other", r"\b\d+\s*(?:times|plus|minus|divided by|multiplied by|[x*+]|\s[/-]\s)\s*\d+\b", 1.0),
     )
 )
 
@@ -282,6 +290,20 @@ _GREETING_RE = re.compile(
     r"^(?:\W*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|thanks?|thank you|thx|thnx|tnx|ty|cheers|ok"
     r"|okay|great|perfect|cool)\b(?: (?:there|so much|again|a lot|all))?[\s,.!:;-]+)+"
 )
+# "..., thanks", "Many thanks", "Best regards": a courtesy after the request, which says nothing about its topic.
+_SIGN_OFF_RE = re.compile(
+    r"(?:^|[\s,.!;:-]+)(?:many thanks|thanks?(?: (?:a lot|so much|again|in advance))?|thank you(?: (?:so much|very much"
+    r"|in advance))?|thx|ty|cheers|(?:best|kind) regards|regards|best)\W*$",
+    re.IGNORECASE,
+)
+
+
+def request_core(text: str) -> str:
+    """The message without a greeting before it and a thank-you after it, unless that is all there is."""
+    core = _SIGN_OFF_RE.sub("", _GREETING_RE.sub("", text.lower(), count=1)).strip()
+    return core if core.strip(" .!?") else text
+
+
 _CREATIVE_RE = re.compile(
     r"\b(?:write|compose|tell|make up|give)\s+(?:me\s+|us\s+)?(?:a|an|some|another)\s+(?:\w+\s+)?"
     r"(?:poem|haiku|song|joke|essay|story|limerick|rap)s?\b"
@@ -475,7 +497,7 @@ class Router:
 
     def classify(self, text: str) -> RouteDecision:
         """Choose the route for one customer message, with the probability of every route."""
-        model_probs = _softmax(self.log_scores(text))
+        model_probs = _softmax(self.log_scores(request_core(text)))
         signals = rule_signals(text)
         combined = {
             route: math.log(max(model_probs[route], 1e-9)) + RULE_WEIGHT * signals.get(route, 0.0)

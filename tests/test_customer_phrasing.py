@@ -681,3 +681,58 @@ def test_a_yes_to_a_described_plan_asks_for_its_quote_and_a_second_yes_changes_i
     assert (quoted["pending_proposal"] or {}).get("quote", {}).get("new_plan") == "enterprise", quoted["response"]
     done = desk.ask("yes", customer_id="cust_003", thread_id=first["thread_id"])
     assert "now on the Enterprise plan" in done["response"]
+
+
+# --- greetings, sign-offs and follow-ups ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "agent"),
+    [
+        ("we'd like all of september returned please, ord_203. cheers", "RefundAgent"),
+        ("Good afternoon! The payment on 10/01 for 199.99, what was that for? Kind regards", "BillingAgent"),
+    ],
+)
+def test_a_thank_you_or_a_date_with_a_slash_does_not_make_a_request_small_talk(
+    desk: Any, message: str, agent: str
+) -> None:
+    result = desk.ask(message, customer_id="cust_002")
+    assert result["final_agent"] == agent, result["response"]
+
+
+def test_a_second_charge_named_by_amount_while_holding_off_is_explained_not_refunded(desk: Any) -> None:
+    result = desk.ask(
+        "hello, why is there a second 49.99 from the 1st of november? not asking for money yet", customer_id="cust_001"
+    )
+    assert result["final_agent"] != "FallbackAgent" and result["pending_proposal"] is None
+    assert "ord_102" in result["response"] and list_refunds(desk.db, customer_id="cust_001") == []
+
+
+def test_how_long_after_a_refund_is_about_that_refund(desk: Any) -> None:
+    done = ask_and_confirm(desk, "pls refund the reporting add-on", customer_id="cust_004")
+    later = desk.ask("ok and how many days is that?", customer_id="cust_004", thread_id=done["thread_id"])
+    assert later["final_agent"] == "RefundAgent" and "business days" in later["response"]
+    card = desk.ask("does it go back to my mastercard?", customer_id="cust_004", thread_id=done["thread_id"])
+    assert card["final_agent"] == "RefundAgent" and "card it was paid with" in card["response"]
+
+
+def test_another_charge_named_in_passing_after_a_refund_is_proposed_too(desk: Any) -> None:
+    done = ask_and_confirm(desk, "refund $50 of the onboarding session", customer_id="cust_005")
+    more = desk.ask(
+        "what about the november subscription, can that be refunded?",
+        customer_id="cust_005",
+        thread_id=done["thread_id"],
+    )
+    assert more["final_agent"] == "RefundAgent" and "ord_501" in more["response"], more["response"]
+
+
+def test_a_how_to_while_a_refund_waits_is_not_a_new_refund(desk: Any) -> None:
+    waiting = ask_and_confirm(desk, "I'd like august refunded please", customer_id="cust_001")
+    assert waiting["pending_approval"]
+    howto = desk.ask(
+        "while august is with the manager, how can I set a different card as default?",
+        customer_id="cust_001",
+        thread_id=waiting["thread_id"],
+    )
+    assert howto["final_agent"] in ("FAQAgent", "BillingAgent") and "can't refund" not in howto["response"]
+    assert howto["pending_proposal"] is None

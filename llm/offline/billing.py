@@ -16,6 +16,7 @@ from llm.entities import (
     extract_dates,
     extract_order_ids,
     extract_plan,
+    holds_off,
     is_affirmative,
     mentioned_period,
     mentions_payment_card,
@@ -52,8 +53,11 @@ _REFUND_OFFER_RE = re.compile(r"\brefund\w*\b[^.?!]*\bsay yes\b|\bsay yes\b[^.?!
 def billing(turn: Turn) -> Reply:
     """The billing agent's reply to this turn."""
     text = turn.text
-    if turn.last_is_tool and turn.results:
-        return Reply(text=_summarise_result(turn.results[-1]))
+    # A hand-off the graph refused ("RefundAgent already handled this message"): billing answers itself.
+    last = turn.results[-1] if turn.last_is_tool and turn.results else None
+    refused = last is not None and last.error and last.name.startswith("transfer_")
+    if last is not None and not refused:
+        return Reply(text=_summarise_result(last))
     affirmative = is_affirmative(text)
     small = small_talk(text)
     if small and not turn.signals["billing"] and not turn.signals["refund"]:
@@ -67,8 +71,10 @@ def billing(turn: Turn) -> Reply:
     # Only wording about money back goes to refunds: the router alone leans to refunds for bare amounts ("the
     # $899 one") and for "cancel", which billing answers itself.
     money_back = turn.signals["refund"] >= FIRM_SIGNAL or (decision.route == "refund" and _MONEY_BACK_RE.search(text))
+    money_back = money_back and not holds_off(text) and not refused  # "don't refund anything yet": billing explains
     # A "yes" (or "go ahead, refund the second one") to the refund this agent offered for a duplicate charge.
     offered = extract_order_ids(turn.last_agent_text()) if _REFUND_OFFER_RE.search(turn.last_agent_text()) else []
+    offered = [] if refused else offered
     if (affirmative or money_back) and offered and not extract_order_ids(text) and turn.has("transfer_to_refund"):
         record = refund_record(turn.last_agent_text())
         record["reason"] = trim(f"Customer confirmed a refund of a duplicate charge: {text}", REASON_CHARS)
@@ -78,7 +84,7 @@ def billing(turn: Turn) -> Reply:
         return Reply(call=ToolCall("transfer_to_refund", refund_record(text)))
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
-    if _off_topic_for_billing(turn) and not affirmative:
+    if _off_topic_for_billing(turn) and not affirmative and not refused:
         if decision.route == "human" and turn.has("escalate_to_human"):
             return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
         if turn.has("transfer_to_triage"):

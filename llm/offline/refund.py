@@ -34,14 +34,14 @@ from llm.offline.records import escalation_record, handback_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
 from llm.offline.wording import as_date, money, trim
-from llm.router import rule_signals
+from llm.router import FIRM_SIGNAL, rule_signals
 from tools.amounts import asked_amounts, read_amounts
 from tools.policy import MANAGER_REVIEW_TIME, REFUND_ARRIVAL_TIME
 
 __all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]
 
 _DUPLICATE_RE = re.compile(
-    r"\b(?:twice|two times|2 times|2x|x2|double\w*|duplicat\w*|dupe\w*|identical|second (?:charge|one)"
+    r"\b(?:twice|two times|2 times|2x|x2|double\w*|duplicat\w*|dupe\w*|identical|second (?:charge|one|\$?\d[\d.,]*\d)"
     r"|extra (?:one|charge)|charged again|more than once)\b",
     re.I,
 )
@@ -73,6 +73,11 @@ _WHY_RE = re.compile(
     r"^\W*(?:why|how come)\b(?![^.?!]*\b(?:refund|back)\b)(?![\s\S]*\brefund (?:it|me|that|this|the)\b)", re.I
 )
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)
+_MADE_RE = re.compile(r"\brf_\d+", re.I)  # the reference of a refund made in this conversation
+_GOES_BACK_RE = re.compile(r"\b(?:go|goes|come|comes) back\b|\bback (?:on|to)\b|\b(?:which|what|same) card\b", re.I)
+# "And the reporting add-on as well", "what about the onboarding one?": another charge for the same request.
+_ALSO_RE = re.compile(r"^\W*(?:and|also|plus|what about|how about|same for)\b|\b(?:too|as well)\W*$", re.I)
+_HOW_TO_RE = re.compile(r"\bhow (?:do|can|would|should) (?:i|we)\b", re.I)
 
 
 def refund(turn: Turn) -> Reply:
@@ -89,8 +94,14 @@ def refund(turn: Turn) -> Reply:
         return Reply(text="No problem: nothing has been refunded or changed. Just ask if you need anything else.")
     # "How long till it's on my card?" after a refund: when refunds arrive, and which ones were made.
     # ... or while one waits for a manager ("any news?", "when will it land once approved?").
-    arrival = asks_about_timing(text) and _ARRIVAL_RE.search(text) and not asks_for_refund_now(text)
-    arrival = arrival and not re.search(r"\bwould\b", text, re.I)  # "how long would it take?": the policy (FAQ)
+    # "How long will that one take?", "will it go back to the visa?" once this conversation made a refund: that one.
+    made = any(_MADE_RE.search(str(h.get("text", ""))) for h in turn.history if h.get("role") == "agent")
+    just_made = made and max(turn.signals["billing"], turn.signals["faq"]) < FIRM_SIGNAL
+    arrival = asks_about_timing(text) and not asks_for_refund_now(text)
+    # "how long would it take?" before any refund: the policy (FAQ)
+    arrival = arrival and (just_made or (_ARRIVAL_RE.search(text) and not re.search(r"\bwould\b", text, re.I)))
+    goes_back = just_made and _GOES_BACK_RE.search(text) and not (turn.signals["refund"] or extract_amounts(text))
+    arrival = arrival or goes_back
     waiting = any(c.get("awaiting_approval") for c in turn.charges)
     about_it = asks_about_refund_status(text) or _BYPASS_RE.search(text)
     if (arrival or (waiting and about_it)) and any(_has_refund(c) for c in turn.charges):
@@ -98,7 +109,9 @@ def refund(turn: Turn) -> Reply:
     # "Can you list my invoices?", "what charges do I have?": a billing question, whatever came before.
     if not turn.signals["refund"] and _LISTING_RE.search(text) and turn.has("transfer_to_triage"):
         return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "billing")))
-    refers_to_charge = bool(
+    # "While the october one waits, how do I remove the old card?": a how-to that mentions a charge in passing.
+    how_to = _HOW_TO_RE.search(text) and not (turn.signals["refund"] or _MONEY_BACK_RE.search(text))
+    refers_to_charge = not how_to and bool(
         turn.signals["refund"]
         or named_orders(turn.charges, text)
         or extract_amounts(text)
@@ -108,6 +121,7 @@ def refund(turn: Turn) -> Reply:
         or _LATEST_RE.search(text)
         or is_affirmative(text)
         or _takes_the_offer(turn)
+        or (_ALSO_RE.search(text) and not turn.signals["billing"] and match_description(turn.charges, text))
     )
     # An unsure "other" is more likely a muddled answer to our question than a new topic.
     changed_topic = turn.decision.route in ("faq", "billing") or (
@@ -153,8 +167,11 @@ def _answer_without_acting(turn: Turn) -> Reply:
         )
     charge_id, requested = pick_charge(turn)
     if asks_about_timing(text) or charge_id is None or not turn.has("check_refund"):
+        # How long refunds take is the help center's; a charge this agent cannot tell apart, billing's to explain.
+        charge = extract_amounts(text) or named_orders(turn.charges, text) or _DUPLICATE_RE.search(text)
+        about = "billing" if charge and not asks_about_timing(text) else "faq"
         if turn.has("transfer_to_triage"):
-            return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "faq")))
+            return Reply(call=ToolCall("transfer_to_triage", handback_record(text, about)))
         return Reply(text=_which_charge(turn))
     return Reply(call=ToolCall("check_refund", _charge_args(charge_id, requested)))
 
@@ -338,7 +355,7 @@ def _refund_status(turn: Turn) -> str:
             f"Still waiting for a manager's decision: {listing}. Reviews normally finish within {MANAGER_REVIEW_TIME}, "
             "and the decision will appear right here."
         )
-    return " ".join([*parts, f"A refund usually reaches your card within {REFUND_ARRIVAL_TIME} once it's made."])
+    return " ".join([*parts, f"A refund goes back to the card it was paid with, usually within {REFUND_ARRIVAL_TIME}."])
 
 
 def _which_charge(turn: Turn) -> str:
