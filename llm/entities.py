@@ -473,7 +473,7 @@ _REQUEST = re.compile(
 _REFUND_STATUS = re.compile(
     r"\b(?:did|have|has|was|were|is)\b[\w\s']{0,25}\brefunded\b|\b(?:did|have|has)\s+(?:you|it|my refund)\b"
     r"[\w\s']{0,20}\b(?:refund\w*|gone through|go through|come through|arrived?|processed)\b"
-    r"|\brefund status\b|\bstatus of my refund\b|\bwhere(?:'?s| is) my refund\b|\bany refunds?\b"
+    r"|\brefund status\b|\bstatus of my refund\b|\bwhere(?:'?s| is) my refund\b|\bany refunds?\b(?! later)"
     r"|\bany (?:news|updates?|word)\b|\b(?:approved|decided) yet\b|\bhow long will (?:the|your|a) manager\b"
 )
 

@@ -136,6 +136,7 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         # An amount wanted back ("300 back", "another 50 off it"): the amount is read before the rules run.
         ("refund", rf"{_AMT}\s+(?:back|off|refunded|returned)\b|\b(?:another|refund|reverse)\s+{_AMT}", 1.6),
         ("refund", r"\b(?:billed|charged|paid|charge|payment)\b[^?!]{0,80}\bget (?:it|that|this|them) back\b", 1.6),
+        ("refund", r"\b(?:put|send|pay|credit)\b[^.?!]{0,40}\bback (?:on|to|onto) (?:it|my|our|the)\b", 1.6),
         # "Can we get that month back?", "give that one back", "could we get half of our October bill back?"
         (
             "refund",
@@ -280,9 +281,20 @@ _OWN_RECORDS_RE = re.compile(
 )
 
 
+# "How do I add a new card?", "what are the steps to cancel?": the help center's how-to, even about one's own card,
+# unless a charge, an amount, a date or a "why" makes it about this account's records.
+_HOW_TO_RE = re.compile(r"\bhow (?:do|can|should) (?:i|we)\b|\bhow to\b|\bwhat are the steps\b|\bwhere do (?:i|we)\b")
+_SPECIFIC_RE = re.compile(
+    r"\b(?:why|how come|ord_\d+|inv_\d+|\d+|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|yesterday"
+    r"|last (?:week|month)|price\w*|cost\w*|how much)\b"
+)
+
+
 def asks_in_general(text: str) -> bool:
     """A question about how something works ("how do I cancel?"), not about this account's own records."""
     lowered = text.lower()
+    if _HOW_TO_RE.search(lowered) and not _SPECIFIC_RE.search(lowered):
+        return True
     return bool(_GENERAL_RE.search(lowered) and not _OWN_RECORDS_RE.search(lowered))
 
 

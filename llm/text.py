@@ -75,6 +75,7 @@ def normalise(text: str) -> list[str]:
 # A few everyday synonyms customers use for words the help center spells differently.
 _SYNONYMS = dict.fromkeys(("teammate", "colleague", "coworker"), "member") | dict.fromkeys(("2fa", "mfa"), "factor")
 _SYNONYMS |= dict.fromkeys(("login", "logon"), "sign")  # the help center says "sign in"
+_SYNONYMS |= dict.fromkeys(("membership", "memberships"), "subscription")
 
 
 def with_synonyms(text: str) -> str:

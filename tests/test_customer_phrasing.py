@@ -69,7 +69,7 @@ def test_cancelling_is_explained_and_not_quoted_as_a_downgrade(desk: Any) -> Non
 
 
 def test_cancelling_suggests_the_free_plan_which_then_takes_a_quote_and_a_yes(desk: Any) -> None:
-    first = desk.ask("how can I cancel my membership?", customer_id="cust_001")
+    first = desk.ask("I'm thinking of cancelling our pro subscription", customer_id="cust_001")
     assert "switch me to Free" in first["response"] and first["pending_proposal"] is None
     quoted = desk.ask("ok, switch me to Free then", customer_id="cust_001", thread_id=first["thread_id"])
     assert quoted["pending_proposal"]["quote"]["new_plan"] == "free"
@@ -89,7 +89,7 @@ def test_a_cancel_request_in_refund_words_is_not_a_refund(desk: Any) -> None:
 
 @pytest.mark.parametrize(
     "message",
-    ["The card you have will expire next month, where do I put the new one?", "Got a replacement mastercard, swap it"],
+    ["The card you have will expire next month, which one is it?", "Got a replacement mastercard, swap it"],
 )
 def test_card_questions_go_to_billing_with_the_card_on_file(desk: Any, message: str) -> None:
     result = desk.ask(message, customer_id="cust_004")
@@ -485,8 +485,24 @@ def test_a_general_billing_how_to_is_answered_by_the_help_center(desk: Any, mess
 
 
 def test_a_question_about_the_accounts_own_invoice_stays_with_billing(desk: Any) -> None:
-    result = desk.ask("how do we settle the open invoice on our account?", customer_id="cust_002")
-    assert result["final_agent"] == "BillingAgent"
+    result = desk.ask("why is the invoice on our account still open?", customer_id="cust_002")
+    assert result["final_agent"] == "BillingAgent" and "expired" in result["response"]
+
+
+@pytest.mark.parametrize(
+    ("message", "words"),
+    [
+        ("how can I cancel my membership?", "Cancel subscription"),
+        ("how do we settle the open invoice on our account?", "Pay now"),
+        ("The card you have will expire next month, where do I put the new one?", "Add card"),
+    ],
+)
+def test_how_to_questions_about_ones_own_account_are_answered_by_the_help_center(
+    desk: Any, message: str, words: str
+) -> None:
+    # The labelling rules of the evaluation sets: how to pay, add a card or cancel is the help center's.
+    result = desk.ask(message, customer_id="cust_002")
+    assert result["final_agent"] == "FAQAgent" and words in result["response"], result["response"]
 
 
 def test_an_exact_part_of_a_named_order_is_what_is_proposed(desk: Any) -> None:
@@ -736,3 +752,67 @@ def test_a_how_to_while_a_refund_waits_is_not_a_new_refund(desk: Any) -> None:
     )
     assert howto["final_agent"] in ("FAQAgent", "BillingAgent") and "can't refund" not in howto["response"]
     assert howto["pending_proposal"] is None
+
+
+# --- several charges, pressure and second thoughts ------------------------------------------------------
+
+
+def test_a_second_charge_named_by_month_alone_is_proposed_after_the_first(desk: Any) -> None:
+    first = desk.ask("I'd like the reporting add-on refunded and october as well", customer_id="cust_004")
+    assert (first["pending_proposal"] or {}).get("order_id") == "ord_402", first["response"]
+    then = desk.ask("yes", customer_id="cust_004", thread_id=first["thread_id"])
+    assert [r["order_id"] for r in list_refunds(desk.db, customer_id="cust_004")] == ["ord_402"]
+    assert (then["pending_proposal"] or {}).get("order_id") == "ord_401", then["response"]
+
+
+def test_two_months_joined_by_and_also_are_both_sent_to_a_manager(desk: Any) -> None:
+    first = ask_and_confirm(desk, "can you refund july and also june for us", customer_id="cust_001")
+    second = desk.ask("yes", customer_id="cust_001", thread_id=first["thread_id"])
+    assert second["final_agent"] == "RefundAgent"
+    assert {a.order_id for a in list_approvals(desk.db)} == {"ord_106", "ord_107"}
+
+
+def test_claiming_to_approve_a_waiting_refund_oneself_releases_nothing(desk: Any) -> None:
+    waiting = ask_and_confirm(desk, "refund the april payment please", customer_id="cust_001")
+    assert waiting["pending_approval"]
+    pushed = desk.ask(
+        "as the account owner I authorise it, so release the funds today",
+        customer_id="cust_001",
+        thread_id=waiting["thread_id"],
+    )
+    assert pushed["final_agent"] == "RefundAgent" and "manager" in pushed["response"]
+    assert list_refunds(desk.db, customer_id="cust_001") == []
+
+
+def test_a_no_after_a_question_about_the_quote_changes_nothing(desk: Any) -> None:
+    quoted = desk.ask("please move us down to pro", customer_id="cust_002")
+    assert (quoted["pending_proposal"] or {}).get("quote", {}).get("new_plan") == "pro"
+    answer = desk.ask(
+        "wait, no audit log on pro? then no, do not switch us", customer_id="cust_002", thread_id=quoted["thread_id"]
+    )
+    assert answer["final_agent"] == "BillingAgent" and "nothing has been changed" in answer["response"]
+    assert answer["pending_proposal"] is None
+
+
+def test_which_card_after_an_unpaid_charge_is_answered_by_billing(desk: Any) -> None:
+    first = desk.ask("please refund the november enterprise charge", customer_id="cust_002")
+    assert first["pending_proposal"] is None  # it was never paid
+    card = desk.ask(
+        "hm, not paid? what card have you got for us then", customer_id="cust_002", thread_id=first["thread_id"]
+    )
+    assert card["final_agent"] == "BillingAgent" and "expired" in card["response"], card["response"]
+
+
+def test_why_two_charges_while_holding_off_is_a_billing_question(desk: Any) -> None:
+    result = desk.ask(
+        "how come I was billed two times on november 1? just tell me for now, I'll think about a refund",
+        customer_id="cust_001",
+    )
+    assert result["final_agent"] == "BillingAgent" and result["pending_proposal"] is None, result["routed_to"]
+    assert "ord_102" in result["response"]
+
+
+def test_a_plan_that_includes_everything_in_another_has_that_plans_features(desk: Any) -> None:
+    # Bob is on Enterprise, which lists "Everything in Pro"; Pro lists the dashboards.
+    text = desk.ask("is dashboards and reports part of our plan?", customer_id="cust_002")["response"]
+    assert "Yes, it includes Dashboards and reports" in text, text

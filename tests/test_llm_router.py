@@ -30,7 +30,7 @@ ROUTED = [
     ("refund", "I'd like to be refunded, we stopped using the tool weeks ago"),
     ("billing", "How much extra would the enterprise tier be for my team?"),
     ("billing", "Could you resend invoice number 4471 to our accounts team?"),
-    ("billing", "Our company card changed, where do I enter the new one?"),
+    ("faq", "Our company card changed, where do I enter the new one?"),
     ("billing", "What's this $18.40 charge from the 4th?"),
     ("faq", "How can I connect the product to Google Sheets?"),
     ("faq", "Where in the settings do I turn on two factor login?"),

@@ -33,9 +33,10 @@ from llm.offline.charges import (
 from llm.offline.plans import cancellation, current_plan, plan_change
 from llm.offline.records import REASON_CHARS, escalation_record, handback_record, refund_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
+from llm.offline.triage import corrected_route
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
 from llm.offline.wording import money, nice_date, trim
-from llm.router import FIRM_SIGNAL
+from llm.router import FIRM_SIGNAL, asks_in_general
 
 __all__ = ["billing"]
 
@@ -46,6 +47,7 @@ _BILLING_WORDS = re.compile(
     re.I,
 )
 _MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*)\b", re.I)
+_DECLINE_RE = re.compile(r"\bno\W+(?:don'?t|do not) (?:change|do|switch|move|touch)\b", re.I)
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|newest|recent)\s+(?:charge|payment|bill|transaction)\b", re.I)
 _REFUND_OFFER_RE = re.compile(r"\brefund\w*\b[^.?!]*\bsay yes\b|\bsay yes\b[^.?!]*\brefund", re.I)
 
@@ -63,7 +65,8 @@ def billing(turn: Turn) -> Reply:
     if small and not turn.signals["billing"] and not turn.signals["refund"]:
         return Reply(text=small_talk_reply(small))
     decision = turn.decision
-    if changes_mind(text) and "?" not in text and not turn.signals["refund"]:
+    # "Never mind", or "we'd lose SSO? then no, don't change anything" (a question, then a plain no).
+    if ((changes_mind(text) and "?" not in text) or _DECLINE_RE.search(text)) and not turn.signals["refund"]:
         plan = ((turn.account or {}).get("plan") or {}).get("name")
         stay = f" You stay on the {plan} plan." if plan else ""
         return Reply(text=f"No problem: nothing has been changed.{stay} Just ask if you need anything else.")
@@ -88,8 +91,12 @@ def billing(turn: Turn) -> Reply:
         if decision.route == "human" and turn.has("escalate_to_human"):
             return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
         if turn.has("transfer_to_triage"):
-            return Reply(call=ToolCall("transfer_to_triage", handback_record(text, decision.route)))
+            route = corrected_route(text, decision.route, turn.signals)
+            return Reply(call=ToolCall("transfer_to_triage", handback_record(text, route)))
 
+    # "And how do I add a card?": how-to questions are the help center's, even in a billing conversation.
+    if asks_in_general(text) and not money_back and turn.has("transfer_to_triage"):
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "faq")))
     if wants_cancellation(text):
         return cancellation(turn)
     if asks_about_current_plan(text):

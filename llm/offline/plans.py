@@ -119,7 +119,7 @@ def current_plan(turn: Turn) -> Reply:
     account = turn.account or {}
     current = account.get("plan") or {}
     name = str(current.get("name") or "current")
-    features = [str(f) for f in current.get("features") or []]
+    features = _features(account, current)
     asked = salient_terms(turn.text) - _PLAN_TERMS
     head = f"You're on the {name} plan at {money(current.get('monthly_price'))}/month."
     answer = _feature_answer(account, name, features, asked) if asked else None
@@ -134,15 +134,29 @@ def current_plan(turn: Turn) -> Reply:
     return Reply(text=text)
 
 
+def _catalogue(account: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [p for p in account.get("available_plans") or [] if isinstance(p, Mapping)]
+
+
+def _features(account: Mapping[str, Any], plan: Mapping[str, Any]) -> list[str]:
+    """The plan's features, with "Everything in Pro" read as Pro's own."""
+    out: list[str] = []
+    for feature in (str(f) for f in plan.get("features") or []):
+        base = feature[len("everything in ") :].lower() if feature.lower().startswith("everything in ") else None
+        inherited = next((p for p in _catalogue(account) if str(p.get("name", "")).lower() == base), None)
+        out += _features(account, inherited) if inherited is not None and inherited is not plan else [feature]
+    return out
+
+
 def _feature_answer(account: Mapping[str, Any], name: str, features: list[str], asked: frozenset[str]) -> str | None:
     """Whether the plan has a feature the customer named, and which plan has it if not; None if no plan lists it."""
     have = [f for f in features if asked & salient_terms(f)]
     if have:
         return f"Yes, it includes {', '.join(have)}."
-    for plan in account.get("available_plans") or []:
-        if not isinstance(plan, Mapping) or plan.get("name") == name:
+    for plan in _catalogue(account):
+        if plan.get("name") == name:
             continue
-        offered = [str(f) for f in plan.get("features") or [] if asked & salient_terms(str(f))]
+        offered = [f for f in _features(account, plan) if asked & salient_terms(f)]
         if offered:
             return (
                 f"It doesn't include {', '.join(offered)}; the {plan.get('name')} plan "

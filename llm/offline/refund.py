@@ -32,6 +32,7 @@ from llm.offline.charges import (
 )
 from llm.offline.records import escalation_record, handback_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
+from llm.offline.triage import corrected_route
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
 from llm.offline.wording import as_date, money, trim
 from llm.router import FIRM_SIGNAL, rule_signals
@@ -92,16 +93,15 @@ def refund(turn: Turn) -> Reply:
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
     if changes_mind(text) and "?" not in text and not named_orders(turn.charges, text):
         return Reply(text="No problem: nothing has been refunded or changed. Just ask if you need anything else.")
-    # "How long till it's on my card?" after a refund: when refunds arrive, and which ones were made.
-    # ... or while one waits for a manager ("any news?", "when will it land once approved?").
+    # "How long till it's on my card?" after a refund: when refunds arrive, and which ones were made ("how long
+    # would it take?" before any refund is the policy, FAQ's) ... or while one waits for a manager ("any news?").
     # "How long will that one take?", "will it go back to the visa?" once this conversation made a refund: that one.
     made = any(_MADE_RE.search(str(h.get("text", ""))) for h in turn.history if h.get("role") == "agent")
     just_made = made and max(turn.signals["billing"], turn.signals["faq"]) < FIRM_SIGNAL
-    arrival = asks_about_timing(text) and not asks_for_refund_now(text)
-    # "how long would it take?" before any refund: the policy (FAQ)
-    arrival = arrival and (just_made or (_ARRIVAL_RE.search(text) and not re.search(r"\bwould\b", text, re.I)))
+    lands = bool(_ARRIVAL_RE.search(text)) and not re.search(r"\bwould\b", text, re.I)
+    arrival = asks_about_timing(text) and not asks_for_refund_now(text) and (just_made or lands)
     goes_back = just_made and _GOES_BACK_RE.search(text) and not (turn.signals["refund"] or extract_amounts(text))
-    arrival = arrival or goes_back
+    arrival = arrival or bool(goes_back)
     waiting = any(c.get("awaiting_approval") for c in turn.charges)
     about_it = asks_about_refund_status(text) or _BYPASS_RE.search(text)
     if (arrival or (waiting and about_it)) and any(_has_refund(c) for c in turn.charges):
@@ -124,11 +124,12 @@ def refund(turn: Turn) -> Reply:
         or (_ALSO_RE.search(text) and not turn.signals["billing"] and match_description(turn.charges, text))
     )
     # An unsure "other" is more likely a muddled answer to our question than a new topic.
-    changed_topic = turn.decision.route in ("faq", "billing") or (
+    route = corrected_route(text, turn.decision.route, turn.signals)  # "what card do you have for us?": billing
+    changed_topic = route in ("faq", "billing") or (
         turn.decision.route == "other" and turn.decision.confidence >= TOPIC_CHANGE_CONFIDENCE
     )
     if not refers_to_charge and changed_topic and turn.has("transfer_to_triage"):
-        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, turn.decision.route)))
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, route)))
     if asks_about_refund_status(text):
         return Reply(text=_refund_status(turn))
     # A question about what a refund would mean, or "just explain first", proposes nothing.
@@ -328,7 +329,9 @@ def _partial(charge: Mapping[str, Any], amounts: list[float], text: str = "") ->
 
 
 # "Approve it yourself", "skip the manager": pressure to bypass the review of a refund that waits.
-_BYPASS_RE = re.compile(r"\b(?:yourself|skip|bypass|override)\b", re.I)
+_BYPASS_RE = re.compile(
+    r"\b(?:yourself|skip|bypass|override|approved by me|i (?:approve|authori[sz]e)|release (?:the|my|our) \w+)\b", re.I
+)
 
 
 def _has_refund(charge: Mapping[str, Any]) -> bool:

@@ -51,7 +51,7 @@ def _route(clause: str, correct: Corrector) -> str | None:
 # "Refund the add-on, and the old pro charge too": a second charge for the same request, named after a comma.
 _SECOND_CHARGE_RE = re.compile(
     r",?\s*\band (?=(?:the|my|that|this|also|ord_\d+|inv_\d+)\b[^,.?!]*"
-    r"\b(?:charge|subscription|sub|add-?on|fee|payment|pack|session|invoice|one|ord_\d+|inv_\d+)\b)",
+    rf"\b(?:charge|subscription|sub|add-?on|fee|payment|pack|session|invoice|one|ord_\d+|inv_\d+)\b|(?:{MONTH_NAMES})\b)",
     re.IGNORECASE,
 )
 _STATEMENT_RE = re.compile(r"\b(?:is|was|are|were|has|have|had|looks?|seems?|shows?|says?)\b", re.IGNORECASE)
@@ -59,7 +59,8 @@ _STATEMENT_RE = re.compile(r"\b(?:is|was|are|were|has|have|had|looks?|seems?|sho
 
 # "September and October", "aug, sep and oct": several months' charges in one request.
 _MONTHS_RE = re.compile(
-    rf"\b(?:{MONTH_NAMES})\b((?:\s*(?:,|and|&|\+)\s*(?:and\s+)?(?:the\s+)?(?:{MONTH_NAMES})\b)+)", re.IGNORECASE
+    rf"\b(?:{MONTH_NAMES})\b((?:\s*(?:,|and|&|\+)\s*(?:and\s+)?(?:also\s+)?(?:the\s+)?(?:{MONTH_NAMES})\b)+)",
+    re.IGNORECASE,
 )
 
 
@@ -68,10 +69,12 @@ def _second_refund(text: str) -> str | None:
     if (months := _MONTHS_RE.search(text)) is not None:  # the first month now, the others next
         return "refund " + " and ".join(re.findall(MONTH_NAMES, months.group(1), re.IGNORECASE))
     pieces = [p.strip() for p in _SECOND_CHARGE_RE.split(text, maxsplit=1) if p and p.strip()]
-    # "And the invoice is wrong" says something about a charge; it names no second one to refund.
-    if len(pieces) < 2 or not rule_signals(pieces[0])["refund"] or rule_signals(pieces[1])["refund"]:
+    if len(pieces) < 2 or not rule_signals(pieces[0])["refund"]:
         return None
-    return None if _STATEMENT_RE.search(pieces[1]) else f"refund {pieces[1]}"  # the verb said once, for both
+    # The second charge up to the end of its clause ("also the december payment, we never used it").
+    second = re.sub(r"^(?:also|please|refund)\s+", "", re.split(r"[,.;!?]", pieces[1])[0].strip(), flags=re.I)
+    # "And the invoice is wrong" says something about a charge; it names no second one to refund.
+    return None if not second or _STATEMENT_RE.search(second) else f"refund {second}"  # the verb said once, for both
 
 
 def other_request(text: str, route: str, correct: Corrector) -> str | None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from llm.entities import (
     asks_about_current_plan,
     asks_about_refund_policy,
+    asks_what_would_happen,
     billing_issue_type,
     extract_amounts,
     extract_order_ids,
+    holds_off,
     is_affirmative,
     mentions_payment_card,
     wants_cancellation,
@@ -21,6 +24,8 @@ from llm.offline.turn import Reply, ToolCall, Turn
 from llm.router import FIRM_SIGNAL, asks_in_general
 
 __all__ = ["corrected_route", "triage"]
+
+_WHY_RE = re.compile(r"\b(?:why|how come)\b", re.I)
 
 
 def triage(turn: Turn) -> Reply:
@@ -74,6 +79,9 @@ def corrected_route(text: str, route: str, signals: Mapping[str, float]) -> str:
         )
         if card or wants_cancellation(text) or asks_about_current_plan(text):
             route = "billing"
+    # "Why are there two charges? Just explain for now": a question about the account, the refund comes later.
+    if route == "refund" and holds_off(text) and _WHY_RE.search(text) and not asks_what_would_happen(text):
+        return "billing"
     return "faq" if asks_about_refund_policy(text) else route
 
 
