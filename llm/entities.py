@@ -459,7 +459,7 @@ def wants_cancellation(text: str) -> bool:
 # take?". A request ("can I get", "please") or a specific charge makes it a refund request instead.
 _REFUND_INFO = re.compile(
     r"\b(?:polic(?:y|ies)|rules?|how long|how many days|how soon|take to|eligib\w*|work|works|allowed|entitled"
-    r"|in general|general question|(?:get|be|always|ever) refunded|go(?:es)? back to|straight away)\b"
+    r"|in general|general question|(?:get|be|always|ever) refunded|go(?:es)? back to|straight away|automatic\w*)\b"
     r"|\b(?:do|does) (?:you|acme) (?:give|offer|do|provide|allow)\b"
 )
 _QUESTION_START = re.compile(
@@ -472,7 +472,9 @@ _REQUEST = re.compile(
 # Whether money already came back: "did you refund me?", "has my refund gone through?".
 _REFUND_STATUS = re.compile(
     r"\b(?:did|have|has|was|were|is)\b[\w\s']{0,25}\brefunded\b|\b(?:did|have|has)\s+(?:you|it|my refund)\b"
-    r"[\w\s']{0,20}\b(?:refund\w*|gone through|go through|come through|arrived?|processed)\b"
+    r"[\w\s']{0,30}\b(?:refund\w*|gone through|go through|come through|arrived?|processed)\b"
+    # "Is the $20 you gave back done already?"
+    r"|^\W*(?:is|was|has) (?:the|my|that)\b[^?]{0,60}\b(?:done|through|processed|completed?|sent)\b(?: already)?\W*\?"
     r"|\brefund status\b|\bstatus of my refund\b|\bwhere(?:'?s| is) my refund\b|\bany refunds?\b(?! later)"
     r"|\bany (?:news|updates?|word)\b|\b(?:approved|decided) yet\b|\bhow long will (?:the|your|a) manager\b"
 )

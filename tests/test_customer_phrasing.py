@@ -816,3 +816,22 @@ def test_a_plan_that_includes_everything_in_another_has_that_plans_features(desk
     # Bob is on Enterprise, which lists "Everything in Pro"; Pro lists the dashboards.
     text = desk.ask("is dashboards and reports part of our plan?", customer_id="cust_002")["response"]
     assert "Yes, it includes Dashboards and reports" in text, text
+
+
+# --- questions never propose ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("customer", "message"),
+    [
+        ("cust_001", "did the refund for my november duplicate ever go through? i can't see it"),
+        ("cust_003", "cost of going to enterprise from today?"),
+        ("cust_005", "was the 20 you sent back for the onboarding completed?"),
+        ("cust_003", "are seats we stop using refunded automatically?"),
+        ("cust_004", "is the reporting add-on refundable?"),
+    ],
+)
+def test_a_question_proposes_nothing(desk: Any, customer: str, message: str) -> None:
+    result = desk.ask(message, customer_id=customer)
+    assert result["pending_proposal"] is None, result["response"]
+    assert result["final_agent"] != "FallbackAgent"

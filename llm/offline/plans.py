@@ -209,6 +209,11 @@ def _only_asks(text: str) -> bool:
     lowered = text.lower()
     if holds_off(text) or _WOULD_RE.search(lowered):
         return True
+    # "Price to move to Pro?" asks; "upgrade me to Pro. what will it cost?" asks for the change first.
+    sentences = re.split(r"(?<=[.!?])\s+", lowered)
+    told = any(_REQUEST_RE.search(s) and not s.rstrip().endswith("?") for s in sentences)
+    if "?" in lowered and re.search(r"\b(?:price|prices|cost|costs|quote)\b", lowered) and not told:
+        return True
     return bool(_ASKS_RE.search(lowered)) and not _REQUEST_RE.search(lowered)
 
 

@@ -74,6 +74,7 @@ _WHY_RE = re.compile(
     r"^\W*(?:why|how come)\b(?![^.?!]*\b(?:refund|back)\b)(?![\s\S]*\brefund (?:it|me|that|this|the)\b)", re.I
 )
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)
+_YES_NO_RE = re.compile(r"^\W*(?:is|are|was|were|did|does|do|has|have)\b", re.I)
 _MADE_RE = re.compile(r"\brf_\d+", re.I)  # the reference of a refund made in this conversation
 _GOES_BACK_RE = re.compile(r"\b(?:go|goes|come|comes) back\b|\bback (?:on|to)\b|\b(?:which|what|same) card\b", re.I)
 # "And the reporting add-on as well", "what about the onboarding one?": another charge for the same request.
@@ -135,7 +136,9 @@ def refund(turn: Turn) -> Reply:
     # A question about what a refund would mean, or "just explain first", proposes nothing.
     # ... unless the message asks for the refund outright ("can we get it refunded? how long will that take").
     asking = asks_for_refund_now(text) and not holds_off(text)
-    if (holds_off(text) or asks_what_would_happen(text) or _WHY_RE.search(text)) and not asking:
+    # "Is the add-on refundable?", "are unused seats refunded?": a yes/no question about refunds asks for nothing.
+    yes_no = _YES_NO_RE.search(text) and "?" in text and re.search(r"\brefund", text, re.I)
+    if (holds_off(text) or asks_what_would_happen(text) or _WHY_RE.search(text) or yes_no) and not asking:
         return _answer_without_acting(turn)
     # How refunds work is answered by the help center's refund policy article, not by refunding something.
     if asks_about_refund_policy(text) and turn.has("transfer_to_triage"):
