@@ -85,14 +85,13 @@ def billing(turn: Turn) -> Reply:
         return Reply(call=ToolCall("transfer_to_refund", record))
     if money_back and turn.has("transfer_to_refund"):
         return Reply(call=ToolCall("transfer_to_refund", refund_record(text)))
-    if turn.asks_for_person() and turn.has("escalate_to_human"):
+    # A person for whoever asks for one, or for an off-topic message the router gives to a person.
+    off_topic = _off_topic_for_billing(turn) and not affirmative and not refused
+    if (turn.asks_for_person() or (off_topic and decision.route == "human")) and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
-    if _off_topic_for_billing(turn) and not affirmative and not refused:
-        if decision.route == "human" and turn.has("escalate_to_human"):
-            return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
-        if turn.has("transfer_to_triage"):
-            route = corrected_route(text, decision.route, turn.signals)
-            return Reply(call=ToolCall("transfer_to_triage", handback_record(text, route)))
+    if off_topic and turn.has("transfer_to_triage"):
+        route = corrected_route(text, decision.route, turn.signals)
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(text, route)))
 
     # "And how do I add a card?": how-to questions are the help center's, even in a billing conversation.
     if asks_in_general(text) and not money_back and turn.has("transfer_to_triage"):

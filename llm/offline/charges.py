@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -14,6 +14,7 @@ from tools.amounts import words_to_digits
 
 __all__ = [
     "charge_line",
+    "charged_in",
     "criteria",
     "explain_charge",
     "find_charges_args",
@@ -44,6 +45,12 @@ def has_amount(charge: Mapping[str, Any], amounts: Sequence[float]) -> bool:
 def is_refundable(charge: Mapping[str, Any]) -> bool:
     """Something of the charge can still be refunded."""
     return float(charge.get("refundable_amount") or 0) > 0
+
+
+def charged_in(charge: Mapping[str, Any], days: Collection[date] = (), period: tuple[date, date] | None = None) -> bool:
+    """The charge was made on one of `days` or within `period` (its first and last day, inclusive)."""
+    on = as_date(charge.get("charged_on"))
+    return on is not None and (on in days or (period is not None and period[0] <= on <= period[1]))
 
 
 def find_charges_args(text: str, today: date) -> dict[str, Any]:
@@ -105,14 +112,13 @@ def match_charges(charges: Sequence[Mapping[str, Any]], text: str, today: date) 
         return [], False
 
     def fits(charge: Mapping[str, Any], *, when: bool) -> bool:
-        charged_on = as_date(charge.get("charged_on"))
         if orders and str(charge.get("order_id", "")).lower() not in orders:
             return False
         if amounts and not has_amount(charge, amounts):
             return False
-        if when and dates and charged_on not in dates:
+        if when and dates and not charged_in(charge, dates):
             return False
-        return not (when and period and (charged_on is None or not period[0] <= charged_on <= period[1]))
+        return not (when and period and not charged_in(charge, period=period))
 
     matched = [c for c in charges if fits(c, when=True)]
     if not matched and (orders or amounts) and (dates or period):

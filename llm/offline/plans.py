@@ -26,7 +26,7 @@ _PLAN_TERMS = salient_terms("plan plans tier subscription include includes inclu
 
 
 def _plan_by_id(account: Mapping[str, Any], plan_id: str) -> Mapping[str, Any] | None:
-    plans = [*(account.get("available_plans") or []), account.get("plan")]  # the catalogue first
+    plans = [*_catalogue(account), account.get("plan")]  # the catalogue first
     return next((p for p in plans if isinstance(p, Mapping) and str(p.get("id", "")).lower() == plan_id), None)
 
 
@@ -55,11 +55,7 @@ def plan_change(turn: Turn) -> Reply:
     ):
         return Reply(text=_seat_answer(account))
     if target is None:
-        options = ", ".join(
-            f"{p.get('name')} ({money(p.get('monthly_price'))}/month)"
-            for p in account.get("available_plans") or []
-            if isinstance(p, Mapping)
-        )
+        options = ", ".join(f"{p.get('name')} ({money(p.get('monthly_price'))}/month)" for p in _catalogue(account))
         return Reply(
             text=(
                 f"You're on the {current_name} plan at "

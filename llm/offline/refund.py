@@ -23,6 +23,7 @@ from llm.entities import (
 )
 from llm.offline.charges import (
     charge_line,
+    charged_in,
     criteria,
     has_amount,
     is_refundable,
@@ -34,7 +35,7 @@ from llm.offline.records import escalation_record, handback_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
 from llm.offline.triage import corrected_route
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
-from llm.offline.wording import as_date, money, trim
+from llm.offline.wording import money, trim
 from llm.router import FIRM_SIGNAL, rule_signals
 from tools.amounts import asked_amounts, read_amounts
 from tools.policy import MANAGER_REVIEW_TIME, REFUND_ARRIVAL_TIME
@@ -264,9 +265,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     duplicate_words = _DUPLICATE_RE.search(text) or (not own and _DUPLICATE_RE.search(str(record.get("reason", ""))))
     duplicates = [c for c in charges if c.get("duplicate_of")]
     if duplicate_words and duplicates:
-        if amounts:
-            fitting = [c for c in duplicates if has_amount(c, amounts)]
-            duplicates = fitting or duplicates
+        duplicates = [c for c in duplicates if has_amount(c, amounts)] or duplicates  # no amounts: none fits
         return str(duplicates[0]["order_id"]), None  # charges are newest first
 
     search = text if extract_amounts(text) else f"{text} {' '.join(money(a) for a in amounts)}"
@@ -274,12 +273,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     if not matched and amounts and (days or period):
         # "Twenty back on the one from Oct 1st": no charge is for $20, so the day names the charge and the
         # amount is the part wanted back.
-        on_day = [
-            c
-            for c in charges
-            if (d := as_date(c.get("charged_on"))) is not None
-            and (d in days or (period is not None and period[0] <= d <= period[1]))
-        ]
+        on_day = [c for c in charges if charged_in(c, days, period)]
         if len(on_day) == 1:
             return str(on_day[0]["order_id"]), _partial(on_day[0], amounts)
     if len(matched) > 1:
@@ -290,11 +284,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     if len(matched) == 1:  # "ten of the 29 back": the charge by its amount, the part by the other one
         return str(matched[0]["order_id"]), _partial(matched[0], amounts, text)
     if period and not amounts:
-        in_month = [
-            c
-            for c in charges
-            if (d := as_date(c.get("charged_on"))) is not None and period[0] <= d <= period[1] and is_refundable(c)
-        ]
+        in_month = [c for c in charges if charged_in(c, period=period) and is_refundable(c)]
         if len(in_month) == 1:
             return str(in_month[0]["order_id"]), None
     latest = next((c for c in charges if is_refundable(c)), None)  # charges are newest first
