@@ -380,7 +380,7 @@ _PLAN_CHANGE = re.compile(
 )
 _PLAN_VERB = re.compile(
     r"\b(?:upgrad\w*|downgrad\w*|switch\w*|change|changing|move|moving|cancel\w*|add|remove|go to|bump|drop"
-    r"|how much|price|cost|difference|compare|more|extra|additional|fewer)\b"
+    r"|how much|price|cost|difference|compare|more|extra|additional|fewer|put (?:me|us) on|lowest|cheapest)\b"
 )
 _INVOICE = re.compile(
     r"\b(?:invoice\w*|receipt\w*|vat|tax|bill|bills|billing history|past due|overdue|owe|outstanding|balance)\b"
@@ -436,8 +436,8 @@ def asks_about_current_plan(text: str) -> bool:
     plan change or a question about one charge.
     """
     lowered = text.lower()
-    if extract_amounts(text) or extract_order_ids(text) or _CHANGE_VERB.search(lowered):
-        return False
+    if extract_amounts(text) or extract_order_ids(text) or _CHANGE_VERB.search(lowered) or mentions_payment_card(text):
+        return False  # "which card is billed for our subscription?" asks about the card
     return bool(_CURRENT_PLAN.search(lowered)) and extract_plan(text) is None
 
 
@@ -476,7 +476,8 @@ _REFUND_STATUS = re.compile(
     # "Is the $20 you gave back done already?"
     r"|^\W*(?:is|was|has) (?:the|my|that)\b[^?]{0,60}\b(?:done|through|processed|completed?|sent)\b(?: already)?\W*\?"
     r"|\brefund status\b|\bstatus of my refund\b|\bwhere(?:'?s| is) my refund\b|\bany refunds?\b(?! later)"
-    r"|\bany (?:news|updates?|word)\b|\b(?:approved|decided) yet\b|\bhow long will (?:the|your|a) manager\b"
+    r"|\bany (?:news|updates?|word)\b|\b(?:approved|decided) yet\b"
+    r"|\bhow long (?:will|does|do|would) (?:the|your|a) manager\b"
 )
 
 
@@ -581,6 +582,8 @@ def billing_issue_type(text: str) -> BillingIssue:
     dispute = len(_DISPUTE.findall(lowered)) + (1 if has_amount else 0)
     invoice = len(_INVOICE.findall(lowered))
     payment = len(_PAYMENT_METHOD.findall(lowered)) + 2 * len(_CARD_TROUBLE.findall(lowered))
+    if re.search(r"\b(?:which|what) (?:card|visa|mastercard|amex)\b", lowered):  # "which card is charged for it?"
+        return "payment_method"
     if asks_about_current_plan(text) or wants_cancellation(text):
         return "plan_change"
     if plan and not (has_amount and dispute >= 2):

@@ -132,11 +132,12 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             1.6,
         ),
         ("refund", r"\b(?:double|duplicate\w*|twice)[\s-]+(?:charg\w*|bill\w*|payment\w*)\b", 1.6),
+        ("refund", r"\b(?:2|two)\s*x\s*\$?\d+\.\d\d\b", 1.3),  # "the app shows 2 x 49.99"
         ("refund", r"\b(?:charged|billed|paid|debited)\b[\w\s]{0,10}\b(?:2x|x2)\b", 1.6),
         # An amount wanted back ("300 back", "another 50 off it"): the amount is read before the rules run.
         ("refund", rf"{_AMT}\s+(?:back|off|refunded|returned)\b|\b(?:another|refund|reverse)\s+{_AMT}", 1.6),
         ("refund", r"\b(?:billed|charged|paid|charge|payment)\b[^?!]{0,80}\bget (?:it|that|this|them) back\b", 1.6),
-        ("refund", r"\b(?:put|send|pay|credit)\b[^.?!]{0,40}\bback (?:on|to|onto) (?:it|my|our|the)\b", 1.6),
+        ("refund", r"\b(?:put|send|pay|credit)\b[^.?!]{0,60}\bback (?:on|to|onto) (?:it|my|our|the)\b", 1.6),
         # "Can we get that month back?", "give that one back", "could we get half of our October bill back?"
         (
             "refund",
@@ -181,11 +182,13 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
         (
             "billing",
             r"\b(?:free|pro|enterprise|paid|current|cheaper|annual|yearly|monthly)\s+(?:plan|tier)\b"
-            r"|\b(?:change|switch|move|cancel)\b[\w\s]{0,15}\b(?:plan|tier|subscription)\b"
+            r"|\b(?:change|switch|move|cancel)\b[\w\s]{0,20}\b(?:plan|tier|subscription)\b"
             r"|\b(?:put|move|switch|take|get|bump|upgrade|downgrade) (?:me|us|(?:my|our) (?:workspace|account|team))\b"
             r"[\w\s]{0,12}"
             r"\b(?:to|on|onto) (?:the )?(?:free|pro|enterprise)\b"
-            r"|\b(?:go|going|went|drop\w*) (?:up |down |back )?to (?:the )?(?:free|pro|enterprise)\b",
+            r"|\b(?:go|going|went|drop\w*) (?:up |down |back )?to (?:the )?(?:free|pro|enterprise)\b"
+            r"|\b(?:put|move|switch|take|bump|drop) (?:me|us)\b[\w\s]{0,12}\b(?:to|on|onto) (?:the |a |your )?"
+            r"(?:\w+ ){0,3}(?:plan|tier)\b",
             1.3,
         ),
         (
@@ -235,7 +238,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             r"|audit log\w*|activity log\w*|backup|admin|csv|mobile app|upload\w*|file formats?|sync\w*"
             r"|salesforce|hubspot|jira|github|gitlab|google (?:drive|sheets|calendar)|outlook|notion|trello"
             r"|dropbox|android|iphone|ios|ipad|mobile|offline|browsers?|internet explorer|chrome|safari|firefox"
-            r"|soc ?2|complian\w*|scim|provisioning|uptime|sla|roles?|permissions?|guests?)\b",
+            r"|soc ?2|complian\w*|scim|provisioning|uptime|sla|roles?|permissions?|guests?|phone app|web only"
+            r"|reset (?:link|email|code)|verification (?:email|code)|magic link|single sign[\s-]?on)\b",
             1.0,
         ),
         ("faq", r"^(?:how (?:do|can|to)|where (?:do|can|is|are|would)|can i|is there|does (?:it|the|your))\b", 0.4),
@@ -261,7 +265,8 @@ _RULES: tuple[tuple[Route, re.Pattern[str], float], ...] = tuple(
             1.5,
         ),
         # Arithmetic ("17 times 23", "12 / 4"), not a date ("11/15", "2026-11-01").
-        ("other", r"\b\d+\s*(?:times|plus|minus|divided by|multiplied by|[x*+]|\s[/-]\s)\s*\d+\b", 1.0),
+        # ... nor a count of charges ("2 x 49.99").
+        ("other", r"\b\d+\s*(?:times|plus|minus|divided by|multiplied by|[x*+]|\s[/-]\s)\s*\d+\b(?![.,]\d)", 1.0),
     )
 )
 
@@ -283,7 +288,9 @@ _OWN_RECORDS_RE = re.compile(
 
 # "How do I add a new card?", "what are the steps to cancel?": the help center's how-to, even about one's own card,
 # unless a charge, an amount, a date or a "why" makes it about this account's records.
-_HOW_TO_RE = re.compile(r"\bhow (?:do|can|should) (?:i|we)\b|\bhow to\b|\bwhat are the steps\b|\bwhere do (?:i|we)\b")
+_HOW_TO_RE = re.compile(
+    r"\bhow (?:(?:do|can|should|could) )?(?:i|we)\b|\bhow to\b|\bwhat are the steps\b|\bwhere do (?:i|we)\b"
+)
 _SPECIFIC_RE = re.compile(
     r"\b(?:why|how come|ord_\d+|inv_\d+|\d+|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|yesterday"
     r"|last (?:week|month)|price\w*|cost\w*|how much)\b"

@@ -835,3 +835,120 @@ def test_a_question_proposes_nothing(desk: Any, customer: str, message: str) -> 
     result = desk.ask(message, customer_id=customer)
     assert result["pending_proposal"] is None, result["response"]
     assert result["final_agent"] != "FallbackAgent"
+
+
+@pytest.mark.parametrize(
+    ("message", "agent", "proposes"),
+    [
+        ("you already refunded our november charge, so how come we're still on pro?", "BillingAgent", False),
+        ("how come you billed me twice on the 1st? give it back", "RefundAgent", True),
+        ("send the rest of the onboarding money back to my card", "RefundAgent", True),
+    ],
+)
+def test_why_questions_and_money_back(desk: Any, message: str, agent: str, proposes: bool) -> None:
+    customer = "cust_005" if "onboarding" in message or "november" in message else "cust_001"
+    result = desk.ask(message, customer_id=customer)
+    assert result["final_agent"] == agent and bool(result["pending_proposal"]) == proposes, result["response"]
+
+
+def test_a_follow_up_how_to_about_billings_own_answer_stays_with_billing(desk: Any) -> None:
+    first = desk.ask("how come the november invoice isn't paid?", customer_id="cust_002")
+    again = desk.ask("alright, how do we sort that", customer_id="cust_002", thread_id=first["thread_id"])
+    assert again["final_agent"] == "BillingAgent" and "inv_201" in again["response"], again["response"]
+
+
+# --- counter-offers, second thoughts and plans described instead of named -----------------------------
+
+
+def test_a_smaller_figure_after_a_proposal_is_the_amount_proposed_next(desk: Any) -> None:
+    first = desk.ask("could I have part of the onboarding fee back?", customer_id="cust_005")
+    assert (first["pending_proposal"] or {}).get("amount") == pytest.approx(100.0)
+    counter = desk.ask("hmm, 45 would be enough, make it 45", customer_id="cust_005", thread_id=first["thread_id"])
+    assert (counter["pending_proposal"] or {}).get("amount") == pytest.approx(45.0), counter["response"]
+
+
+def test_no_wait_after_a_proposal_refunds_nothing_and_proposes_nothing(desk: Any) -> None:
+    first = desk.ask("refund what's left on the onboarding", customer_id="cust_005")
+    assert first["pending_proposal"]
+    later = desk.ask("no wait, let me talk to my partner first", customer_id="cust_005", thread_id=first["thread_id"])
+    assert later["pending_proposal"] is None and "nothing has been refunded" in later["response"]
+    assert len(list_refunds(desk.db, customer_id="cust_005")) == 2  # the two seeded ones only
+
+
+@pytest.mark.parametrize(
+    ("customer", "message", "order", "amount"),
+    [
+        ("cust_005", "I'd like $150 back on the onboarding, we only got half of it", "ord_502", 100.0),
+        ("cust_001", "my card statement lists 2 x 49.99 on nov 1, fix it please", "ord_102", 49.99),
+    ],
+)
+def test_what_is_proposed_for_amounts_named_plainly(
+    desk: Any, customer: str, message: str, order: str, amount: float
+) -> None:
+    proposal = desk.ask(message, customer_id=customer)["pending_proposal"] or {}
+    assert proposal.get("order_id") == order and proposal.get("amount") == pytest.approx(amount), proposal
+
+
+def test_after_the_duplicate_the_other_november_charge_can_be_asked_for(desk: Any) -> None:
+    done = ask_and_confirm(desk, "please refund the double charge", customer_id="cust_001")
+    more = desk.ask(
+        "thanks! could the other one from november be refunded as well?",
+        customer_id="cust_001",
+        thread_id=done["thread_id"],
+    )
+    assert (more["pending_proposal"] or {}).get("order_id") == "ord_101", more["response"]
+
+
+def test_forget_that_one_and_another_charge_is_a_new_request(desk: Any) -> None:
+    first = desk.ask("refund ord_999 please", customer_id="cust_001")
+    again = desk.ask(
+        "oh, wrong number. forget that, I want my august payment back instead",
+        customer_id="cust_001",
+        thread_id=first["thread_id"],
+    )
+    assert (again["pending_proposal"] or {}).get("order_id") == "ord_105", again["response"]
+
+
+def test_another_hundred_in_words_on_the_same_order(desk: Any) -> None:
+    done = ask_and_confirm(desk, "$300 back from ord_301 please", customer_id="cust_003")
+    more = desk.ask("and one more fifty on that same order", customer_id="cust_003", thread_id=done["thread_id"])
+    assert (more["pending_proposal"] or {}).get("amount") == pytest.approx(50.0), more["response"]
+
+
+@pytest.mark.parametrize(
+    ("customer", "message", "plan"),
+    [
+        ("cust_001", "switch us to whichever plan has the audit log", "enterprise"),
+        ("cust_003", "please put me on the cheapest plan", "free"),
+    ],
+)
+def test_a_plan_described_instead_of_named_is_quoted(desk: Any, customer: str, message: str, plan: str) -> None:
+    quote = (desk.ask(message, customer_id=customer)["pending_proposal"] or {}).get("quote") or {}
+    assert quote.get("new_plan") == plan, quote
+
+
+def test_go_ahead_after_a_plan_was_described_asks_for_its_quote(desk: Any) -> None:
+    first = desk.ask("what's the difference in price if we went to enterprise now?", customer_id="cust_003")
+    assert first["pending_proposal"] is None
+    later = desk.ask("alright fine, go ahead and move us", customer_id="cust_003", thread_id=first["thread_id"])
+    assert ((later["pending_proposal"] or {}).get("quote") or {}).get("new_plan") == "enterprise", later["response"]
+
+
+def test_how_long_a_manager_takes_is_answered_with_the_request(desk: Any) -> None:
+    waiting = ask_and_confirm(desk, "refund the whole seat pack", customer_id="cust_003")
+    assert waiting["pending_approval"]
+    asked = desk.ask("how long does the manager normally need?", customer_id="cust_003", thread_id=waiting["thread_id"])
+    assert asked["final_agent"] == "RefundAgent" and "business day" in asked["response"], asked["response"]
+
+
+@pytest.mark.parametrize(
+    ("message", "agent", "words"),
+    [
+        ("which card is being charged for our plan?", "BillingAgent", "ending in 4242"),
+        ("the password reset email never came, what now?", "FAQAgent", "reset"),
+        ("can a member see invoices without having access to projects?", "FAQAgent", "Billing admin"),
+    ],
+)
+def test_cards_resets_and_roles_reach_who_answers_them(desk: Any, message: str, agent: str, words: str) -> None:
+    result = desk.ask(message, customer_id="cust_001")
+    assert result["final_agent"] == agent and words in result["response"], result["response"]

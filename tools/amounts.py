@@ -24,10 +24,11 @@ _MONEY = re.compile(
     rf"(?:[$€£]|usd\s*)\s*(?P<a>{_NUMBER})(?![\d.,]*\d)"
     rf"|(?<![\w.$])(?P<b>{_NUMBER})\s*(?:(?:dollars?|bucks?|usd)\b|\$)"
     rf"|(?<![\w.$-])(?P<c>\d+\.\d{{2}})(?![\d.])"
-    rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:more\s+)?(?:back|off|of it|of that|refunded)\b)"
+    rf"|(?<![\w.$-])(?P<d>{_NUMBER})(?=\s+(?:more\s+)?(?:back|off|of it|of that|refunded)\b"
+    rf"|\s+more\b(?!\s*(?:{_COUNTED})\b)(?!\s+\d))"
     # "10 of the 29" (but not "2 of my 5 seats")
     rf"|(?<![\w.$-])(?P<f>{_NUMBER})(?=\s+of (?:the|my|that|this|our) (?:\$\s*)?(?:{_NUMBER})\b(?!\s*(?:{_COUNTED})\b))"
-    rf"|\b(?:refund|return|reverse|another|back)\s+(?:me\s+|us\s+)?(?:exactly\s+|only\s+|just\s+)?(?P<e>{_NUMBER})"
+    rf"|\b(?:refund|return|reverse|another|more|back)\s+(?:me\s+|us\s+)?(?:exactly\s+|only\s+|just\s+)?(?P<e>{_NUMBER})"
     rf"(?![\w.%])(?!\s*(?:{_COUNTED})\b)",
     re.IGNORECASE,
 )

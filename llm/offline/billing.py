@@ -33,7 +33,7 @@ from llm.offline.charges import (
 from llm.offline.plans import cancellation, current_plan, plan_change
 from llm.offline.records import REASON_CHARS, escalation_record, handback_record, refund_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
-from llm.offline.triage import corrected_route
+from llm.offline.triage import asks_why, corrected_route
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
 from llm.offline.wording import money, nice_date, trim
 from llm.router import FIRM_SIGNAL, asks_in_general
@@ -75,6 +75,7 @@ def billing(turn: Turn) -> Reply:
     # $899 one") and for "cancel", which billing answers itself.
     money_back = turn.signals["refund"] >= FIRM_SIGNAL or (decision.route == "refund" and _MONEY_BACK_RE.search(text))
     money_back = money_back and not holds_off(text) and not refused  # "don't refund anything yet": billing explains
+    money_back = money_back and not asks_why(text)  # "you refunded me, so why am I still on Pro?"
     # A "yes" (or "go ahead, refund the second one") to the refund this agent offered for a duplicate charge.
     offered = extract_order_ids(turn.last_agent_text()) if _REFUND_OFFER_RE.search(turn.last_agent_text()) else []
     offered = [] if refused else offered
@@ -94,7 +95,7 @@ def billing(turn: Turn) -> Reply:
         return Reply(call=ToolCall("transfer_to_triage", handback_record(text, route)))
 
     # "And how do I add a card?": how-to questions are the help center's, even in a billing conversation.
-    if asks_in_general(text) and not money_back and turn.has("transfer_to_triage"):
+    if asks_in_general(text) and not money_back and not turn.is_follow_up() and turn.has("transfer_to_triage"):
         return Reply(call=ToolCall("transfer_to_triage", handback_record(text, "faq")))
     if wants_cancellation(text):
         return cancellation(turn)

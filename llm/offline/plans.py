@@ -30,14 +30,38 @@ def _plan_by_id(account: Mapping[str, Any], plan_id: str) -> Mapping[str, Any] |
     return next((p for p in plans if isinstance(p, Mapping) and str(p.get("id", "")).lower() == plan_id), None)
 
 
+_GO_RE = re.compile(r"\b(?:go ahead|do it|switch|move)\b")
+_CHEAPEST_RE = re.compile(r"\b(?:lowest|cheapest|smallest|basic|least expensive)\b")
+_DEAREST_RE = re.compile(r"\b(?:highest|top|biggest|most expensive|best)\b (?:plan|tier|one)")
+
+
+def _plan_described(account: Mapping[str, Any], lowered: str) -> str | None:
+    """The plan a request describes instead of naming: the cheapest or dearest, or the cheapest with a feature."""
+    plans = sorted(_catalogue(account), key=lambda p: float(p.get("monthly_price") or 0))
+    if not plans:
+        return None
+    if _CHEAPEST_RE.search(lowered):
+        return str(plans[0].get("id", "")).lower() or None
+    if _DEAREST_RE.search(lowered):
+        return str(plans[-1].get("id", "")).lower() or None
+    if not re.search(r"\b(?:includ\w*|has|have|with)\b", lowered):
+        return None
+    asked = salient_terms(lowered) - _PLAN_TERMS
+    having = [p for p in plans if asked and any(asked & salient_terms(f) for f in _features(account, p))]
+    return str(having[0].get("id", "")).lower() or None if having else None
+
+
 def plan_change(turn: Turn) -> Reply:
     """Quote a change to the plan the customer names (or the next one up or down), ending with "reply yes"."""
     text = turn.text
     account = turn.account or {}
     target = extract_plan(text)
-    if target is None and is_affirmative(text):  # "yes, do it" to 'say "switch me to Enterprise"' just offered
-        target = extract_plan(" ".join(_OFFER_RE.findall(turn.last_agent_text())))
     lowered = text.lower()
+    # "Yes, do it" or "ok, go ahead and switch us over" to 'say "switch me to Enterprise"' just offered.
+    if target is None and (is_affirmative(text) or _GO_RE.search(lowered)):
+        target = extract_plan(" ".join(_OFFER_RE.findall(turn.last_agent_text())))
+    if target is None and _REQUEST_RE.search(lowered):  # "the lowest plan", "whichever plan includes SSO"
+        target = _plan_described(account, lowered)
     current_id = str((account.get("plan") or {}).get("id", "")).lower() or None
     if target is None and current_id in PLANS:
         # "Upgrade me" names no plan; it means the one plan above, and is a guess when there are two.
@@ -118,6 +142,10 @@ def current_plan(turn: Turn) -> Reply:
     features = _features(account, current)
     asked = salient_terms(turn.text) - _PLAN_TERMS
     head = f"You're on the {name} plan at {money(current.get('monthly_price'))}/month."
+    # "What's the API rate limit on our tier?" names a feature but asks about more than the plan lists.
+    listed = frozenset().union(*(salient_terms(f) for p in _catalogue(account) for f in _features(account, p)))
+    if asked & listed and len(asked - listed) >= 2 and turn.has("transfer_to_triage"):
+        return Reply(call=ToolCall("transfer_to_triage", handback_record(turn.text, "faq")))
     answer = _feature_answer(account, name, features, asked) if asked else None
     if answer:
         return Reply(text=f"{head} {answer}")

@@ -33,7 +33,7 @@ from llm.offline.charges import (
 )
 from llm.offline.records import escalation_record, handback_record
 from llm.offline.smalltalk import small_talk, small_talk_reply
-from llm.offline.triage import corrected_route
+from llm.offline.triage import asks_why, corrected_route
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
 from llm.offline.wording import money, trim
 from llm.router import FIRM_SIGNAL, rule_signals
@@ -43,7 +43,8 @@ from tools.policy import MANAGER_REVIEW_TIME, REFUND_ARRIVAL_TIME
 __all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]
 
 _DUPLICATE_RE = re.compile(
-    r"\b(?:twice|two times|2 times|2x|x2|double\w*|duplicat\w*|dupe\w*|identical|second (?:charge|one|\$?\d[\d.,]*\d)"
+    r"\b(?:twice|two times|2 times|2x|x2|(?:2|two) x \$?\d[\d.,]*\d|double\w*|duplicat\w*|dupe\w*|identical"
+    r"|second (?:charge|one|\$?\d[\d.,]*\d)"
     r"|extra (?:one|charge)|charged again|more than once)\b",
     re.I,
 )
@@ -77,7 +78,16 @@ _WHY_RE = re.compile(
 _LATEST_RE = re.compile(r"\b(?:latest|last|most recent|recent)\s+(?:charge|payment|one|bill|transaction)\b", re.I)
 _YES_NO_RE = re.compile(r"^\W*(?:is|are|was|were|did|does|do|has|have)\b", re.I)
 _MADE_RE = re.compile(r"\brf_\d+", re.I)  # the reference of a refund made in this conversation
-_GOES_BACK_RE = re.compile(r"\b(?:go|goes|come|comes) back\b|\bback (?:on|to)\b|\b(?:which|what|same) card\b", re.I)
+# Where the money goes ("will it go back to my visa?"), not a request ("could the other one come back too?").
+_GOES_BACK_RE = re.compile(
+    r"\b(?:will|does|would|is) (?:it|that|the (?:money|refund))\b[^.?!]{0,20}\b(?:go|goes|going|come|comes|coming)"
+    r" back\b|\b(?:which|what|same) card\b",
+    re.I,
+)
+_OFFER_RE = re.compile(r"\bI can refund \$([\d,]+\.\d{2}) for ord_\d+")
+_BARE_RE = re.compile(r"(?<![\w.$/-])(\d{1,5}(?:\.\d{1,2})?)(?![\w%/-]|\.\d)")
+_STOP_RE = re.compile(r"^\W*(?:no|nope|nah|wait|hold on|hold off|not now|not yet|stop)\b", re.I)
+_PROPOSED_RE = re.compile(r'\bReply "yes" to go ahead\b|\bI can refund \$', re.I)
 # "And the reporting add-on as well", "what about the onboarding one?": another charge for the same request.
 _ALSO_RE = re.compile(r"^\W*(?:and|also|plus|what about|how about|same for)\b|\b(?:too|as well)\W*$", re.I)
 _HOW_TO_RE = re.compile(r"\bhow (?:do|can|would|should) (?:i|we)\b", re.I)
@@ -93,7 +103,11 @@ def refund(turn: Turn) -> Reply:
         return Reply(text=small_talk_reply(small))
     if turn.asks_for_person() and turn.has("escalate_to_human"):
         return Reply(call=ToolCall("escalate_to_human", escalation_record(text)))
-    if changes_mind(text) and "?" not in text and not named_orders(turn.charges, text):
+    # "Forget that one - I want september back" names another charge: that is a new request, not a retreat.
+    elsewhere = named_orders(turn.charges, text) or mentioned_period(text, turn.today) or extract_amounts(text)
+    # "Wait, hold off on that - I need to check first" after a proposal (code already cancelled it).
+    stop = changes_mind(text) or (_STOP_RE.match(text) and _PROPOSED_RE.search(turn.last_agent_text()))
+    if stop and "?" not in text and not elsewhere:
         return Reply(text="No problem: nothing has been refunded or changed. Just ask if you need anything else.")
     # "How long till it's on my card?" after a refund: when refunds arrive, and which ones were made ("how long
     # would it take?" before any refund is the policy, FAQ's) ... or while one waits for a manager ("any news?").
@@ -117,8 +131,8 @@ def refund(turn: Turn) -> Reply:
         turn.signals["refund"]
         or named_orders(turn.charges, text)
         or extract_amounts(text)
-        or extract_dates(text, turn.today)
-        or mentioned_period(text, turn.today)
+        # A day or month counts when a charge was made then ("slowness on tuesday" names no charge).
+        or ((extract_dates(text, turn.today) or mentioned_period(text, turn.today)) and _dated(turn))
         or _DUPLICATE_RE.search(text)
         or _LATEST_RE.search(text)
         or is_affirmative(text)
@@ -139,7 +153,8 @@ def refund(turn: Turn) -> Reply:
     asking = asks_for_refund_now(text) and not holds_off(text)
     # "Is the add-on refundable?", "are unused seats refunded?": a yes/no question about refunds asks for nothing.
     yes_no = _YES_NO_RE.search(text) and "?" in text and re.search(r"\brefund", text, re.I)
-    if (holds_off(text) or asks_what_would_happen(text) or _WHY_RE.search(text) or yes_no) and not asking:
+    why = _WHY_RE.search(text) and asks_why(text)  # "why twice? give it back" asks for the money
+    if (holds_off(text) or asks_what_would_happen(text) or why or yes_no) and not asking:
         return _answer_without_acting(turn)
     # How refunds work is answered by the help center's refund policy article, not by refunding something.
     if asks_about_refund_policy(text) and turn.has("transfer_to_triage"):
@@ -154,6 +169,10 @@ def refund(turn: Turn) -> Reply:
     if not turn.has("propose_refund"):
         return Reply(text=f"I can see {charge_id}; our refunds team will take it from here.")
     return Reply(call=ToolCall("propose_refund", _charge_args(charge_id, requested, reason=refund_reason(turn))))
+
+
+def _dated(turn: Turn) -> bool:
+    return bool(match_charges(turn.charges, turn.text, turn.today)[0])
 
 
 def _answer_without_acting(turn: Turn) -> Reply:
@@ -242,6 +261,9 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     by_id = {str(c.get("order_id", "")).lower(): c for c in charges}
     rest = bool(_REST_RE.search(text))  # "the rest of it": no amount, not even the one the request began with
     amounts = [] if rest else _mentioned(text)
+    offered = _OFFER_RE.search(turn.last_agent_text())
+    if not amounts and offered:  # "that's generous, but 60 feels fair": a smaller figure than the one just offered
+        amounts = [n for n in map(float, _BARE_RE.findall(text)) if 0 < n < float(offered[1].replace(",", ""))][:1]
     meant = _NEGATED_RE.sub(" ", text)  # "refund that one, not the seats": the seats are not what is meant
     days, period = extract_dates(meant, turn.today), mentioned_period(meant, turn.today)
     described = _described(charges, meant)
@@ -315,7 +337,8 @@ def _partial(charge: Mapping[str, Any], amounts: list[float], text: str = "") ->
     """The part of the charge the customer asked for ("$50 back from ...", "half of it"), or None for all that is
     left."""
     full = float(charge.get("refundable_amount") or charge.get("amount") or 0)
-    if _HALF_RE.search(text) and not re.search(r"\b(?:full|whole|entire|all of it)\b", text, re.I):
+    # "Half of it" is the part asked for, unless an amount was named ("$120 back; the trainer missed half of it").
+    if _HALF_RE.search(text) and not amounts and not re.search(r"\b(?:full|whole|entire|all of it)\b", text, re.I):
         return round(full / 2, 2)
     smaller = [a for a in amounts if 0 < a < full - 0.005]
     return smaller[0] if smaller else None

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from llm.entities import (
     asks_about_current_plan,
     asks_about_refund_policy,
+    asks_for_refund_now,
     asks_what_would_happen,
     billing_issue_type,
     extract_amounts,
     extract_order_ids,
-    holds_off,
     is_affirmative,
     mentions_payment_card,
     wants_cancellation,
@@ -23,9 +23,21 @@ from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_rep
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.router import FIRM_SIGNAL, asks_in_general
 
-__all__ = ["corrected_route", "triage"]
+__all__ = ["asks_why", "corrected_route", "triage"]
 
 _WHY_RE = re.compile(r"\b(?:why|how come)\b", re.I)
+_ACCESS_RE = re.compile(r"\b(?:access|permissions?|roles?)\b", re.I)
+# "Refund it", "give it back": the money asked for outright, whatever "why" came before.
+_REFUND_IT_RE = re.compile(
+    r"\brefund (?:it|that|this|them|me|us|the|my|our)\b|\b(?:give|send|pay|put) (?:it|that|this|them|the money)\b"
+    r"[^.?!]{0,20}\bback\b",
+    re.I,
+)
+
+
+def asks_why(text: str) -> bool:
+    """A "why" question that does not also ask for the money back ("why twice?? refund it" does)."""
+    return bool(_WHY_RE.search(text)) and not (asks_for_refund_now(text) or _REFUND_IT_RE.search(text))
 
 
 def triage(turn: Turn) -> Reply:
@@ -79,9 +91,13 @@ def corrected_route(text: str, route: str, signals: Mapping[str, float]) -> str:
         )
         if card or wants_cancellation(text) or asks_about_current_plan(text):
             route = "billing"
-    # "Why are there two charges? Just explain for now": a question about the account, the refund comes later.
-    if route == "refund" and holds_off(text) and _WHY_RE.search(text) and not asks_what_would_happen(text):
+    # "Why are there two charges?", "you refunded me, so why am I still on Pro?": a question about the account,
+    # not a request for money back (that would say so: "why was I charged twice? I want it back").
+    if route == "refund" and asks_why(text) and not asks_what_would_happen(text):
         return "billing"
+    # "Can a member see invoices without access to projects?": who may see what is a roles question.
+    if route == "billing" and _ACCESS_RE.search(text) and not signals["refund"]:
+        return "faq"
     return "faq" if asks_about_refund_policy(text) else route
 
 

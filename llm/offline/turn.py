@@ -31,6 +31,12 @@ FOLLOW_UP_RE = re.compile(
 )
 
 
+# "Different topic, ...", "one more thing": the customer says themselves that this is something else.
+NEW_TOPIC_RE = re.compile(
+    r"\b(?:different|another|separate|unrelated|new|other) (?:topic|question|thing|matter)\b|\bone more thing\b", re.I
+)
+
+
 @dataclass(frozen=True)
 class ToolCall:
     """A tool call the model decided to make."""
@@ -75,7 +81,7 @@ class Turn:
 
     def is_follow_up(self) -> bool:
         """A short reply about what was just said ("ok, how do we fix that"), not a new topic."""
-        return bool(FOLLOW_UP_RE.search(self.text))
+        return bool(FOLLOW_UP_RE.search(self.text)) and not NEW_TOPIC_RE.search(self.text)
 
     def has(self, tool: str) -> bool:
         return tool in self.tools
