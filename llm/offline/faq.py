@@ -17,13 +17,13 @@ from llm.entities import (
 from llm.offline.articles import answer_from, best_article
 from llm.offline.records import escalation_record, handback_record
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
+from llm.offline.triage import ACCESS_RE
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import trim
 from llm.router import FIRM_SIGNAL, has_domain_signal
 
 __all__ = ["faq"]
 
-_ACCESS_RE = re.compile(r"\b(?:access|permissions?|roles?)\b", re.I)
 _REFUNDED_RE = re.compile(r"\brefunded\b|\bapr_\d+", re.I)
 
 
@@ -41,7 +41,7 @@ def faq(turn: Turn) -> Reply:
         and not asks_what_would_happen(text)
         and route in ("billing", "refund")
         and (turn.signals[route] >= FIRM_SIGNAL or extract_amounts(text) or extract_order_ids(text))
-        and not _ACCESS_RE.search(text)  # "can one of them see invoices but not projects?": roles and permissions
+        and not ACCESS_RE.search(text)  # "can one of them see invoices but not projects?": roles and permissions
     )
     # "When will the money be back?" once this conversation refunded something: the refund specialist knows which.
     refunded = any(_REFUNDED_RE.search(str(h.get("text", ""))) for h in turn.history if h.get("role") != "customer")

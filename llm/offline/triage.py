@@ -23,10 +23,10 @@ from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_rep
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.router import FIRM_SIGNAL, asks_in_general
 
-__all__ = ["asks_why", "corrected_route", "triage"]
+__all__ = ["ACCESS_RE", "asks_why", "corrected_route", "triage"]
 
 _WHY_RE = re.compile(r"\b(?:why|how come)\b", re.I)
-_ACCESS_RE = re.compile(r"\b(?:access|permissions?|roles?)\b", re.I)
+ACCESS_RE = re.compile(r"\b(?:access to|permissions?|roles?)\b", re.I)  # who may see what: a roles question
 # "Refund it", "give it back": the money asked for outright, whatever "why" came before.
 _REFUND_IT_RE = re.compile(
     r"\brefund (?:it|that|this|them|me|us|the|my|our)\b|\b(?:give|send|pay|put) (?:it|that|this|them|the money)\b"
@@ -96,7 +96,7 @@ def corrected_route(text: str, route: str, signals: Mapping[str, float]) -> str:
     if route == "refund" and asks_why(text) and not asks_what_would_happen(text):
         return "billing"
     # "Can a member see invoices without access to projects?": who may see what is a roles question.
-    if route == "billing" and _ACCESS_RE.search(text) and not signals["refund"]:
+    if route == "billing" and ACCESS_RE.search(text) and not signals["refund"]:
         return "faq"
     return "faq" if asks_about_refund_policy(text) else route
 
