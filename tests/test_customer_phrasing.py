@@ -952,3 +952,8 @@ def test_how_long_a_manager_takes_is_answered_with_the_request(desk: Any) -> Non
 def test_cards_resets_and_roles_reach_who_answers_them(desk: Any, message: str, agent: str, words: str) -> None:
     result = desk.ask(message, customer_id="cust_001")
     assert result["final_agent"] == agent and words in result["response"], result["response"]
+
+
+def test_what_a_move_would_save_is_answered_without_a_quote(desk: Any) -> None:
+    result = desk.ask("what would a move down to pro save us per month?", customer_id="cust_002")
+    assert result["pending_proposal"] is None and "$150.00 less" in result["response"], result["response"]

@@ -224,8 +224,8 @@ _REQUEST_RE = re.compile(
 
 # "How much would I save if we moved to Free?": a question about what a change would mean, whatever its verbs.
 _WOULD_RE = re.compile(
-    r"\b(?:would (?:i|we|it|that|my|our|the|\w+ing)|if (?:i|we)|what happens|thinking about|when (?:you|i|we|people)"
-    r"|how much (?:is it |would it cost |does it cost )?to)\b"
+    r"\b(?:would (?:i|we|it|that|my|our|the|a|an|\w+ing)|if (?:i|we)|what happens|thinking about"
+    r"|when (?:you|i|we|people)|how much (?:is it |would it cost |does it cost )?to)\b"
 )
 
 
