@@ -27,7 +27,12 @@ _PLAN_TERMS = salient_terms("plan plans tier subscription include includes inclu
 
 def _plan_by_id(account: Mapping[str, Any], plan_id: str) -> Mapping[str, Any] | None:
     plans = [*_catalogue(account), account.get("plan")]  # the catalogue first
-    return next((p for p in plans if isinstance(p, Mapping) and str(p.get("id", "")).lower() == plan_id), None)
+    return next((p for p in plans if isinstance(p, Mapping) and _plan_id(p) == plan_id), None)
+
+
+def _plan_id(plan: Mapping[str, Any]) -> str | None:
+    """A plan's id as the plan names are written ("pro"), or None when it has none."""
+    return str(plan.get("id", "")).lower() or None
 
 
 _GO_RE = re.compile(r"\b(?:go ahead|do it|switch|move)\b")
@@ -38,17 +43,17 @@ _DEAREST_RE = re.compile(r"\b(?:highest|top|biggest|most expensive|best)\b (?:pl
 def _plan_described(account: Mapping[str, Any], lowered: str) -> str | None:
     """The plan a request describes instead of naming: the cheapest or dearest, or the cheapest with a feature."""
     plans = sorted(_catalogue(account), key=lambda p: float(p.get("monthly_price") or 0))
-    if not plans:
-        return None
-    if _CHEAPEST_RE.search(lowered):
-        return str(plans[0].get("id", "")).lower() or None
-    if _DEAREST_RE.search(lowered):
-        return str(plans[-1].get("id", "")).lower() or None
-    if not re.search(r"\b(?:includ\w*|has|have|with)\b", lowered):
-        return None
-    asked = salient_terms(lowered) - _PLAN_TERMS
-    having = [p for p in plans if asked and any(asked & salient_terms(f) for f in _features(account, p))]
-    return str(having[0].get("id", "")).lower() or None if having else None
+    chosen: Mapping[str, Any] | None = None
+    if plans and _CHEAPEST_RE.search(lowered):
+        chosen = plans[0]
+    elif plans and _DEAREST_RE.search(lowered):
+        chosen = plans[-1]
+    elif re.search(r"\b(?:includ\w*|has|have|with)\b", lowered):
+        asked = salient_terms(lowered) - _PLAN_TERMS
+        chosen = next(
+            (p for p in plans if asked and any(asked & salient_terms(f) for f in _features(account, p))), None
+        )
+    return _plan_id(chosen) if chosen is not None else None
 
 
 def plan_change(turn: Turn) -> Reply:
@@ -62,7 +67,7 @@ def plan_change(turn: Turn) -> Reply:
         target = extract_plan(" ".join(_OFFER_RE.findall(turn.last_agent_text())))
     if target is None and _REQUEST_RE.search(lowered):  # "the lowest plan", "whichever plan includes SSO"
         target = _plan_described(account, lowered)
-    current_id = str((account.get("plan") or {}).get("id", "")).lower() or None
+    current_id = _plan_id(account.get("plan") or {})
     if target is None and current_id in PLANS:
         # "Upgrade me" names no plan; it means the one plan above, and is a guess when there are two.
         position = PLANS.index(current_id)
@@ -117,7 +122,7 @@ def _seat_answer(account: Mapping[str, Any]) -> str:
         f"Your {name} plan ({money(current.get('monthly_price'))}/month) includes: {features}. "
         "Owners and admins add people under Settings → Members."
     )
-    above = dict(pairwise(PLANS)).get(str(current.get("id", "")).lower())
+    above = dict(pairwise(PLANS)).get(_plan_id(current) or "")
     bigger = _plan_by_id(account, above) if above else None
     if bigger is not None:
         extras = ", ".join(bigger.get("features") or [])
@@ -194,7 +199,7 @@ def cancellation(turn: Turn) -> Reply:
     """What cancelling means (no refund, no promise), and the alternative of the Free plan, to confirm with "yes"."""
     account = turn.account or {}
     current = account.get("plan") or {}
-    current_id = str(current.get("id", "")).lower()
+    current_id = _plan_id(current)
     how = "an owner or billing admin uses Settings → Billing → Plan → Cancel subscription"
     if current_id == "free":
         return Reply(text="You're on the Free plan, so there is nothing to cancel and nothing is charged.")
