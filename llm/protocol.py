@@ -22,7 +22,6 @@ from pydantic import BaseModel
 
 __all__ = [
     "ACCOUNT_TAG",
-    "BLOCK_TAGS",
     "HANDOFF_TAG",
     "HISTORY_TAG",
     "KNOWLEDGE_TAG",
@@ -34,7 +33,6 @@ ACCOUNT_TAG = "account"  # AccountSummary JSON
 HANDOFF_TAG = "handoff"  # {"from": "TriageAgent", "tool": "transfer_to_billing", "record": {...}}
 HISTORY_TAG = "history"  # [{"role": "customer" | "agent", "agent": "BillingAgent" | null, "text": "..."}]
 KNOWLEDGE_TAG = "knowledge"  # [{"slug", "title", "body", "score"}]
-BLOCK_TAGS: tuple[str, ...] = (ACCOUNT_TAG, HANDOFF_TAG, HISTORY_TAG, KNOWLEDGE_TAG)
 
 _BLOCK_RE = re.compile(r"^<(?P<tag>[a-z_][a-z0-9_-]*)>[ \t]*\n(?P<body>.*?)\n</(?P=tag)>[ \t]*$", re.M | re.S)
 
