@@ -18,7 +18,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
 
-__all__ = ["ENCODING", "completion_tokens", "count_tokens", "message_text", "prompt_tokens"]
+__all__ = ["ENCODING", "completion_tokens", "count_tokens", "prompt_tokens"]
 
 ENCODING = "o200k_base"
 _PER_MESSAGE = 3
@@ -38,19 +38,11 @@ def count_tokens(text: str) -> int:
     return len(_encoding().encode_ordinary(text)) if text else 0
 
 
-def message_text(message: BaseMessage) -> str:
-    """The text of a message, with the text parts of a multi-part content joined."""
-    content = message.content
-    if isinstance(content, str):
-        return content
-    return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content if isinstance(p, str | dict))
-
-
 def prompt_tokens(messages: Sequence[BaseMessage], tools: Iterable[Mapping[str, Any]] = ()) -> int:
     """Input tokens of one chat request: the messages with their framing, tool calls, and the tool schemas."""
     total = _REPLY_PRIMING
     for message in messages:
-        total += _PER_MESSAGE + count_tokens(message_text(message))
+        total += _PER_MESSAGE + count_tokens(message.text)
         if isinstance(message, AIMessage) and message.tool_calls:
             total += count_tokens(json.dumps([{"name": c["name"], "args": c["args"]} for c in message.tool_calls]))
     schemas = list(tools)

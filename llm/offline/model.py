@@ -21,7 +21,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from llm.offline.agents import decide
-from llm.tokens import completion_tokens, message_text, prompt_tokens
+from llm.tokens import completion_tokens, prompt_tokens
 
 __all__ = ["MODEL_NAME", "OfflineChatModel"]
 
@@ -38,7 +38,7 @@ def _call_id(messages: Sequence[BaseMessage], name: str, args: Mapping[str, Any]
     those (not a hash over every message and the whole system prompt) tell a turn's calls apart.
     """
     last = messages[-1] if messages else None
-    key = [len(messages), last.type if last else "", message_text(last) if last else "", name]
+    key = [len(messages), last.type if last else "", last.text if last else "", name]
     if isinstance(last, ToolMessage):
         key.append(last.tool_call_id)
     key.append(json.dumps(args, sort_keys=True, default=str))

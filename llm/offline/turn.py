@@ -16,7 +16,6 @@ from llm.offline.wording import as_date
 from llm.protocol import ACCOUNT_TAG, HANDOFF_TAG, HISTORY_TAG, KNOWLEDGE_TAG, parse_blocks
 from llm.router import RouteDecision, classify, rule_signals
 from llm.text import correct_typos
-from llm.tokens import message_text
 
 __all__ = ["TOPIC_CHANGE_CONFIDENCE", "Reply", "ToolCall", "ToolResult", "Turn", "parse_turn"]
 
@@ -145,9 +144,9 @@ def _json_or_text(raw: str) -> Any:
 def parse_turn(messages: Sequence[BaseMessage], tools: Sequence[Mapping[str, Any]]) -> Turn:
     """Read a model call: the last customer message, the system prompt's blocks and the tool calls since; `tools`
     are the bound tools as OpenAI tool schemas."""
-    system = "\n\n".join(message_text(m) for m in messages if isinstance(m, SystemMessage))
+    system = "\n\n".join(m.text for m in messages if isinstance(m, SystemMessage))
     human_index = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
-    text = message_text(messages[human_index]) if human_index >= 0 else ""
+    text = messages[human_index].text if human_index >= 0 else ""
     calls: dict[str, tuple[str, dict[str, Any]]] = {}
     results: list[ToolResult] = []
     for message in messages[human_index + 1 :]:
@@ -156,7 +155,7 @@ def parse_turn(messages: Sequence[BaseMessage], tools: Sequence[Mapping[str, Any
                 calls[str(call.get("id"))] = (call["name"], dict(call.get("args") or {}))
         elif isinstance(message, ToolMessage):
             name, args = calls.get(message.tool_call_id, (message.name or "", {}))
-            data = _json_or_text(message_text(message))
+            data = _json_or_text(message.text)
             results.append(
                 ToolResult(name=name or message.name or "", args=args, data=data, error=message.status == "error")
             )
