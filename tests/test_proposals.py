@@ -11,7 +11,7 @@ from nodes.answers import read_answer
 from tools.accounts import get_account_summary
 from tools.amounts import read_amounts
 from tools.audit import list_audit
-from tools.plans import add_month, billing_period, prorated_cents, quote_plan_change
+from tools.plans import add_month, billing_period, included_features, prorated_cents, quote_plan_change
 from tools.proposals import Proposal, execute_proposal, propose_plan_change, propose_refund
 from tools.refunds import list_approvals, list_refunds, request_refund
 
@@ -114,6 +114,27 @@ def test_a_quote_is_computed_from_the_account(desk: Any) -> None:
     assert quote.prorated_amount == pytest.approx(round(150.0 * days_left / days, 2))
     assert "SSO (SAML and OIDC)" in quote.gained and quote.direction == "upgrade"
     assert "Unlimited team members" not in quote.lost
+
+
+def test_a_quote_counts_what_a_plan_inherits(desk: Any) -> None:
+    # Bob is on Enterprise, which lists "Everything in Pro": leaving it for Free loses Pro's features as well.
+    down = quote_plan_change(get_account_summary(desk.db, "cust_002"), "free")
+    assert {"API access", "SSO (SAML and OIDC)"} <= set(down.lost)
+    assert not any(f.startswith("Everything in") for f in down.lost + down.gained)
+    up = quote_plan_change(get_account_summary(desk.db, "cust_001"), "enterprise")  # Alice, Pro
+    assert up.lost == [] and "API access" not in up.gained
+
+
+def test_included_features_read_a_plan_named_inside_another() -> None:
+    catalogue = {"pro": ["API access", "Everything in Team"], "team": ["Chat", "Everything in Pro"]}
+    # Own features first; a catalogue that goes round in a circle still ends.
+    assert included_features(["SSO", "Everything in Pro"], catalogue) == [
+        "SSO",
+        "API access",
+        "Chat",
+        "Everything in Pro",
+    ]
+    assert included_features(["Everything in Gold"], catalogue) == ["Everything in Gold"]  # no such plan
 
 
 # --- proposing and executing -------------------------------------------------------------------------

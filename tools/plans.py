@@ -8,7 +8,7 @@ model. Dates come from the account's ``today`` and its subscription charges, nev
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Literal
 
@@ -23,6 +23,7 @@ __all__ = [
     "add_month",
     "billing_period",
     "features_lost",
+    "included_features",
     "next_renewal",
     "prorated_cents",
     "quote_plan_change",
@@ -89,14 +90,38 @@ class PlanQuote(BaseModel):
     lost: list[str]
 
 
-def features_lost(current_name: str, current: Sequence[str], target: Sequence[str]) -> list[str]:
-    """Features of the current plan that the target plan lacks.
+_INHERITS = "everything in "
 
-    A plan listing "Everything in Pro" has all of Pro's features, so nothing is lost by moving up to it.
+
+def included_features(features: Sequence[str], catalogue: Mapping[str, Sequence[str]]) -> list[str]:
+    """Everything a plan includes: its own features first, then those of a plan it lists as "Everything in Pro".
+
+    ``catalogue`` maps each plan's name, lowercased, to its features as written. A line that names no plan of the
+    catalogue stays as it is.
     """
-    if any(f.lower().startswith(f"everything in {current_name.lower()}") for f in target):
-        return []
-    return [f for f in current if f not in target and not f.lower().startswith("everything in")]
+    return _included(features, catalogue, frozenset())
+
+
+def _included(features: Sequence[str], catalogue: Mapping[str, Sequence[str]], seen: frozenset[str]) -> list[str]:
+    own: list[str] = []
+    inherited: list[str] = []
+    for line in features:
+        base = line[len(_INHERITS) :].strip().lower() if line.lower().startswith(_INHERITS) else ""
+        if base in catalogue and base not in seen:  # `seen`: a catalogue that goes round in a circle ends
+            inherited += _included(catalogue[base], catalogue, seen | {base})
+        else:
+            own.append(line)
+    return list(dict.fromkeys(own + inherited))
+
+
+def features_lost(current: Sequence[str], target: Sequence[str], catalogue: Mapping[str, Sequence[str]]) -> list[str]:
+    """What the current plan includes and the target plan does not, counting what each inherits from another plan.
+
+    Moving from Enterprise ("Everything in Pro", SSO, ...) to Free loses Pro's API access too; moving up from Pro
+    to Enterprise loses nothing.
+    """
+    kept = set(included_features(target, catalogue))
+    return [f for f in included_features(current, catalogue) if f not in kept]
 
 
 def _plan(account: AccountSummary, plan_id: str) -> Plan | None:
@@ -118,6 +143,7 @@ def quote_plan_change(account: AccountSummary, new_plan: str) -> PlanQuote:
         raise InvalidPlan(f"you are already on the {current.name} plan")
     difference = to_cents(target.monthly_price) - to_cents(current.monthly_price)
     period = billing_period(account)
+    catalogue = {p.name.lower(): p.features for p in account.available_plans}
     return PlanQuote(
         old_plan=current.id,
         old_plan_name=current.name,
@@ -130,6 +156,6 @@ def quote_plan_change(account: AccountSummary, new_plan: str) -> PlanQuote:
         effective_date=account.today,
         prorated_amount=to_dollars(prorated_cents(difference, today=account.today, period=period)),
         next_renewal=period[1] if period else None,
-        gained=[f for f in target.features if f not in current.features and not f.startswith("Everything in")],
-        lost=features_lost(current.name, current.features, target.features) if difference < 0 else [],
+        gained=features_lost(target.features, current.features, catalogue),
+        lost=features_lost(current.features, target.features, catalogue) if difference < 0 else [],
     )

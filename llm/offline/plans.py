@@ -15,7 +15,7 @@ from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import as_date, money, nice_date
 from llm.router import asks_in_general
 from llm.text import salient_terms
-from tools.plans import features_lost
+from tools.plans import features_lost, included_features
 
 __all__ = ["cancellation", "current_plan", "next_renewal", "plan_change"]
 
@@ -106,7 +106,7 @@ def plan_change(turn: Turn) -> Reply:
         )
     if _only_asks(text):
         difference = float(plan.get("monthly_price") or 0) - current_price
-        lost = features_lost(current_name, current.get("features") or [], plan.get("features") or [])
+        lost = features_lost(current.get("features") or [], plan.get("features") or [], _by_name(account))
         today = (account.get("switch_today") or {}).get(target)
         return Reply(text=_describe_plan(plan, current_name, difference, lost, today))
     # Code quotes the change (prices, proration, renewal) and waits for the customer's yes.
@@ -168,13 +168,12 @@ def _catalogue(account: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _features(account: Mapping[str, Any], plan: Mapping[str, Any]) -> list[str]:
-    """The plan's features, with "Everything in Pro" read as Pro's own."""
-    out: list[str] = []
-    for feature in (str(f) for f in plan.get("features") or []):
-        base = feature[len("everything in ") :].lower() if feature.lower().startswith("everything in ") else None
-        inherited = next((p for p in _catalogue(account) if str(p.get("name", "")).lower() == base), None)
-        out += _features(account, inherited) if inherited is not None and inherited is not plan else [feature]
-    return out
+    """Everything the plan includes, "Everything in Pro" read as Pro's features (`tools.plans`)."""
+    return included_features([str(f) for f in plan.get("features") or []], _by_name(account))
+
+
+def _by_name(account: Mapping[str, Any]) -> dict[str, list[str]]:
+    return {str(p.get("name", "")).lower(): [str(f) for f in p.get("features") or []] for p in _catalogue(account)}
 
 
 def _feature_answer(account: Mapping[str, Any], name: str, features: list[str], asked: frozenset[str]) -> str | None:
