@@ -57,7 +57,7 @@ def proposal(terms: dict[str, Any]) -> str:
         if q.get("gained"):
             text += f" You'd gain {', '.join(q['gained'][:4])}."
         if q.get("lost"):
-            text += f" You'd lose {', '.join(q['lost'][:4])}."
+            text += f" You'd lose {', '.join(q['lost'])}."  # all of it: the customer's yes is to this loss
         return f"{text} {CONFIRM}"
     order = terms["order_id"]
     what = f"{order} ({terms['charge_description']})" if terms.get("charge_description") else order

@@ -120,9 +120,16 @@ def test_a_quote_counts_what_a_plan_inherits(desk: Any) -> None:
     # Bob is on Enterprise, which lists "Everything in Pro": leaving it for Free loses Pro's features as well.
     down = quote_plan_change(get_account_summary(desk.db, "cust_002"), "free")
     assert {"API access", "SSO (SAML and OIDC)"} <= set(down.lost)
-    assert not any(f.startswith("Everything in") for f in down.lost + down.gained)
+    assert not any(f.startswith("Everything in") for f in down.lost) and down.gained == []  # Free's limits
     up = quote_plan_change(get_account_summary(desk.db, "cust_001"), "enterprise")  # Alice, Pro
     assert up.lost == [] and "API access" not in up.gained
+
+
+def test_a_downgrade_proposal_names_everything_lost_and_no_gains(desk: Any) -> None:
+    result = desk.ask("we'd like to drop down to the free plan", customer_id="cust_002")  # Bob, Enterprise
+    assert result["pending_proposal"] is not None, result["response"]
+    reply = result["response"]
+    assert "API access" in reply and "SSO (SAML and OIDC)" in reply and "You'd gain" not in reply
 
 
 def test_included_features_read_a_plan_named_inside_another() -> None:

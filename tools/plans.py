@@ -156,6 +156,7 @@ def quote_plan_change(account: AccountSummary, new_plan: str) -> PlanQuote:
         effective_date=account.today,
         prorated_amount=to_dollars(prorated_cents(difference, today=account.today, period=period)),
         next_renewal=period[1] if period else None,
-        gained=features_lost(target.features, current.features, catalogue),
+        # A cheaper plan's own lines are its limits ("2 team members"), not gains; a dearer plan loses nothing.
+        gained=features_lost(target.features, current.features, catalogue) if difference >= 0 else [],
         lost=features_lost(current.features, target.features, catalogue) if difference < 0 else [],
     )
