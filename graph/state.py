@@ -85,6 +85,7 @@ class State(InputState, total=False):
     routing_metadata: list[dict[str, Any]]  # the validated handoff records of this message
     turn_start: int  # index in messages of this turn's customer message
     focus: str | None  # the request of that message being answered now, when it held two; None: all of it
+    answered: dict[str, Any] | None  # the proposal this message answered with neither a yes nor a bare no
     focus_start: int  # index in routed_to where the current request began (handoff loops are counted from it)
     scratch_start: int  # index from which the active agent's own tool exchange starts
     model_calls: int

@@ -78,14 +78,15 @@ def make_confirm_node(deps: Deps) -> Callable[..., Command[Any]]:
         answer = read_answer(human.text, naming=_naming(proposal))
         thread_id = str(config.get("configurable", {}).get("thread_id", ""))
         customer_id = runtime.context.customer_id
+        # The agent reads the message; the proposal it answers still bounds a counter-offer ("60 feels fair").
         if answer is None:
             _record(deps, proposal, "lapsed", customer_id, thread_id)
-            return Command(goto=active, update={"proposal": None})
+            return Command(goto=active, update={"proposal": None, "answered": raw})
         speaker = _speaker(proposal)
         if answer == "no":
             _record(deps, proposal, "cancelled", customer_id, thread_id)
             if len(human.text.split()) > 4:  # "no, refund the other one instead": the agent reads the rest
-                return Command(goto=active, update={"proposal": None})
+                return Command(goto=active, update={"proposal": None, "answered": raw})
             reply = AIMessage(content=replies.proposal_cancelled(raw), name=speaker)
             return end_turn(state, {"proposal": None, "messages": [reply], "routed_to": [speaker]})
 

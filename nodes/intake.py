@@ -56,6 +56,7 @@ def make_intake_node(deps: Deps) -> Callable[..., Command[Any]]:
             "messages": [RemoveMessage(id=m.id) for m in old if m.id],
             "turn_start": turn_start,
             "focus": None,
+            "answered": None,
             "focus_start": 0,
             "scratch_start": turn_start + 1,
             "active_agent": active,

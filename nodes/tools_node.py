@@ -52,6 +52,13 @@ def _traced(name: str) -> Runnable[tuple[dict[str, Any], ToolContext], ToolResul
     return RunnableLambda(lambda item: run_tool(name, item[0], item[1]), name=name)
 
 
+def _offer(proposal: dict[str, Any] | None) -> tuple[str, float] | None:
+    """The (order id, amount) of a refund proposal this turn's message answered, if it was one."""
+    if not proposal or proposal.get("order_id") is None or proposal.get("amount") is None:
+        return None
+    return str(proposal["order_id"]).lower(), float(proposal["amount"])
+
+
 def make_tools_node(deps: Deps, spec: AgentSpec) -> Callable[..., Command[Any]]:
     """The node that runs ``spec``'s tools (one such node per agent), for the authenticated customer only."""
 
@@ -63,6 +70,7 @@ def make_tools_node(deps: Deps, spec: AgentSpec) -> Callable[..., Command[Any]]:
             customer_id=runtime.context.customer_id,
             thread_id=str(config.get("configurable", {}).get("thread_id", "")),
             customer_text=turn_messages(state)[0].text,
+            answered_offer=_offer(state.get("answered")),
         )
         results: list[ToolResult] = []
         messages: list[AnyMessage] = []

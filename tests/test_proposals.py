@@ -9,6 +9,7 @@ import pytest
 
 from nodes.answers import read_answer
 from tools.accounts import get_account_summary
+from tools.agent_tools import ToolContext, run_tool
 from tools.amounts import read_amounts
 from tools.audit import list_audit
 from tools.plans import add_month, billing_period, included_features, prorated_cents, quote_plan_change
@@ -251,3 +252,36 @@ def test_a_hypothetical_refund_question_reaches_the_help_center_without_looping(
     result = desk.ask(text, customer_id="cust_004")
     assert result["final_agent"] == "FAQAgent" and result["pending_proposal"] is None
     assert result["routed_to"].count("RefundAgent") <= 1  # no ping-pong between specialists
+
+
+@pytest.mark.parametrize(
+    ("order", "amount"),
+    [("ord_102", 20.0), ("ord_101", 49.99)],  # the order that was offered is bounded; another order is not
+)
+def test_a_counter_offer_bounds_whatever_a_model_asks_for(desk: Any, order: str, amount: float) -> None:
+    # Alice was offered $49.99 on ord_102 and answered with a figure: a model asking for more gets at most that.
+    ctx = ToolContext(
+        db=desk.db,
+        customer_id="cust_001",
+        thread_id="thr_counter",
+        customer_text="hmm, 20 would do for that one",
+        answered_offer=("ord_102", 49.99),
+    )
+    result = run_tool("propose_refund", {"order_id": order, "reason": "double charge", "amount": 49.99}, ctx)
+    assert result.data.get("status") == "proposed", result.data
+    assert result.data["proposal"]["amount"] == pytest.approx(amount), result.data
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("we only used half of the onboarding, refund half of it", 50.0),  # $100 is left on ord_502
+        ("$30 back please, the trainer missed half of it", 30.0),  # a named amount wins over "half"
+        ("the whole session was useless, refund all of it", 100.0),
+    ],
+)
+def test_half_bounds_whatever_a_model_asks_for(desk: Any, text: str, amount: float) -> None:
+    ctx = ToolContext(db=desk.db, customer_id="cust_005", thread_id="thr_half", customer_text=text)
+    result = run_tool("propose_refund", {"order_id": "ord_502", "reason": "ran short", "amount": 100}, ctx)
+    assert result.data.get("status") == "proposed", result.data
+    assert result.data["proposal"]["amount"] == pytest.approx(amount), result.data

@@ -34,6 +34,9 @@ class ToolContext:
     customer_id: str
     thread_id: str
     customer_text: str = ""  # what the customer wrote this turn: a refund never exceeds an amount named in it
+    # The refund proposed just before, which this turn's message neither accepted nor declined outright: its
+    # (order id, amount). A smaller figure in the answer is then the most a new refund of that order may be.
+    answered_offer: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -112,13 +115,23 @@ def _propose_plan_change(ctx: ToolContext, args: ProposePlanChangeArgs) -> dict[
 
 
 def _propose_refund(ctx: ToolContext, args: ProposeRefundArgs) -> dict[str, Any]:
-    # The customer's words bound the amount, whatever the model asked for: never more than they named.
+    # The customer's words bound the amount, whatever the model asked for: never more than they named, than a
+    # counter-offer to the refund just proposed, or than half of the charge when they asked for half.
     named = amounts.asked_amounts(ctx.customer_text)
     if named.ambiguous:
         return {"status": "unclear_amount", "order_id": args.order_id, "figures": named.ambiguous}
     requested = args.amount
     if named.amounts:
         requested = min(requested, max(named.amounts)) if requested is not None else max(named.amounts)
+    elif ctx.answered_offer is not None and ctx.answered_offer[0] == args.order_id.strip().lower():
+        counter = amounts.counter_offer(ctx.customer_text, ctx.answered_offer[1])
+        if counter is not None:
+            requested = min(requested, counter) if requested is not None else counter
+    elif amounts.asks_for_half(ctx.customer_text):  # a named amount wins ("$120 back, they missed half of it")
+        charge = accounts.get_charge(ctx.db, ctx.customer_id, args.order_id)
+        if charge is not None and charge.refundable_amount > 0:
+            half = round(charge.refundable_amount / 2, 2)
+            requested = min(requested, half) if requested is not None else half
     found = proposals.propose_refund(
         ctx.db, ctx.customer_id, args.order_id, reason=args.reason, requested_amount=requested
     )

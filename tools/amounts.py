@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
-__all__ = ["AmountReading", "asked_amounts", "read_amounts", "words_to_digits"]
+__all__ = ["AmountReading", "asked_amounts", "asks_for_half", "counter_offer", "read_amounts", "words_to_digits"]
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?"
 _COUNTED = r"seats?|users?|members?|people|licen[cs]es?|days?|weeks?|months?|years?|projects?|invoices?|charges?"
@@ -115,3 +115,27 @@ def asked_amounts(text: str) -> AmountReading:
     """`read_amounts` of the clauses that ask for something, leaving out those about money already refunded."""
     asking = [c for c in _CLAUSE_RE.split(text) if c.strip() and not _ALREADY_RE.search(c)]
     return read_amounts(". ".join(asking)) if asking else AmountReading()
+
+
+# A bare figure: not part of a word, an id, a price ("$60"), a percentage or a date ("11/15").
+_BARE_RE = re.compile(r"(?<![\w.$/-])(\d{1,5}(?:\.\d{1,2})?)(?![\w%/-]|\.\d)")
+
+
+def counter_offer(text: str, offered: float) -> float | None:
+    """A figure below the refund just offered, in the answer to that offer ("that's generous, but 60 feels fair").
+
+    A bare number counts here though it would not elsewhere, because the offer says what it is an amount of.
+    """
+    return next((n for n in map(float, _BARE_RE.findall(text)) if 0 < n < offered), None)
+
+
+# Half of the money ("refund half of the seat pack"), not half of something else ("a month and a half ago").
+_HALF_RE = re.compile(
+    r"\b(?:refund|back|return|give me|get)\s+half\b|\bhalf\s+of\s+(?:it|that|this|the|my|what|ord_\d+)\b", re.I
+)
+_WHOLE_RE = re.compile(r"\b(?:full|whole|entire|all of it)\b", re.I)
+
+
+def asks_for_half(text: str) -> bool:
+    """Whether the customer asks for half of a charge back ("refund half of it"), and not for all of it."""
+    return bool(_HALF_RE.search(text)) and not _WHOLE_RE.search(text)

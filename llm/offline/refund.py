@@ -52,10 +52,6 @@ _DUPLICATE_RE = re.compile(
 _MONEY_BACK_RE = re.compile(r"\b(?:back|returned|reimburs\w*|credit(?:ed)?)\b", re.I)
 # The charge the agent just talked about: "refund that one", "this charge", "the same one".
 _THAT_ONE_RE = re.compile(r"(?<!not )\b(?:that|this|the same) (?:one|charge|payment|order)\b", re.I)
-# Half of the money ("refund half of the seat pack"), not half of something else ("a month and a half ago").
-_HALF_RE = re.compile(
-    r"\b(?:refund|back|return|give me|get)\s+half\b|\bhalf\s+of\s+(?:it|that|this|the|my|what|ord_\d+)\b", re.I
-)
 # Agreeing to an offer in one's own words, and the offers it can answer.
 _GO_AHEAD_RE = re.compile(
     r"\b(?:go ahead|do (?:it|that)|let'?s do (?:it|that)|submit it|send it|ask (?:for it|them|a manager)"
@@ -84,8 +80,6 @@ _GOES_BACK_RE = re.compile(
     r" back\b|\b(?:which|what|same) card\b",
     re.I,
 )
-_OFFER_RE = re.compile(r"\bI can refund \$([\d,]+\.\d{2}) for ord_\d+")
-_BARE_RE = re.compile(r"(?<![\w.$/-])(\d{1,5}(?:\.\d{1,2})?)(?![\w%/-]|\.\d)")
 _STOP_RE = re.compile(r"^\W*(?:no|nope|nah|wait|hold on|hold off|not now|not yet|stop)\b", re.I)
 _PROPOSED_RE = re.compile(r'\bReply "yes" to go ahead\b|\bI can refund \$', re.I)
 # "And the reporting add-on as well", "what about the onboarding one?": another charge for the same request.
@@ -261,9 +255,6 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     by_id = {str(c.get("order_id", "")).lower(): c for c in charges}
     rest = bool(_REST_RE.search(text))  # "the rest of it": no amount, not even the one the request began with
     amounts = [] if rest else _mentioned(text)
-    offered = _OFFER_RE.search(turn.last_agent_text())
-    if not amounts and offered:  # "that's generous, but 60 feels fair": a smaller figure than the one just offered
-        amounts = [n for n in map(float, _BARE_RE.findall(text)) if 0 < n < float(offered[1].replace(",", ""))][:1]
     meant = _NEGATED_RE.sub(" ", text)  # "refund that one, not the seats": the seats are not what is meant
     days, period = extract_dates(meant, turn.today), mentioned_period(meant, turn.today)
     described = _described(charges, meant)
@@ -279,7 +270,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     if orders:
         order = orders[0]
         charge = by_id.get(order.lower())
-        return order, (_partial(charge, amounts, text) if charge is not None else None)
+        return order, (_partial(charge, amounts) if charge is not None else None)
     if not amounts and record.get("original_charge_amount") and not (days or rest or own):
         amounts = [float(record["original_charge_amount"])]
 
@@ -304,7 +295,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
         refundable = [c for c in matched if is_refundable(c)]
         matched = _described(matched, text) or refundable or matched
     if len(matched) == 1:  # "ten of the 29 back": the charge by its amount, the part by the other one
-        return str(matched[0]["order_id"]), _partial(matched[0], amounts, text)
+        return str(matched[0]["order_id"]), _partial(matched[0], amounts)
     if period and not amounts:
         in_month = [c for c in charges if charged_in(c, period=period) and is_refundable(c)]
         if len(in_month) == 1:
@@ -315,7 +306,7 @@ def pick_charge(turn: Turn) -> tuple[str | None, float | None]:
     described = described or _spoken_of(turn)  # "refund it", "ask them for the full refund": the charge just discussed
     if not described:
         return None, None
-    return str(described[0]["order_id"]), _partial(described[0], amounts, text)
+    return str(described[0]["order_id"]), _partial(described[0], amounts)
 
 
 def _takes_the_offer(turn: Turn) -> bool:
@@ -333,13 +324,10 @@ def _spoken_of(turn: Turn) -> list[Mapping[str, Any]]:
     return match_description(turn.charges, said[-1]) if said else []
 
 
-def _partial(charge: Mapping[str, Any], amounts: list[float], text: str = "") -> float | None:
-    """The part of the charge the customer asked for ("$50 back from ...", "half of it"), or None for all that is
-    left."""
+def _partial(charge: Mapping[str, Any], amounts: list[float]) -> float | None:
+    """The part of the charge the customer asked for ("$50 back from ..."), or None for all that is left ("half of
+    it" is read by code, `tools.amounts.asks_for_half`, for every model)."""
     full = float(charge.get("refundable_amount") or charge.get("amount") or 0)
-    # "Half of it" is the part asked for, unless an amount was named ("$120 back; the trainer missed half of it").
-    if _HALF_RE.search(text) and not amounts and not re.search(r"\b(?:full|whole|entire|all of it)\b", text, re.I):
-        return round(full / 2, 2)
     smaller = [a for a in amounts if 0 < a < full - 0.005]
     return smaller[0] if smaller else None
 
