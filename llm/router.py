@@ -20,9 +20,10 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-from llm.entities import extract_amounts, extract_order_ids
+from llm.entities import extract_amounts
 from llm.text import content_words, normalise
 from tools.amounts import words_to_digits
+from tools.mentions import extract_order_ids
 
 __all__ = [
     "DATA_DIR",

@@ -13,8 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 from graph.handoffs import HANDOFF_TOOLS
-from llm.entities import extract_dates, extract_order_ids, mentioned_period
 from llm.protocol import ACCOUNT_TAG, HANDOFF_TAG, HISTORY_TAG, KNOWLEDGE_TAG, render_block
+from tools.mentions import extract_dates, extract_order_ids, mentioned_period
 from tools.policy import MANAGER_REVIEW_TIME
 
 __all__ = [

@@ -13,12 +13,9 @@ from llm.entities import (
     billing_issue_type,
     changes_mind,
     extract_amounts,
-    extract_dates,
-    extract_order_ids,
     extract_plan,
     holds_off,
     is_affirmative,
-    mentioned_period,
     mentions_payment_card,
     wants_cancellation,
 )
@@ -37,6 +34,7 @@ from llm.offline.triage import asks_why, corrected_route
 from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResult, Turn
 from llm.offline.wording import money, nice_date, trim
 from llm.router import FIRM_SIGNAL, asks_in_general
+from tools.mentions import extract_dates, extract_order_ids, mentioned_period
 
 __all__ = ["billing"]
 

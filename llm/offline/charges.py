@@ -7,10 +7,11 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from llm.entities import extract_amounts, extract_dates, extract_order_ids, mentioned_month, mentioned_period
+from llm.entities import extract_amounts
 from llm.offline.wording import as_date, money, nice_date
 from llm.text import salient_terms
 from tools.amounts import words_to_digits
+from tools.mentions import extract_dates, extract_order_ids, mentioned_month, mentioned_period
 
 __all__ = [
     "charge_line",

@@ -12,7 +12,6 @@ from llm.entities import (
     asks_about_timing,
     asks_what_would_happen,
     extract_amounts,
-    extract_order_ids,
 )
 from llm.offline.articles import answer_from, best_article
 from llm.offline.records import escalation_record, handback_record
@@ -21,6 +20,7 @@ from llm.offline.triage import ACCESS_RE
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.offline.wording import trim
 from llm.router import FIRM_SIGNAL, has_domain_signal
+from tools.mentions import extract_order_ids
 
 __all__ = ["faq"]
 

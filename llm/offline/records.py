@@ -12,12 +12,12 @@ from llm.entities import (
     detect_priority,
     detect_sentiment,
     extract_amounts,
-    extract_order_ids,
     extract_plan,
 )
 from llm.offline.wording import money, trim
 from llm.router import rule_signals
 from llm.text import content_words
+from tools.mentions import extract_order_ids
 
 __all__ = [
     "REASON_CHARS",

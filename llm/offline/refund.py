@@ -15,11 +15,8 @@ from llm.entities import (
     asks_what_would_happen,
     changes_mind,
     extract_amounts,
-    extract_dates,
-    extract_order_ids,
     holds_off,
     is_affirmative,
-    mentioned_period,
 )
 from llm.offline.charges import (
     charge_line,
@@ -38,6 +35,7 @@ from llm.offline.turn import TOPIC_CHANGE_CONFIDENCE, Reply, ToolCall, ToolResul
 from llm.offline.wording import money, trim
 from llm.router import FIRM_SIGNAL, rule_signals
 from tools.amounts import asked_amounts, read_amounts
+from tools.mentions import extract_dates, extract_order_ids, mentioned_period
 from tools.policy import MANAGER_REVIEW_TIME, REFUND_ARRIVAL_TIME
 
 __all__ = ["asks_for_refund", "pick_charge", "refund", "refund_reason"]

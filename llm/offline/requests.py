@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from llm.entities import MONTH_NAMES, billing_issue_type
+from llm.entities import billing_issue_type
 from llm.offline.smalltalk import small_talk
 from llm.router import FIRM_SIGNAL, classify, rule_signals
+from tools.mentions import MONTH_NAMES
 
 Corrector = Callable[[str, str, Mapping[str, float]], str]
 

@@ -12,7 +12,6 @@ from llm.entities import (
     asks_what_would_happen,
     billing_issue_type,
     extract_amounts,
-    extract_order_ids,
     is_affirmative,
     mentions_payment_card,
     wants_cancellation,
@@ -22,6 +21,7 @@ from llm.offline.requests import action_last, other_request
 from llm.offline.smalltalk import out_of_scope_reply, small_talk, small_talk_reply
 from llm.offline.turn import Reply, ToolCall, Turn
 from llm.router import FIRM_SIGNAL, asks_in_general
+from tools.mentions import extract_order_ids
 
 __all__ = ["ACCESS_RE", "asks_why", "corrected_route", "triage"]
 
