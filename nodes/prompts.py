@@ -14,7 +14,7 @@ from typing import Any
 
 from graph.handoffs import HANDOFF_TOOLS
 from llm.protocol import ACCOUNT_TAG, HANDOFF_TAG, HISTORY_TAG, KNOWLEDGE_TAG, render_block
-from tools.mentions import extract_dates, extract_order_ids, mentioned_period
+from tools.mentions import extract_dates, extract_order_ids, mentioned_period, named_months
 from tools.policy import MANAGER_REVIEW_TIME
 
 __all__ = [
@@ -141,10 +141,6 @@ def _lean(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH_RE = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
-
-
 def _recent(charge: Mapping[str, Any], today: date | None) -> bool:
     if charge.get("status") != "paid":
         return True  # unpaid or failed charges are open business, whatever their age
@@ -160,8 +156,7 @@ def _mentions(words: str, today: date | None) -> _Mentions:
     """What the words name (order ids, days, a period, months), read once for all of an account's charges."""
     days = frozenset(extract_dates(words, today)) if today is not None else frozenset()
     period = mentioned_period(words, today) if today is not None else None
-    months = frozenset(_MONTHS.index(m.group(1).lower()) + 1 for m in _MONTH_RE.finditer(words))
-    return frozenset(o.lower() for o in extract_order_ids(words)), days, period, months
+    return frozenset(o.lower() for o in extract_order_ids(words)), days, period, named_months(words)
 
 
 def _named(charge: Mapping[str, Any], words: str, today: date | None) -> bool:

@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from tools.mentions import extract_dates, extract_order_ids, mentioned_month, mentioned_period, month_range
+from tools.mentions import (
+    extract_dates,
+    extract_order_ids,
+    mentioned_month,
+    mentioned_period,
+    month_range,
+    named_months,
+)
 
 TODAY = date(2026, 3, 18)  # a Wednesday
 
@@ -58,3 +65,17 @@ def test_mentioned_period() -> None:
 def test_extract_order_ids() -> None:
     assert extract_order_ids("refund ORD_101 and ord_7, not ord_101 again") == ["ord_101", "ord_7"]
     assert extract_order_ids("order 101") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the october one and Oct 5", {10}),
+        ("sept and the 3rd of December", {9, 12}),
+        ("charged in May, may I ask why?", {5}),
+        ("maybe the marketing add-on? my card was declined, bill me separately", set()),
+        ("may I ask about the janitor fee", set()),
+    ],
+)
+def test_named_months(text: str, expected: set[int]) -> None:
+    assert named_months(text) == expected

@@ -116,6 +116,15 @@ def test_an_older_charge_the_customer_names_is_shown(desk: Any) -> None:
         assert "ord_110" in shown and len(shown) == 4, words
 
 
+@pytest.mark.parametrize(
+    "words", ["what does the marketing add-on cost?", "maybe later", "my card was declined, bill me separately"]
+)
+def test_a_word_that_starts_like_a_month_names_no_charge(desk: Any, words: str) -> None:
+    # "marketing" is not March, "maybe" not May, "declined" not December: the older March charge stays out.
+    shown = [c["order_id"] for c in account_view("billing", _alice(desk), words)["charges"]]
+    assert shown == ["ord_102", "ord_101", "ord_103"]
+
+
 def test_billing_looks_further_back_with_its_tools(desk: Any) -> None:
     result = desk.ask("Can you explain the $12.34 charge?", customer_id="cust_001")
     assert result["final_agent"] == "BillingAgent"

@@ -20,6 +20,7 @@ __all__ = [
     "mentioned_month",
     "mentioned_period",
     "month_range",
+    "named_months",
 ]
 
 _ORDER_RE = re.compile(r"\bord_\d+\b", re.IGNORECASE)
@@ -150,6 +151,9 @@ MONTH_ALONE_RE = re.compile(
     rf"(?<!\d )(?<!\d(?:st|nd|rd|th) )(?<!of )\b(?P<mon>{MONTH_NAMES})\b(?!\.?\s+(?:the\s+)?\d)", re.IGNORECASE
 )
 
+_MONTH_WORD_RE = re.compile(rf"\b({MONTH_NAMES})\b", re.IGNORECASE)
+_MAY_MONTH_RE = re.compile(r"\b(?:in|from|the|since|for|during|of) may\b")  # the month, not the verb
+
 
 def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
     """The span of days (first, last) a message refers to with "this/last month" or "this/last week", or None.
@@ -176,9 +180,19 @@ def mentioned_period(text: str, today: date) -> tuple[date, date] | None:
     if re.search(r"\bthis\s+week\b", lowered):
         return today - timedelta(days=today.weekday()), today
     named = MONTH_ALONE_RE.search(lowered)
-    if named and named["mon"] == "may" and not re.search(r"\b(?:in|from|the|since|for|during|of) may\b", lowered):
+    if named and named["mon"] == "may" and not _MAY_MONTH_RE.search(lowered):
         named = None  # "may I ask": the verb, not the month
     if named:  # "the october subscription": that month's latest occurrence, unless a day is given with it
         number = _MONTHS[named["mon"].rstrip(".")]
         return month_range("this_month", date(today.year if number <= today.month else today.year - 1, number, 1))
     return None
+
+
+def named_months(text: str) -> frozenset[int]:
+    """The months a message names, alone or in a date ("the october one", "Oct 5"): whole words only, so
+    "declined" is not December, and "may" only as a month ("in May", not "maybe" or "may I ask")."""
+    lowered = text.lower()
+    names = {match.group(1) for match in _MONTH_WORD_RE.finditer(lowered)}
+    if "may" in names and not _MAY_MONTH_RE.search(lowered):
+        names.discard("may")
+    return frozenset(_MONTHS[name] for name in names)
