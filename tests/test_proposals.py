@@ -10,7 +10,7 @@ import pytest
 from nodes.answers import read_answer
 from tools.accounts import get_account_summary
 from tools.agent_tools import ToolContext, run_tool
-from tools.amounts import read_amounts
+from tools.amounts import counter_offer, read_amounts
 from tools.audit import list_audit
 from tools.plans import add_month, billing_period, included_features, prorated_cents, quote_plan_change
 from tools.proposals import Proposal, execute_proposal, propose_plan_change, propose_refund
@@ -270,6 +270,23 @@ def test_a_counter_offer_bounds_whatever_a_model_asks_for(desk: Any, order: str,
     result = run_tool("propose_refund", {"order_id": order, "reason": "double charge", "amount": 49.99}, ctx)
     assert result.data.get("status") == "proposed", result.data
     assert result.data["proposal"]["amount"] == pytest.approx(amount), result.data
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("that's generous, but 60 feels fair", 60.0),
+        ("that's generous, but sixty feels fair", 60.0),  # in words, as customers write it
+        ("a hundred is too much, how about seventy?", 70.0),
+        ("sixty five bucks would do", 65.0),
+        ("we only used it for 2 weeks", None),  # a count of something, not money
+        ("fine by me, but 3 of our 5 seats were never used", None),
+        ("one more thing: is that the seat pack?", None),
+        ("150 would be better", None),  # more than offered is not a counter-offer
+    ],
+)
+def test_counter_offer_reads_a_smaller_figure_in_digits_or_words(text: str, expected: float | None) -> None:
+    assert counter_offer(text, 100.0) == expected
 
 
 @pytest.mark.parametrize(

@@ -121,12 +121,22 @@ def asked_amounts(text: str) -> AmountReading:
 _BARE_RE = re.compile(r"(?<![\w.$/-])(\d{1,5}(?:\.\d{1,2})?)(?![\w%/-]|\.\d)")
 
 
-def counter_offer(text: str, offered: float) -> float | None:
-    """A figure below the refund just offered, in the answer to that offer ("that's generous, but 60 feels fair").
+# What a figure counts when it is not money: "2 weeks", "3 of our 5 seats".
+_COUNTS_AFTER_RE = re.compile(rf"\s*(?:of\s+(?:the|our|my|your|them)\s+(?:\d+\s+)?)?(?:{_COUNTED})\b", re.I)
 
-    A bare number counts here though it would not elsewhere, because the offer says what it is an amount of.
+
+def counter_offer(text: str, offered: float) -> float | None:
+    """A figure below the refund just offered, in the answer to that offer ("that's generous, but sixty feels fair").
+
+    A bare number counts here though it would not elsewhere, because the offer says what it is an amount of; a
+    number that counts something else ("we used it 2 weeks") does not.
     """
-    return next((n for n in map(float, _BARE_RE.findall(text)) if 0 < n < offered), None)
+    digits = words_to_digits(text)
+    for match in _BARE_RE.finditer(digits):
+        value = float(match.group(1))
+        if 0 < value < offered and not _COUNTS_AFTER_RE.match(digits, match.end()):
+            return value
+    return None
 
 
 # Half of the money ("refund half of the seat pack"), not half of something else ("a month and a half ago").
