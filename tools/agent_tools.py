@@ -120,18 +120,18 @@ def _propose_refund(ctx: ToolContext, args: ProposeRefundArgs) -> dict[str, Any]
     named = amounts.asked_amounts(ctx.customer_text)
     if named.ambiguous:
         return {"status": "unclear_amount", "order_id": args.order_id, "figures": named.ambiguous}
-    requested = args.amount
+    bound: float | None = None
     if named.amounts:
-        requested = min(requested, max(named.amounts)) if requested is not None else max(named.amounts)
+        bound = max(named.amounts)
     elif ctx.answered_offer is not None and ctx.answered_offer[0] == args.order_id.strip().lower():
-        counter = amounts.counter_offer(ctx.customer_text, ctx.answered_offer[1])
-        if counter is not None:
-            requested = min(requested, counter) if requested is not None else counter
+        bound = amounts.counter_offer(ctx.customer_text, ctx.answered_offer[1])
     elif amounts.asks_for_half(ctx.customer_text):  # a named amount wins ("$120 back, they missed half of it")
         charge = accounts.get_charge(ctx.db, ctx.customer_id, args.order_id)
         if charge is not None and charge.refundable_amount > 0:
-            half = round(charge.refundable_amount / 2, 2)
-            requested = min(requested, half) if requested is not None else half
+            bound = round(charge.refundable_amount / 2, 2)
+    requested = args.amount
+    if bound is not None:
+        requested = bound if requested is None else min(requested, bound)
     found = proposals.propose_refund(
         ctx.db, ctx.customer_id, args.order_id, reason=args.reason, requested_amount=requested
     )
