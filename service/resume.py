@@ -29,6 +29,7 @@ from tools.refunds import decide_approval, get_approval, list_approvals
 
 __all__ = [
     "ASSISTANT",
+    "ConversationBusy",
     "DecisionConflict",
     "DecisionOutcome",
     "OrphanedApproval",
@@ -41,6 +42,7 @@ __all__ = [
 
 ASSISTANT = "support"  # the graph id in langgraph.json
 RESUME_TIMEOUT_S = 60.0
+TURN_POLL_S = 0.1  # how often a decision looks whether the customer's turn has ended
 
 _databases: dict[str, Database] = {}
 # One decision at a time per approval in this process, so a double click cannot resume twice.
@@ -57,6 +59,10 @@ class DecisionConflict(Exception):
     def __init__(self, message: str, approval: Approval) -> None:
         super().__init__(message)
         self.approval = approval
+
+
+class ConversationBusy(DecisionConflict):
+    """A turn on the approval's conversation ran longer than a decision waits for it (409: try again)."""
 
 
 class OrphanedApproval(DecisionConflict):
@@ -80,6 +86,17 @@ def _owner(approval: Approval) -> str:
 async def is_live(approval: Approval) -> bool:
     """Does the approval's thread wait for it on its live branch? See `service.live_branch`.
 
+    A thread answering a customer's message counts as live: that turn started past the pause and
+    ends paused on the approval again (`graph.routing.turn_end`), and until it ends its checkpoints
+    show no interrupt. Calling it orphaned then would hide the Approve button for a moment.
+    `decide_and_resume` waits for such a turn to end and asks again.
+    """
+    return await _waits(approval) or await _busy(approval)
+
+
+async def _waits(approval: Approval) -> bool:
+    """Is the thread's latest checkpoint paused on this approval?
+
     On Aegra the checkpoints are in Postgres, behind the server: its latest state answers.
     """
     if current_engine() == AEGRA:
@@ -92,6 +109,30 @@ async def is_live(approval: Approval) -> bool:
             await client.aclose()
     data_dir = Settings.from_env().data_dir
     return approval.approval_id in await asyncio.to_thread(waiting_approval_ids_in, data_dir, approval.thread_id)
+
+
+async def _busy(approval: Approval) -> bool:
+    """Is this server running (or about to run) a turn on the approval's thread?
+
+    False for a thread the server does not know (a CLI conversation: the CLI decides under its lock).
+    """
+    client = server_client(_owner(approval))
+    try:
+        return (await client.threads.get(approval.thread_id))["status"] == "busy"
+    except NotFoundError:
+        return False
+    finally:
+        await client.aclose()
+
+
+async def _turn_over(approval: Approval, timeout: float) -> bool:
+    """Wait until no turn runs on the approval's thread; False if one still runs after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while await _busy(approval):
+        if asyncio.get_running_loop().time() >= deadline:
+            return False
+        await asyncio.sleep(TURN_POLL_S)
+    return True
 
 
 async def database() -> Database:
@@ -108,9 +149,14 @@ async def database() -> Database:
 async def decide_and_resume(approval_id: str, *, approve: bool, by: str, note: str | None) -> DecisionOutcome:
     """Commit the decision, then resume the waiting thread and wait for its reply.
 
+    If the thread is answering the customer's next message, the decision waits for that turn to
+    pause on the approval again first (see `is_live`).
+
     Raises:
         UnknownApproval: No approval has this id.
-        DecisionConflict: It was already decided (by anyone), or there is nothing left to refund.
+        DecisionConflict: It was already decided (by anyone), or there is nothing left to refund;
+            `OrphanedApproval` when its thread no longer waits for it, `ConversationBusy` when a turn
+            outlasts `RESUME_TIMEOUT_S`.
     """
     db = await database()
     async with _locks[approval_id]:
@@ -119,7 +165,14 @@ async def decide_and_resume(approval_id: str, *, approve: bool, by: str, note: s
             raise UnknownApproval(approval_id)
         if current.status != "pending":
             raise DecisionConflict(f"{approval_id} was already {current.status} by {current.decided_by}", current)
-        live = await is_live(current)
+        live = await _waits(current)
+        if not live and await _busy(current):
+            # The customer's message is being answered: read the thread once that turn has paused again.
+            if not await _turn_over(current, RESUME_TIMEOUT_S):
+                raise ConversationBusy(
+                    f"{approval_id}'s conversation is still answering the customer; try again in a moment", current
+                )
+            live = await _waits(current)
         if approve and not live:
             raise OrphanedApproval(
                 f"{approval_id} is no longer on its conversation's live branch (the thread was forked, edited or "
