@@ -126,13 +126,17 @@ async def _busy(approval: Approval) -> bool:
 
 
 async def _turn_over(approval: Approval, timeout: float) -> bool:
-    """Wait until no turn runs on the approval's thread; False if one still runs after ``timeout`` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while await _busy(approval):
-        if asyncio.get_running_loop().time() >= deadline:
-            return False
+    """Wait for the turn running on the approval's thread to end; False if it still runs after ``timeout`` seconds.
+
+    Called once `_busy` said a turn runs, so it waits before asking again.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
         await asyncio.sleep(TURN_POLL_S)
-    return True
+        if not await _busy(approval):
+            return True
+    return False
 
 
 async def database() -> Database:

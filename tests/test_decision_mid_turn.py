@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.fake_openai import FakeOpenAI, Reply, user_text
-from tests.live_server import LiveServer, customer_token
+from tests.live_server import ASSISTANT, LiveServer, customer_token
 from tests.support_brain import agent_of, brain
 from tests.test_server_api import pause_for_approval, say
 from tools.refunds import get_approval, list_refunds
@@ -74,7 +74,7 @@ def test_an_approval_made_while_the_customer_writes_waits_for_the_turn_and_pays_
     client, thread_id, approval_id = pause_for_approval(
         server, "cust_003", "I bought the $899 seat pack ord_301 by accident, I'd like my money back please."
     )
-    client.runs.create(thread_id, "support", input={"messages": [{"role": "user", "content": FOLLOW_UP}]})
+    client.runs.create(thread_id, ASSISTANT, input={"messages": [{"role": "user", "content": FOLLOW_UP}]})
     assert held.holding.wait(30), "the follow-up never reached the refund agent's model"
     assert client.threads.get(thread_id)["status"] == "busy"
 
